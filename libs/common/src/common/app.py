@@ -1,0 +1,134 @@
+"""The service application factory: the parts every service has, wired once.
+
+``create_service_app`` returns a FastAPI app whose lifespan opens (and closes) the database engine,
+Redis, the event bus, the outbox relay and the JWKS-backed token verifier, registers readiness
+checks for each, installs the error handlers, the observability middleware, ``/metrics`` and
+``/health/*``, then runs the service's own ``setup`` (consumers, clients) inside that lifespan.
+Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, FastAPI
+
+from common.db import Database
+from common.errors import install_error_handlers
+from common.events.bus import EventBus
+from common.events.consumer import Consumer, Handler
+from common.events.outbox import OutboxRelay
+from common.health import HealthCheck, health_router
+from common.http import create_http_client
+from common.identity import JWKSKeySource, TokenVerifier
+from common.logging import configure_logging
+from common.metrics import metrics_router
+from common.middleware import ObservabilityMiddleware
+from common.settings import ServiceSettings
+
+__all__ = ["Runtime", "create_service_app"]
+
+Setup = Callable[[FastAPI, "Runtime"], contextlib.AbstractAsyncContextManager[None]]
+
+
+class Runtime:
+    """Handles to what the lifespan opened, for a service's setup and for tests."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
+        )
+        self.bus = EventBus(
+            settings.amqp_url,
+            max_attempts=settings.consumer_max_attempts,
+            retry_base_ms=settings.consumer_retry_base_ms,
+        )
+        self.relay = OutboxRelay(
+            self.db,
+            self.bus,
+            service=settings.service_name,
+            retention=timedelta(hours=settings.outbox_retention_hours),
+        )
+        self.consumers: list[Consumer] = []
+        self.health_checks: dict[str, HealthCheck] = {
+            "database": self.db.ping,
+            "redis": self._ping_redis,
+            "rabbitmq": self.bus.ping,
+        }
+
+    async def _ping_redis(self) -> None:
+        await self.redis.ping()
+
+    def consume(self, subscription: str, handlers: dict[str, Handler], **kwargs: Any) -> Consumer:
+        consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
+        self.consumers.append(consumer)
+        return consumer
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    setup: Setup | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """Build a service app. Pass ``verifier`` to use local keys instead of fetching auth's JWKS."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level)
+        runtime = Runtime(settings)
+        jwks_client = create_http_client(timeout=3.0)
+        app.state.settings = settings
+        app.state.runtime = runtime
+        app.state.db = runtime.db
+        app.state.redis = runtime.redis
+        app.state.bus = runtime.bus
+        app.state.health_checks = runtime.health_checks
+        app.state.verifier = verifier or TokenVerifier(
+            JWKSKeySource(settings.jwks_url, jwks_client),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        runtime.bus.start()
+        try:
+            async with setup(app, runtime) if setup else contextlib.nullcontext():
+                if settings.run_background:
+                    runtime.relay.start()
+                    for consumer in runtime.consumers:
+                        consumer.start()
+                yield
+        finally:
+            for consumer in runtime.consumers:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            await runtime.relay.stop()
+            await runtime.bus.close()
+            await jwks_client.aclose()
+            await runtime.redis.aclose()
+            await runtime.db.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None if not settings.is_dev else "/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware, service=settings.service_name)
+    app.include_router(health_router)
+    app.include_router(metrics_router)
+    for router in routers:
+        app.include_router(router)
+    return app

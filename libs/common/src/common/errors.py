@@ -1,0 +1,139 @@
+"""One error model for every service.
+
+Exception hierarchy::
+
+    DomainError (status 400)
+    ├── BadRequest          400
+    ├── Unauthorized        401  (adds WWW-Authenticate: Bearer)
+    ├── Forbidden           403
+    ├── NotFound            404
+    ├── Conflict            409
+    ├── PayloadTooLarge     413
+    ├── UnsupportedMedia    415
+    ├── TooManyRequests     429  (adds Retry-After)
+    └── ServiceUnavailable  503
+
+Services raise these below the router; one handler renders every error as ``{"detail": ...}``.
+Unexpected exceptions become a logged 500 with a body that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "UnsupportedMedia",
+    "install_error_handlers",
+]
+
+log = logging.getLogger("common.errors")
+
+
+class DomainError(Exception):
+    status_code: ClassVar[int] = 400
+    default_detail: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class BadRequest(DomainError):
+    pass
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    default_detail = "Not authenticated"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer", **(headers or {})})
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    default_detail = "Not allowed"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_detail = "Not found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_detail = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    default_detail = "Payload too large"
+
+
+class UnsupportedMedia(DomainError):
+    status_code = 415
+    default_detail = "Unsupported media type"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    default_detail = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    default_detail = "Service unavailable"
+
+
+def _render(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return _render(exc.status_code, exc.detail, exc.headers)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return _render(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return _render(422, errors)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return _render(500, "Internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,109 @@
+"""The connection to RabbitMQ: robust (reconnects by itself), started in lifespan, never at import.
+
+A service starts even while the broker is down: ``start()`` keeps trying in the background, writes
+keep landing in the outbox, and the relay and consumers begin once the connection is up. aio-pika's
+robust connection then restores channels and consumers after a broker restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from common.events.topology import declare_topology
+
+__all__ = ["EventBus"]
+
+log = logging.getLogger("common.events.bus")
+
+OnReady = Callable[["EventBus"], Awaitable[None]]
+
+
+class EventBus:
+    def __init__(
+        self, url: str, *, max_attempts: int = 5, retry_base_ms: int = 200, publish_timeout: float = 10.0
+    ) -> None:
+        self.url = url
+        self.max_attempts = max_attempts
+        self.retry_base_ms = retry_base_ms
+        self.publish_timeout = publish_timeout
+        self.connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self.exchange: AbstractExchange | None = None
+        self.ready = asyncio.Event()
+        self._on_ready: list[OnReady] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def on_ready(self, callback: OnReady) -> None:
+        """Run ``callback`` once the first connection is up (consumers register this way)."""
+        self._on_ready.append(callback)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_forever(), name="event-bus-connect")
+
+    async def _connect_forever(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                self.connection = await aio_pika.connect_robust(self.url, timeout=5)
+                self._publish_channel = await self.connection.channel(publisher_confirms=True)
+                self.exchange = await declare_topology(
+                    self._publish_channel, max_attempts=self.max_attempts, retry_base_ms=self.retry_base_ms
+                )
+                break
+            except Exception as exc:  # the broker may be down at start; keep trying
+                log.warning("broker unreachable, retrying", extra={"error": str(exc), "delay_s": delay})
+                if self.connection is not None:
+                    with contextlib.suppress(Exception):
+                        await self.connection.close()
+                    self.connection = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        self.ready.set()
+        for callback in self._on_ready:
+            await callback(self)
+
+    async def channel(self, *, prefetch: int = 0, confirms: bool = True) -> AbstractChannel:
+        await self.ready.wait()
+        assert self.connection is not None
+        channel = await self.connection.channel(publisher_confirms=confirms)
+        if prefetch:
+            await channel.set_qos(prefetch_count=prefetch)
+        return channel
+
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+    async def publish(
+        self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any] | None = None
+    ) -> None:
+        """Publish one persistent message and return once the broker confirmed it."""
+        if self.exchange is None or not self.connected:
+            raise ConnectionError("broker not connected")
+        message = aio_pika.Message(
+            body,
+            message_id=message_id,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=headers or {},
+        )
+        await self.exchange.publish(message, routing_key=routing_key, timeout=self.publish_timeout)
+
+    async def ping(self) -> None:
+        if not self.connected:
+            raise ConnectionError("broker not connected")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.connection is not None:
+            await self.connection.close()

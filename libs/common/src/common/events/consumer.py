@@ -1,0 +1,173 @@
+"""Consuming events: effect and inbox row in one transaction, ack only after commit.
+
+For each delivery:
+1. parse the envelope (unparseable: straight to the dead-letter queue, retrying cannot help);
+2. in one transaction, insert ``(event_id, consumer)`` into the inbox and run the handler; an
+   inbox row that already exists means the effect was committed before (a redelivery): skip it;
+3. commit, then ack. A crash between commit and ack makes the broker redeliver; step 2 absorbs it.
+4. If the handler raises, the transaction rolls back and the message is republished to the
+   retry queue of its attempt (a fixed delay, growing per attempt) with a confirmed publish, then
+   acked; after the last attempt it goes to ``<name>.dlq`` with the error in its headers. Messages
+   behind a failing one keep flowing meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.db import Database
+from common.events.bus import EventBus
+from common.events.envelope import Envelope
+from common.events.tables import inbox
+from common.events.topology import SUBSCRIPTIONS, Subscription, retry_delays_ms
+from common.logging import request_id_var
+from common.metrics import EVENTS_CONSUMED
+
+__all__ = ["ATTEMPT_HEADER", "Consumer", "Handler"]
+
+log = logging.getLogger("common.events.consumer")
+
+#: A handler is a plain function handed its dependencies: the open session and the event.
+Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+ATTEMPT_HEADER = "x-attempt"
+AfterCommit = Callable[[Envelope], Awaitable[None]]
+
+
+class Consumer:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        *,
+        subscription: str,
+        handlers: dict[str, Handler],
+        prefetch: int = 32,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.sub: Subscription = SUBSCRIPTIONS[subscription]
+        unknown = set(handlers) - set(self.sub.types)
+        if unknown:
+            raise ValueError(f"{subscription} is not bound to {sorted(unknown)}; add them to SUBSCRIPTIONS")
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.after_commit = after_commit
+        self.delays = retry_delays_ms(bus.max_attempts, bus.retry_base_ms)
+        self._channel: AbstractChannel | None = None
+
+    def start(self) -> None:
+        """Begin consuming as soon as the broker is reachable (now, or when it comes back)."""
+        self.bus.on_ready(self._start_consuming)
+        if self.bus.ready.is_set():
+            asyncio.get_running_loop().create_task(self._start_consuming(self.bus))
+
+    async def _start_consuming(self, bus: EventBus) -> None:
+        self._channel = await bus.channel(prefetch=self.prefetch, confirms=True)
+        queue = await self._channel.get_queue(self.sub.queue, ensure=True)
+        await queue.consume(self.on_message)
+
+    async def stop(self) -> None:
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+
+    async def on_message(self, message: AbstractIncomingMessage) -> None:
+        raw_attempt = (message.headers or {}).get(ATTEMPT_HEADER, 1)
+        attempt = raw_attempt if isinstance(raw_attempt, int) and raw_attempt > 0 else 1
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValidationError as exc:
+            await self._dead_letter(message, "?", attempt, f"unparseable envelope: {exc.errors()[:1]}")
+            return
+        token = request_id_var.set(envelope.correlation_id)
+        try:
+            outcome = await self._apply(envelope)
+        except Exception as exc:
+            log.warning(
+                "event handler failed",
+                extra={
+                    "event_id": str(envelope.id),
+                    "type": envelope.type,
+                    "attempt": attempt,
+                    "error": repr(exc)[:300],
+                },
+            )
+            await self._retry_or_dead_letter(message, envelope.type, attempt, repr(exc))
+            return
+        finally:
+            request_id_var.reset(token)
+        await message.ack()
+        EVENTS_CONSUMED.labels(self.sub.name, envelope.type, outcome).inc()
+
+    async def _apply(self, envelope: Envelope) -> str:
+        handler = self.handlers.get(envelope.type)
+        async with self.db.session() as session:
+            claimed = await session.execute(
+                pg_insert(inbox)
+                .values(event_id=envelope.id, consumer=self.sub.name, type=envelope.type)
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if claimed.first() is None:
+                await session.rollback()
+                return "duplicate"
+            if handler is not None:
+                await handler(session, envelope)
+            await session.commit()
+        if self.after_commit is not None:
+            try:
+                await self.after_commit(envelope)
+            except Exception as exc:  # a cache refresh must not turn a committed effect into a retry
+                log.warning("after-commit hook failed", extra={"error": repr(exc)[:300]})
+        return "ok" if handler is not None else "ignored"
+
+    async def _retry_or_dead_letter(
+        self, message: AbstractIncomingMessage, event_type: str, attempt: int, error: str
+    ) -> None:
+        if attempt > len(self.delays):
+            await self._dead_letter(message, event_type, attempt, error)
+            return
+        await self._forward(
+            message,
+            self.sub.retry_queue(self.delays[attempt - 1]),
+            {
+                ATTEMPT_HEADER: attempt + 1,
+                "x-last-error": error[:500],
+            },
+        )
+        EVENTS_CONSUMED.labels(self.sub.name, event_type, "retried").inc()
+
+    async def _dead_letter(
+        self, message: AbstractIncomingMessage, event_type: str, attempt: int, error: str
+    ) -> None:
+        log.error("event dead-lettered", extra={"type": event_type, "attempt": attempt, "error": error[:300]})
+        await self._forward(message, self.sub.dlq, {ATTEMPT_HEADER: attempt, "x-last-error": error[:500]})
+        EVENTS_CONSUMED.labels(self.sub.name, event_type, "dead_lettered").inc()
+
+    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> None:
+        """Move the message to ``queue`` (confirmed), then ack it; if the move fails, requeue it."""
+        assert self._channel is not None
+        copy = aio_pika.Message(
+            message.body,
+            message_id=message.message_id,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={**(message.headers or {}), **headers},
+        )
+        try:
+            await self._channel.default_exchange.publish(copy, routing_key=queue, timeout=10)
+        except Exception:
+            log.exception("could not move message, requeueing it")
+            await message.nack(requeue=True)
+            await asyncio.sleep(0.5)
+            return
+        await message.ack()

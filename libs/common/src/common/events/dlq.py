@@ -1,0 +1,118 @@
+"""Inspect and replay dead-lettered messages.
+
+    python -m common.events.dlq list   [--queue posts] [--limit 50]
+    python -m common.events.dlq replay --queue posts [--id EVENT_ID] [--limit 50]
+
+``list`` reads without acknowledging, so the messages stay where they are. ``replay`` moves them
+back into the subscription's work queue with a fresh attempt count (confirmed before each ack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from common.events.consumer import ATTEMPT_HEADER
+from common.events.topology import SUBSCRIPTIONS
+
+__all__ = ["list_dead_letters", "main", "replay_dead_letters"]
+
+
+def _describe(message: AbstractIncomingMessage) -> dict[str, Any]:
+    try:
+        body: Any = json.loads(message.body)
+    except ValueError:
+        body = message.body[:200].decode("utf-8", "replace")
+    headers = message.headers or {}
+    return {
+        "message_id": message.message_id,
+        "type": body.get("type") if isinstance(body, dict) else None,
+        "attempts": headers.get(ATTEMPT_HEADER),
+        "error": headers.get("x-last-error"),
+        "envelope": body,
+    }
+
+
+async def list_dead_letters(url: str, name: str, limit: int = 50) -> list[dict[str, Any]]:
+    connection = await aio_pika.connect(url, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(SUBSCRIPTIONS[name].dlq)
+        seen = []
+        for _ in range(limit):
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            seen.append(_describe(message))
+        # closing the channel without acks puts every message back, in order
+    return seen
+
+
+async def replay_dead_letters(url: str, name: str, *, event_id: str | None = None, limit: int = 1000) -> int:
+    sub = SUBSCRIPTIONS[name]
+    connection = await aio_pika.connect(url, timeout=5)
+    replayed = 0
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        queue = await channel.get_queue(sub.dlq)
+        for _ in range(limit):
+            message = await queue.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            if event_id is not None and message.message_id != event_id:
+                continue  # left unacked: returns to the queue when the channel closes
+            headers = {k: v for k, v in (message.headers or {}).items() if k != "x-last-error"}
+            headers[ATTEMPT_HEADER] = 1
+            await channel.default_exchange.publish(
+                aio_pika.Message(
+                    message.body,
+                    message_id=message.message_id,
+                    content_type=message.content_type,
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    headers=headers,
+                ),
+                routing_key=sub.queue,
+            )
+            await message.ack()
+            replayed += 1
+    return replayed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m common.events.dlq",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["list", "replay"])
+    parser.add_argument("--queue", choices=sorted(SUBSCRIPTIONS), help="subscription (default: all for list)")
+    parser.add_argument("--id", dest="event_id", help="replay only this event id")
+    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument(
+        "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
+    args = parser.parse_args(argv)
+    if args.action == "list":
+        names = [args.queue] if args.queue else sorted(SUBSCRIPTIONS)
+        for name in names:
+            for item in asyncio.run(list_dead_letters(args.amqp_url, name, args.limit)):
+                print(json.dumps({"queue": SUBSCRIPTIONS[name].dlq, **item}, default=str))
+        return 0
+    if not args.queue:
+        parser.error("replay needs --queue")
+    count = asyncio.run(
+        replay_dead_letters(args.amqp_url, args.queue, event_id=args.event_id, limit=args.limit)
+    )
+    print(f"replayed {count} message(s) into {SUBSCRIPTIONS[args.queue].queue}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""Producing events: a row in the same transaction as the change, and the relay that ships it.
+
+The relay claims pending rows with ``FOR UPDATE SKIP LOCKED`` (so replicas share the work without
+publishing a row twice at once), publishes them with publisher confirms, and marks them sent in the
+same transaction. If the broker refuses or never confirms, the transaction rolls back and the rows
+stay pending for the next pass: a broker outage delays events, it never loses them. A publish that
+was confirmed but whose ``UPDATE`` failed is republished later; consumers' inboxes absorb that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.db import Database, asyncpg_dsn
+from common.events.bus import EventBus
+from common.events.envelope import Envelope, Event
+from common.events.tables import OUTBOX_CHANNEL, outbox
+from common.logging import request_id_var
+from common.metrics import EVENTS_CONFIRMED, EVENTS_PUBLISHED, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
+
+__all__ = ["OutboxRelay", "add_event"]
+
+log = logging.getLogger("common.events.outbox")
+
+
+async def add_event(session: AsyncSession, event: Event, *, producer: str) -> Envelope:
+    """Record ``event`` in the outbox inside the caller's transaction (it commits with the change)."""
+    envelope = Envelope.wrap(event, producer=producer, correlation_id=request_id_var.get())
+    await session.execute(
+        insert(outbox).values(
+            event_id=envelope.id, type=envelope.type, envelope=envelope.model_dump(mode="json")
+        )
+    )
+    return envelope
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        *,
+        service: str,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        retention: timedelta = timedelta(hours=72),
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen_forever(), name="outbox-listen"),
+            asyncio.create_task(self._relay_forever(), name="outbox-relay"),
+            asyncio.create_task(self._housekeeping_forever(), name="outbox-housekeeping"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _listen_forever(self) -> None:
+        """LISTEN for inserts so events leave promptly; polling covers any notification lost."""
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(asyncpg_dsn(self.db.url), timeout=5)
+                await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+                self._wake.set()  # rows may have arrived while we were not listening
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox listener lost, reconnecting", extra={"error": str(exc)})
+                await asyncio.sleep(1)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+
+    async def _relay_forever(self) -> None:
+        await self.bus.ready.wait()
+        failures = 0
+        while True:
+            try:
+                sent = await self.relay_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(0.25 * 2**failures, 10.0)
+                log.warning("outbox relay pass failed", extra={"error": str(exc), "retry_in_s": delay})
+                await asyncio.sleep(delay)
+                continue
+            if sent >= self.batch_size:
+                continue  # more waiting: go again at once
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were confirmed and marked sent."""
+        async with self.db.session() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.envelope)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            try:
+                await asyncio.gather(*(self._publish(r.type, r.envelope, str(r.event_id)) for r in rows))
+            except Exception as exc:
+                await session.rollback()
+                await self._record_failure([r.id for r in rows], exc)
+                raise
+            await session.execute(
+                update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=func.now())
+            )
+        for r in rows:
+            EVENTS_CONFIRMED.labels(self.service, r.type).inc()
+        return len(rows)
+
+    async def _publish(self, event_type: str, envelope: dict[str, object], event_id: str) -> None:
+        EVENTS_PUBLISHED.labels(self.service, event_type).inc()
+        body = json.dumps(envelope, separators=(",", ":")).encode()
+        await self.bus.publish(event_type, body, message_id=event_id)
+
+    async def _record_failure(self, ids: list[int], exc: Exception) -> None:
+        with contextlib.suppress(Exception):
+            async with self.db.session() as session, session.begin():
+                await session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(attempts=outbox.c.attempts + 1, last_error=str(exc)[:500])
+                )
+
+    async def _housekeeping_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh_metrics()
+                await self.prune()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox housekeeping failed", extra={"error": str(exc)})
+            await asyncio.sleep(15)
+
+    async def refresh_metrics(self) -> None:
+        async with self.db.session() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+                )
+            ).one()
+        OUTBOX_PENDING.labels(self.service).set(count)
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_OLDEST_AGE.labels(self.service).set(age)
+
+    async def prune(self) -> int:
+        """Delete rows sent longer ago than the retention period."""
+        cutoff = datetime.now(UTC) - self.retention
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

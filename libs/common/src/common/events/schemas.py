@@ -1,0 +1,181 @@
+"""Every event payload, shared by producers and consumers so they cannot drift.
+
+Names are past tense; ``TYPE`` is ``<producer>.<aggregate>.<verb>`` and is also the routing key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from common.events.envelope import Event
+
+__all__ = [
+    "EVENT_TYPES",
+    "EmailVerificationRequested",
+    "MediaFailed",
+    "MediaProcessed",
+    "MediaUploaded",
+    "PasswordResetRequested",
+    "PostCreated",
+    "PostDeleted",
+    "PostUpdated",
+    "SessionRevoked",
+    "TokensCleanupRequested",
+    "TokensPurged",
+    "UserDeleted",
+    "UserRegistered",
+    "UserUpdated",
+    "VoteCast",
+    "VoteRetracted",
+]
+
+
+# --- auth ---------------------------------------------------------------------------------------
+class UserRegistered(Event):
+    TYPE = "auth.user.registered"
+    user_id: uuid.UUID
+    username: str
+    email: str
+    #: Single-use e-mail verification token (raw); only the worker's e-mail job reads it.
+    verification_token: str | None = None
+    updated_at: datetime
+
+
+class UserUpdated(Event):
+    TYPE = "auth.user.updated"
+    user_id: uuid.UUID
+    username: str
+    email: str
+    #: Orders updates: a consumer ignores an update older than what it already has.
+    updated_at: datetime
+
+
+class UserDeleted(Event):
+    TYPE = "auth.user.deleted"
+    user_id: uuid.UUID
+
+
+class PasswordResetRequested(Event):
+    TYPE = "auth.password_reset.requested"
+    user_id: uuid.UUID
+    email: str
+    username: str
+    token: str
+    expires_at: datetime
+
+
+class EmailVerificationRequested(Event):
+    TYPE = "auth.email_verification.requested"
+    user_id: uuid.UUID
+    email: str
+    username: str
+    token: str
+    expires_at: datetime
+
+
+class SessionRevoked(Event):
+    TYPE = "auth.session.revoked"
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    reason: str
+
+
+class TokensPurged(Event):
+    TYPE = "auth.tokens.purged"
+    sessions: int
+    reset_tokens: int
+
+
+# --- posts --------------------------------------------------------------------------------------
+class PostCreated(Event):
+    TYPE = "posts.post.created"
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    title: str
+    published: bool
+
+
+class PostUpdated(Event):
+    TYPE = "posts.post.updated"
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    title: str
+    published: bool
+
+
+class PostDeleted(Event):
+    TYPE = "posts.post.deleted"
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+
+
+class MediaUploaded(Event):
+    TYPE = "posts.media.uploaded"
+    media_id: uuid.UUID
+    post_id: uuid.UUID
+    owner_id: uuid.UUID
+    storage_key: str
+    content_type: str
+    size: int
+
+
+# --- votes --------------------------------------------------------------------------------------
+class VoteCast(Event):
+    TYPE = "votes.vote.cast"
+    post_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+class VoteRetracted(Event):
+    TYPE = "votes.vote.retracted"
+    post_id: uuid.UUID
+    user_id: uuid.UUID
+
+
+# --- worker -------------------------------------------------------------------------------------
+class MediaProcessed(Event):
+    TYPE = "worker.media.processed"
+    media_id: uuid.UUID
+    post_id: uuid.UUID
+    width: int
+    height: int
+    size: int
+    sha256: str
+    original_key: str
+    thumbnail_key: str
+
+
+class MediaFailed(Event):
+    TYPE = "worker.media.failed"
+    media_id: uuid.UUID
+    post_id: uuid.UUID
+    reason: str
+
+
+class TokensCleanupRequested(Event):
+    TYPE = "worker.tokens.cleanup_requested"
+    scheduled_for: datetime
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        UserRegistered,
+        UserUpdated,
+        UserDeleted,
+        PasswordResetRequested,
+        EmailVerificationRequested,
+        SessionRevoked,
+        TokensPurged,
+        PostCreated,
+        PostUpdated,
+        PostDeleted,
+        MediaUploaded,
+        VoteCast,
+        VoteRetracted,
+        MediaProcessed,
+        MediaFailed,
+        TokensCleanupRequested,
+    )
+}

@@ -1,0 +1,179 @@
+"""Who is calling: access-token verification shared by every service.
+
+Services do not trust the network: each verifies the bearer token itself with auth's public keys
+(fetched from JWKS and cached; no database hit). Auth uses the same verifier with its own keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from common.errors import Forbidden, Unauthorized
+
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "ALGORITHMS",
+    "AdminUser",
+    "CurrentUser",
+    "JWKSKeySource",
+    "OptionalUser",
+    "Principal",
+    "TokenVerifier",
+    "oauth2_scheme",
+]
+
+log = logging.getLogger("common.identity")
+
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+#: The only algorithms accepted; ``none`` and HMAC can never verify an access token.
+ALGORITHMS = ("RS256",)
+
+#: Shown by the OpenAPI "Authorize" button of every service; the login lives in auth.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: uuid.UUID
+    username: str
+    role: str
+    session_id: uuid.UUID
+    token_id: str
+    expires_at: int
+    tier: str = "free"
+    verified: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+KeyLookup = Callable[[str], Any]
+
+
+class JWKSKeySource:
+    """Public keys from a JWKS URL, cached; an unknown ``kid`` triggers one rate-limited refetch."""
+
+    def __init__(self, url: str, client: httpx.AsyncClient, *, ttl: float = 300, min_refetch: float = 10):
+        self.url = url
+        self.client = client
+        self.ttl = ttl
+        self.min_refetch = min_refetch
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, kid: str) -> Any | None:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.ttl
+        if (kid not in self._keys or stale) and now - self._fetched_at > self.min_refetch:
+            async with self._lock:
+                if time.monotonic() - self._fetched_at > self.min_refetch:
+                    await self._refresh()
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        try:
+            response = await self.client.get(self.url)
+            response.raise_for_status()
+            keys = {k["kid"]: jwt.PyJWK(k).key for k in response.json()["keys"]}
+        except (httpx.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
+            log.warning("could not fetch JWKS", extra={"url": self.url, "error": str(exc)})
+            self._fetched_at = time.monotonic()  # do not hammer auth while it is down
+            return
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    def __init__(self, keys: JWKSKeySource | dict[str, Any], *, issuer: str, audience: str) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+
+    async def _key(self, kid: str) -> Any | None:
+        if isinstance(self.keys, dict):
+            return self.keys.get(kid)
+        return await self.keys.get(kid)
+
+    async def verify(self, token: str, *, token_type: str = ACCESS_TOKEN_TYPE) -> dict[str, Any]:
+        """The verified claims, or ``Unauthorized`` saying what is wrong (never why in detail)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("Malformed token") from None
+        if header.get("alg") not in ALGORITHMS:
+            raise Unauthorized("Token algorithm not allowed")
+        key = await self._key(str(header.get("kid", "")))
+        if key is None:
+            raise Unauthorized("Unknown signing key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=list(ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti", "typ"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token expired") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("Invalid token") from None
+        if claims.get("typ") != token_type:
+            raise Unauthorized("Wrong token type")
+        return claims
+
+    async def principal(self, token: str) -> Principal:
+        claims = await self.verify(token)
+        try:
+            return Principal(
+                user_id=uuid.UUID(claims["sub"]),
+                username=str(claims["name"]),
+                role=str(claims["role"]),
+                session_id=uuid.UUID(claims["sid"]),
+                token_id=str(claims["jti"]),
+                expires_at=int(claims["exp"]),
+                tier=str(claims.get("tier", "free")),
+                verified=bool(claims.get("email_verified", False)),
+            )
+        except (KeyError, ValueError):
+            raise Unauthorized("Invalid token") from None
+
+
+async def optional_user(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    if not token:
+        return None
+    verifier: TokenVerifier = request.app.state.verifier
+    return await verifier.principal(token)
+
+
+async def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
+    if principal is None:
+        raise Unauthorized("Not authenticated: send an 'Authorization: Bearer <access token>' header")
+    return principal
+
+
+async def admin_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("This needs the admin role")
+    return principal
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
