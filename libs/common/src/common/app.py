@@ -10,7 +10,7 @@ Nothing connects at import time.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +48,7 @@ class Runtime:
             settings.amqp_url,
             max_attempts=settings.consumer_max_attempts,
             retry_base_ms=settings.consumer_retry_base_ms,
+            prefix=settings.events_prefix,
         )
         self.relay = OutboxRelay(
             self.db,
@@ -65,7 +66,7 @@ class Runtime:
     async def _ping_redis(self) -> None:
         await self.redis.ping()
 
-    def consume(self, subscription: str, handlers: dict[str, Handler], **kwargs: Any) -> Consumer:
+    def consume(self, subscription: str, handlers: Mapping[str, Handler], **kwargs: Any) -> Consumer:
         consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer

@@ -45,6 +45,8 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: int = 72
     consumer_max_attempts: int = 5
     consumer_retry_base_ms: int = 200
+    #: Prefix for the exchange and every queue, so a test run never meets the dev stack's messages.
+    events_prefix: str = ""
 
     @property
     def is_dev(self) -> bool:

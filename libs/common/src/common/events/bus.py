@@ -27,9 +27,16 @@ OnReady = Callable[["EventBus"], Awaitable[None]]
 
 class EventBus:
     def __init__(
-        self, url: str, *, max_attempts: int = 5, retry_base_ms: int = 200, publish_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        max_attempts: int = 5,
+        retry_base_ms: int = 200,
+        publish_timeout: float = 10.0,
+        prefix: str = "",
     ) -> None:
         self.url = url
+        self.prefix = prefix
         self.max_attempts = max_attempts
         self.retry_base_ms = retry_base_ms
         self.publish_timeout = publish_timeout
@@ -54,7 +61,10 @@ class EventBus:
                 self.connection = await aio_pika.connect_robust(self.url, timeout=5)
                 self._publish_channel = await self.connection.channel(publisher_confirms=True)
                 self.exchange = await declare_topology(
-                    self._publish_channel, max_attempts=self.max_attempts, retry_base_ms=self.retry_base_ms
+                    self._publish_channel,
+                    max_attempts=self.max_attempts,
+                    retry_base_ms=self.retry_base_ms,
+                    prefix=self.prefix,
                 )
                 break
             except Exception as exc:  # the broker may be down at start; keep trying

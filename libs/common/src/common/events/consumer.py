@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aio_pika
@@ -49,13 +49,13 @@ class Consumer:
         bus: EventBus,
         *,
         subscription: str,
-        handlers: dict[str, Handler],
+        handlers: Mapping[str, Handler],
         prefetch: int = 32,
         after_commit: AfterCommit | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
-        self.sub: Subscription = SUBSCRIPTIONS[subscription]
+        self.sub: Subscription = SUBSCRIPTIONS[subscription].with_prefix(bus.prefix)
         unknown = set(handlers) - set(self.sub.types)
         if unknown:
             raise ValueError(f"{subscription} is not bound to {sorted(unknown)}; add them to SUBSCRIPTIONS")

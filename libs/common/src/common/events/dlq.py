@@ -40,11 +40,13 @@ def _describe(message: AbstractIncomingMessage) -> dict[str, Any]:
     }
 
 
-async def list_dead_letters(url: str, name: str, limit: int = 50) -> list[dict[str, Any]]:
+async def list_dead_letters(
+    url: str, name: str, limit: int = 50, *, prefix: str = ""
+) -> list[dict[str, Any]]:
     connection = await aio_pika.connect(url, timeout=5)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(SUBSCRIPTIONS[name].dlq)
+        queue = await channel.get_queue(SUBSCRIPTIONS[name].with_prefix(prefix).dlq)
         seen = []
         for _ in range(limit):
             message = await queue.get(no_ack=False, fail=False)
@@ -55,8 +57,10 @@ async def list_dead_letters(url: str, name: str, limit: int = 50) -> list[dict[s
     return seen
 
 
-async def replay_dead_letters(url: str, name: str, *, event_id: str | None = None, limit: int = 1000) -> int:
-    sub = SUBSCRIPTIONS[name]
+async def replay_dead_letters(
+    url: str, name: str, *, event_id: str | None = None, limit: int = 1000, prefix: str = ""
+) -> int:
+    sub = SUBSCRIPTIONS[name].with_prefix(prefix)
     connection = await aio_pika.connect(url, timeout=5)
     replayed = 0
     async with connection:
@@ -102,15 +106,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "list":
         names = [args.queue] if args.queue else sorted(SUBSCRIPTIONS)
         for name in names:
-            for item in asyncio.run(list_dead_letters(args.amqp_url, name, args.limit)):
-                print(json.dumps({"queue": SUBSCRIPTIONS[name].dlq, **item}, default=str))
+            for item in asyncio.run(list_dead_letters(args.amqp_url, name, args.limit, prefix=args.prefix)):
+                print(
+                    json.dumps(
+                        {"queue": SUBSCRIPTIONS[name].with_prefix(args.prefix).dlq, **item}, default=str
+                    )
+                )
         return 0
     if not args.queue:
         parser.error("replay needs --queue")
     count = asyncio.run(
-        replay_dead_letters(args.amqp_url, args.queue, event_id=args.event_id, limit=args.limit)
+        replay_dead_letters(
+            args.amqp_url, args.queue, event_id=args.event_id, limit=args.limit, prefix=args.prefix
+        )
     )
-    print(f"replayed {count} message(s) into {SUBSCRIPTIONS[args.queue].queue}", file=sys.stderr)
+    print(f"replayed {count} message(s) into {args.queue}", file=sys.stderr)
     return 0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
-import builtins
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -32,20 +32,26 @@ EXCHANGE = "events"
 
 @dataclass(frozen=True)
 class Subscription:
+    """``name`` is also the inbox's consumer key; ``prefix`` isolates a whole topology (tests)."""
+
     name: str
     types: tuple[str, ...]
+    prefix: str = ""
+
+    def with_prefix(self, prefix: str) -> Subscription:
+        return Subscription(self.name, self.types, prefix)
 
     @property
     def queue(self) -> str:
-        return f"{self.name}.events"
+        return f"{self.prefix}{self.name}.events"
 
     @property
     def dlq(self) -> str:
-        return f"{self.name}.dlq"
+        return f"{self.prefix}{self.name}.dlq"
 
     def retry_queue(self, delay_ms: int) -> str:
         # Named by delay, so changing the back-off declares new queues instead of clashing.
-        return f"{self.name}.retry.{delay_ms}ms"
+        return f"{self.prefix}{self.name}.retry.{delay_ms}ms"
 
 
 SUBSCRIPTIONS: dict[str, Subscription] = {
@@ -83,11 +89,13 @@ def retry_delays_ms(max_attempts: int, base_ms: int) -> list[int]:
 
 
 async def declare_topology(
-    channel: AbstractChannel, *, max_attempts: int, retry_base_ms: int
+    channel: AbstractChannel, *, max_attempts: int, retry_base_ms: int, prefix: str = ""
 ) -> AbstractExchange:
-    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    exchange = await channel.declare_exchange(
+        f"{prefix}{EXCHANGE}", aio_pika.ExchangeType.TOPIC, durable=True
+    )
     delays = retry_delays_ms(max_attempts, retry_base_ms)
-    for sub in SUBSCRIPTIONS.values():
+    for sub in (base.with_prefix(prefix) for base in SUBSCRIPTIONS.values()):
         queue = await channel.declare_queue(sub.queue, durable=True)
         for event_type in sub.types:
             await queue.bind(exchange, routing_key=event_type)

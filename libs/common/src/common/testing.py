@@ -1,0 +1,168 @@
+"""Helpers for the services' test suites: real, migrated databases and real tokens.
+
+Nothing here is mocked: databases are created and migrated with each service's own Alembic
+revisions, and tokens are signed with a real RSA key that the app under test verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from common.dbtools import drop_database, ensure_database
+from common.events.topology import EXCHANGE, SUBSCRIPTIONS, retry_delays_ms
+from common.identity import ACCESS_TOKEN_TYPE, Principal, TokenVerifier
+
+__all__ = [
+    "TEST_AUDIENCE",
+    "TEST_ISSUER",
+    "TokenFactory",
+    "delete_topology",
+    "eventually",
+    "prepare_database",
+    "test_database_url",
+    "truncate_all",
+]
+
+TEST_ISSUER = "social-posts-auth"
+TEST_AUDIENCE = "social-posts"
+PG = os.environ.get("TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+
+
+def test_database_url(name: str) -> str:
+    return f"{PG}/{name}"
+
+
+async def prepare_database(url: str, alembic_ini: Path) -> None:
+    """A fresh database migrated from nothing, so every run also tests the migrations."""
+    await drop_database(url)
+    await ensure_database(url)
+    env = {**os.environ, "DATABASE_URL": url}
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "alembic", "-c", str(alembic_ini), "upgrade", "head"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrations failed for {url}:\n{result.stderr}")
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        if names:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def delete_topology(url: str, prefix: str, *, max_attempts: int = 5, retry_base_ms: int = 200) -> None:
+    """Remove a prefixed topology so a test run starts with empty queues."""
+    connection = await aio_pika.connect(url, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        for base in SUBSCRIPTIONS.values():
+            sub = base.with_prefix(prefix)
+            names = [
+                sub.queue,
+                sub.dlq,
+                *(sub.retry_queue(d) for d in retry_delays_ms(max_attempts, retry_base_ms)),
+            ]
+            for name in names:
+                await channel.queue_delete(name)
+        await channel.exchange_delete(f"{prefix}{EXCHANGE}")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, within: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Poll ``check`` until it returns a truthy value (events are asynchronous); fail after ``within`` s."""
+    deadline = time.monotonic() + within
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
+
+
+class TokenFactory:
+    """Signs access tokens the way auth does, with a key generated for the test run."""
+
+    def __init__(self, *, issuer: str = TEST_ISSUER, audience: str = TEST_AUDIENCE) -> None:
+        self.kid = "test-key"
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.issuer = issuer
+        self.audience = audience
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(
+            {self.kid: self.private_key.public_key()}, issuer=self.issuer, audience=self.audience
+        )
+
+    def claims(
+        self, user_id: uuid.UUID, username: str, *, role: str = "user", ttl: int = 600, **extra: Any
+    ) -> dict[str, Any]:
+        now = int(time.time())
+        return {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            "typ": ACCESS_TOKEN_TYPE,
+            "sid": str(uuid.uuid4()),
+            "name": username,
+            "role": role,
+            "tier": "free",
+            "email_verified": True,
+            **extra,
+        }
+
+    def sign(self, claims: dict[str, Any], *, headers: dict[str, Any] | None = None) -> str:
+        return jwt.encode(
+            claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, **(headers or {})}
+        )
+
+    def token(self, user_id: uuid.UUID, username: str, **kwargs: Any) -> str:
+        return self.sign(self.claims(user_id, username, **kwargs))
+
+    def user(self, username: str | None = None, *, role: str = "user") -> tuple[Principal, dict[str, str]]:
+        """A new user and the headers that authenticate as them."""
+        user_id = uuid.uuid4()
+        name = username or f"user_{user_id.hex[:8]}"
+        claims = self.claims(user_id, name, role=role)
+        principal = Principal(
+            user_id=user_id,
+            username=name,
+            role=role,
+            session_id=uuid.UUID(claims["sid"]),
+            token_id=claims["jti"],
+            expires_at=claims["exp"],
+        )
+        return principal, {"Authorization": f"Bearer {self.sign(claims)}"}

@@ -1,0 +1,37 @@
+"""The votes service application."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from common import Runtime, TokenVerifier, create_service_app
+from common.http import create_http_client
+from votes_service.handlers import HANDLERS
+from votes_service.posts_client import HttpPostLookup
+from votes_service.router import router
+from votes_service.settings import VotesSettings, get_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+        async with create_http_client(settings.posts_url, timeout=3.0) as posts_client:
+            app.state.post_lookup = HttpPostLookup(posts_client)
+            runtime.consume("votes", HANDLERS)
+            yield
+
+    return create_service_app(
+        settings,
+        title="Votes service",
+        description="One vote per user per post, cast and taken back idempotently.",
+        routers=[router],
+        setup=setup,
+        verifier=verifier,
+    )

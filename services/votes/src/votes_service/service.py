@@ -1,0 +1,77 @@
+"""Votes' rules. No commit, no HTTP types (the posts lookup is behind ``PostLookup``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common import BadRequest, NotFound, Principal
+from common.events import add_event
+from common.events.schemas import VoteCast, VoteRetracted
+from common.pagination import decode_cursor, encode_cursor
+from votes_service import repository
+from votes_service.schemas import MyVote, MyVotesPage, VoteState
+
+__all__ = ["PostLookup", "cast_vote", "list_my_votes", "my_vote", "retract_vote"]
+
+PRODUCER = "votes"
+
+
+class PostLookup(Protocol):
+    async def is_votable(self, post_id: uuid.UUID) -> bool:
+        """Ask the posts service whether the post exists and is public."""
+
+
+async def _ensure_votable(session: AsyncSession, post_id: uuid.UUID, posts: PostLookup) -> None:
+    known = await repository.get_known_post(session, post_id)
+    if known is None:
+        # The post may be a moment old and its event still in flight: ask its owner.
+        if not await posts.is_votable(post_id):
+            raise NotFound("Post not found")
+        await repository.remember_post(session, post_id, author_id=None, published=True)
+        return
+    if known.deleted or not known.published:
+        raise NotFound("Post not found")
+
+
+async def cast_vote(
+    session: AsyncSession, user: Principal, post_id: uuid.UUID, posts: PostLookup
+) -> VoteState:
+    await _ensure_votable(session, post_id, posts)
+    added = await repository.add_vote(session, user.user_id, post_id)
+    if added:
+        await add_event(session, VoteCast(post_id=post_id, user_id=user.user_id), producer=PRODUCER)
+    return VoteState(post_id=post_id, voted=True, changed=added)
+
+
+async def retract_vote(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> VoteState:
+    removed = await repository.remove_vote(session, user.user_id, post_id)
+    if removed:
+        await add_event(session, VoteRetracted(post_id=post_id, user_id=user.user_id), producer=PRODUCER)
+    return VoteState(post_id=post_id, voted=False, changed=removed)
+
+
+async def my_vote(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> VoteState:
+    voted = await repository.has_vote(session, user.user_id, post_id)
+    return VoteState(post_id=post_id, voted=voted, changed=False)
+
+
+async def list_my_votes(
+    session: AsyncSession, user: Principal, *, limit: int, cursor: str | None
+) -> MyVotesPage:
+    after = None
+    if cursor:
+        created_at, post_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(created_at), uuid.UUID(post_id))
+        except (TypeError, ValueError):
+            raise BadRequest("Invalid cursor: pass back the next_cursor value of a previous page") from None
+    votes = await repository.list_user_votes(session, user.user_id, limit=limit + 1, after=after)
+    items = [MyVote(post_id=v.post_id, created_at=v.created_at) for v in votes[:limit]]
+    next_cursor = None
+    if len(votes) > limit:
+        next_cursor = encode_cursor([items[-1].created_at.isoformat(), str(items[-1].post_id)])
+    return MyVotesPage(items=items, next_cursor=next_cursor)
