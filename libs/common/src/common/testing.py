@@ -7,18 +7,23 @@ revisions, and tokens are signed with a real RSA key that the app under test ver
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aio_pika
+import httpx
 import jwt
+import redis.asyncio as aioredis
+from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,12 +32,15 @@ from common.events.topology import EXCHANGE, SUBSCRIPTIONS, retry_delays_ms
 from common.identity import ACCESS_TOKEN_TYPE, Principal, TokenVerifier
 
 __all__ = [
+    "TEST_AMQP_URL",
     "TEST_AUDIENCE",
     "TEST_ISSUER",
     "TokenFactory",
     "delete_topology",
     "eventually",
+    "fresh_service",
     "prepare_database",
+    "serve",
     "test_database_url",
     "truncate_all",
 ]
@@ -40,6 +48,9 @@ __all__ = [
 TEST_ISSUER = "social-posts-auth"
 TEST_AUDIENCE = "social-posts"
 PG = os.environ.get("TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
+TEST_AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+#: Tests use their own Redis databases (one per suite) so a running dev stack is not disturbed.
+TEST_REDIS_BASE = os.environ.get("TEST_REDIS_BASE", "redis://127.0.0.1:6379")
 
 
 def test_database_url(name: str) -> str:
@@ -166,3 +177,33 @@ class TokenFactory:
             expires_at=claims["exp"],
         )
         return principal, {"Authorization": f"Bearer {self.sign(claims)}"}
+
+
+@contextlib.asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app``'s lifespan (real connections) and hand back a client talking to it in-process."""
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://testserver") as client,
+    ):
+        yield client
+
+
+async def fresh_service(
+    *, db_name: str, alembic_ini: Path, prefix: str, redis_db: int, amqp_url: str = TEST_AMQP_URL
+) -> dict[str, Any]:
+    """A migrated database, an empty event topology and an empty Redis database; settings overrides."""
+    url = test_database_url(db_name)
+    redis_url = f"{TEST_REDIS_BASE}/{redis_db}"
+    await prepare_database(url, alembic_ini)
+    await delete_topology(amqp_url, prefix)
+    async with aioredis.Redis.from_url(redis_url) as redis:
+        await redis.flushdb()
+    return {
+        "environment": "test",
+        "database_url": url,
+        "events_prefix": prefix,
+        "amqp_url": amqp_url,
+        "redis_url": redis_url,
+        "consumer_retry_base_ms": 50,
+    }

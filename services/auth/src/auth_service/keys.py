@@ -86,3 +86,9 @@ class KeyRing:
                 raise RuntimeError(f"{path} is not an RSA private key")
             keys.append(SigningKey(path.stem, key))
         return cls(keys)
+
+
+if __name__ == "__main__":  # python -m auth_service.keys DIR: add a new signing key to DIR
+    import sys
+
+    print(generate_key_file(Path(sys.argv[1] if len(sys.argv) > 1 else ".dev/keys")))

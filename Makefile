@@ -1,0 +1,50 @@
+# The verbs. `make help` lists them; every one works from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY        := .venv/bin/python
+PACKAGES  := libs/common services/auth services/posts services/votes services/worker gateway
+SUITES    := libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests gateway/tests deploy/tests tests
+SRC_DIRS  := libs/common/src services/auth/src services/posts/src services/votes/src services/worker/src gateway/src deploy bench tests
+
+.PHONY: help
+help: ## List the verbs
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## Install uv if missing and sync the workspace (one lock file)
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$(UV) sync --all-packages --frozen --quiet
+
+.PHONY: dev
+dev: install ## Prepare databases and migrations, start every service and the gateway (Ctrl-C stops)
+	@$(PY) deploy/native/stack.py up
+
+.PHONY: lint
+lint: install ## ruff (lint + format check) and mypy, as pre-commit runs them
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy $(SRC_DIRS)
+
+.PHONY: fmt
+fmt: install ## Format and autofix
+	@$(PY) -m ruff check --fix .
+	@$(PY) -m ruff format .
+
+.PHONY: test
+test: install lint ## Lint, type checks and every test suite (real Postgres, Redis, RabbitMQ)
+	@$(PY) deploy/native/stack.py check
+	@set -e; for suite in $(SUITES); do \
+		echo "== pytest $$suite"; \
+		$(PY) -m pytest $$suite -q -p no:cacheprovider; \
+	done
+
+.PHONY: migrate
+migrate: install ## Create and migrate every service's database
+	@$(PY) deploy/native/stack.py prepare
+
+.PHONY: dlq
+dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them)
+	@if [ -n "$(REPLAY)" ]; then $(PY) -m common.events.dlq replay --queue $(QUEUE); \
+	else $(PY) -m common.events.dlq list $(if $(QUEUE),--queue $(QUEUE)); fi
