@@ -35,6 +35,7 @@ __all__ = [
     "TEST_AMQP_URL",
     "TEST_AUDIENCE",
     "TEST_ISSUER",
+    "TcpProxy",
     "TokenFactory",
     "delete_topology",
     "eventually",
@@ -207,3 +208,61 @@ async def fresh_service(
         "redis_url": redis_url,
         "consumer_retry_base_ms": 50,
     }
+
+
+class TcpProxy:
+    """A loopback TCP proxy that can cut a connection the way a network fault or a broker restart does.
+
+    ``cut()`` closes every open connection and stops listening (new connections are refused);
+    ``restore()`` listens again on the same port.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> TcpProxy:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self, scheme_url: str) -> str:
+        """``scheme_url`` (e.g. an AMQP URL) rewritten to go through this proxy."""
+        host, port = self.target
+        return scheme_url.replace(f"{host}:{port}", f"127.0.0.1:{self.port}", 1)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    async def cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def restore(self) -> None:
+        if self._server is None:
+            await self.start()
+
+    async def close(self) -> None:
+        await self.cut()

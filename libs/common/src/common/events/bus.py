@@ -58,7 +58,7 @@ class EventBus:
         delay = 0.5
         while True:
             try:
-                self.connection = await aio_pika.connect_robust(self.url, timeout=5)
+                self.connection = await aio_pika.connect_robust(self.url, timeout=5, reconnect_interval=1)
                 self._publish_channel = await self.connection.channel(publisher_confirms=True)
                 self.exchange = await declare_topology(
                     self._publish_channel,

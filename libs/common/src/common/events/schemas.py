@@ -85,6 +85,7 @@ class TokensPurged(Event):
     TYPE = "auth.tokens.purged"
     sessions: int
     reset_tokens: int
+    verification_tokens: int = 0
 
 
 # --- posts --------------------------------------------------------------------------------------

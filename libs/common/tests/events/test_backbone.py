@@ -1,0 +1,197 @@
+"""Proofs that the event backbone loses nothing and applies nothing twice (issue 3).
+
+Everything runs against the real broker and a real database. Network faults are made with a
+loopback TCP proxy between our processes and RabbitMQ: cutting it drops every AMQP connection and
+refuses new ones, which is what producers and consumers see when the broker goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+
+from common.events.bus import EventBus
+from common.events.dlq import list_dead_letters, replay_dead_letters
+from common.events.reconcile import Reconciliation, reconcile
+from common.testing import TEST_AMQP_URL, TcpProxy, eventually
+
+EFFECTS = "SELECT event_id FROM effects"
+Kit = Any  # the conftest fixture; typed loosely so tests read plainly
+
+
+async def _drained(kit: Kit, expected: int) -> bool:
+    applied: int = await kit.count("SELECT count(*) FROM effects")
+    pending: int = await kit.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    return applied >= expected and pending == 0
+
+
+async def _check(kit: Kit) -> Reconciliation:
+    return await reconcile(kit.db, kit.db, consumer_name="probe", types=[kit.probe_type], effects_sql=EFFECTS)
+
+
+async def _queue_depth(bus: EventBus, queue: str) -> int:
+    channel = await bus.channel(confirms=False)
+    try:
+        declared = await channel.declare_queue(queue, durable=True, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+    finally:
+        await channel.close()
+
+
+async def test_broker_outage_delays_events_and_loses_none(kit: Kit) -> None:
+    proxy = await TcpProxy("127.0.0.1", 5672).start()
+    producer_bus = await kit.started_bus(proxy.url(TEST_AMQP_URL))
+    consumer_bus = await kit.started_bus(proxy.url(TEST_AMQP_URL))
+    relay, consumer = kit.relay(producer_bus, poll_interval=0.2), kit.consumer(consumer_bus)
+    relay.start()
+    consumer.start()
+    try:
+        await kit.write_events(range(20))
+        await eventually(lambda: _drained(kit, 20))
+
+        await proxy.cut()  # the broker is gone for producer and consumer alike
+        await kit.write_events(range(20, 120))  # every write still succeeds
+        assert await kit.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 100
+
+        await proxy.restore()  # no process restart: the connections recover by themselves
+        await eventually(lambda: _drained(kit, 120), within=30)
+        result = await _check(kit)
+        assert result.produced == 120
+        assert result.clean, result
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await producer_bus.close()
+        await consumer_bus.close()
+        await proxy.close()
+
+
+async def test_crash_after_commit_before_ack_has_no_second_effect(kit: Kit) -> None:
+    crashing_bus = await kit.started_bus()
+
+    async def die_before_ack(_: object) -> None:
+        # The effect is committed; now the process dies before it can acknowledge the message.
+        assert crashing_bus.connection is not None
+        await crashing_bus.connection.close()
+
+    crashing = kit.consumer(crashing_bus, after_commit=die_before_ack)
+    crashing.start()
+    relay_bus = await kit.started_bus()
+    relay = kit.relay(relay_bus)
+    relay.start()
+    survivor_bus = None
+    try:
+        await kit.write_events([1])
+        await eventually(lambda: kit.count("SELECT count(*) FROM effects"))
+        duplicates_before = _duplicates_seen(kit.probe_type)
+
+        survivor_bus = await kit.started_bus()  # the restarted process
+        survivor = kit.consumer(survivor_bus)
+        survivor.start()
+        queue = f"{kit.prefix}probe.events"
+        await eventually(lambda: _is_zero(_queue_depth(survivor_bus, queue)), within=15)
+        await asyncio.sleep(0.3)
+        assert await kit.count("SELECT count(*) FROM effects") == 1
+        assert kit.control.calls == 1  # the redelivery was recognised by the inbox, not re-applied
+        assert _duplicates_seen(kit.probe_type) == duplicates_before + 1  # and it did arrive
+        assert await kit.count("SELECT count(*) FROM inbox") == 1
+        await survivor.stop()
+    finally:
+        await relay.stop()
+        await relay_bus.close()
+        await crashing_bus.close()
+        if survivor_bus is not None:
+            await survivor_bus.close()
+
+
+def _duplicates_seen(event_type: str) -> float:
+    labels = {"service": "probe", "type": event_type, "outcome": "duplicate"}
+    return REGISTRY.get_sample_value("events_consumed_total", labels) or 0.0
+
+
+async def _is_zero(value: Any) -> bool:
+    return bool(await value == 0)
+
+
+async def _equals(value: Any, expected: int) -> bool:
+    return bool(await value == expected)
+
+
+async def test_poisoned_message_is_retried_then_dead_lettered_and_others_flow(kit: Kit) -> None:
+    kit.control.poisoned = {3}
+    bus = await kit.started_bus()
+    relay, consumer = kit.relay(bus), kit.consumer(bus)
+    relay.start()
+    consumer.start()
+    try:
+        await kit.write_events(range(10))
+        # The nine good messages are applied even though the fourth keeps failing.
+        await eventually(lambda: _equals(kit.count("SELECT count(*) FROM effects WHERE seq <> 3"), 9))
+        dead = await eventually(
+            lambda: list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix), within=15
+        )
+        assert [d["envelope"]["data"]["seq"] for d in dead] == [3]
+        assert dead[0]["attempts"] == 3
+        assert "poisoned message 3" in dead[0]["error"]
+        assert await kit.count("SELECT count(*) FROM effects WHERE seq = 3") == 0  # rolled back each time
+
+        kit.control.poisoned.clear()  # the bug is fixed: replay the dead letter
+        assert await replay_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == 1
+        await eventually(lambda: _equals(kit.count("SELECT count(*) FROM effects WHERE seq = 3"), 1))
+        assert await list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == []
+        result = await _check(kit)
+        assert result.clean, result
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await bus.close()
+
+
+async def test_two_relays_share_the_outbox_without_double_publishing(kit: Kit) -> None:
+    buses = [await kit.started_bus() for _ in range(3)]
+    relays = [kit.relay(buses[0], batch_size=20), kit.relay(buses[1], batch_size=20)]
+    consumer = kit.consumer(buses[2])
+    consumer.start()
+    await kit.write_events(range(300))
+    for relay in relays:
+        relay.start()
+    try:
+        await eventually(lambda: _drained(kit, 300), within=30)
+        await asyncio.sleep(0.5)  # a duplicate delivery would have arrived by now
+        result = await _check(kit)
+        assert result.produced == 300
+        assert result.clean, result
+        assert kit.control.calls == 300  # each event delivered once: the inbox never had to absorb one
+    finally:
+        await consumer.stop()
+        for relay in relays:
+            await relay.stop()
+        for bus in buses:
+            await bus.close()
+
+
+async def test_relay_wakes_on_insert_without_waiting_for_the_poll(kit: Kit) -> None:
+    bus = await kit.started_bus()
+    relay, consumer = kit.relay(bus, poll_interval=60), kit.consumer(bus)  # polling alone: a minute
+    relay.start()
+    consumer.start()
+    try:
+        await asyncio.sleep(0.5)  # let the listener connect
+        await kit.write_events([42])
+        await eventually(lambda: _drained(kit, 1), within=5)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await bus.close()
+
+
+async def test_sent_rows_are_pruned_after_retention(kit: Kit) -> None:
+    relay = kit.relay(kit.bus(), retention_hours=1)
+    await kit.write_events(range(3))
+    async with kit.db.session() as session, session.begin():
+        await session.execute(text("UPDATE outbox SET sent_at = now() - interval '2 hours' WHERE id <= 2"))
+    assert await relay.prune() == 2
+    assert await kit.count("SELECT count(*) FROM outbox") == 1

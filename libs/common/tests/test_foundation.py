@@ -1,0 +1,169 @@
+"""Settings, the error model, request ids, health, pagination, rate limits and storage."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
+
+from common.errors import BadRequest, Conflict, NotFound, install_error_handlers
+from common.health import health_router
+from common.logging import configure_logging, request_id_var
+from common.middleware import ObservabilityMiddleware
+from common.pagination import decode_cursor, encode_cursor
+from common.ratelimit import Limit, RateLimiter
+from common.settings import ServiceSettings
+from common.storage import LocalStorage, validate_key
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def test_default_secrets_are_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="default secrets are refused in production"):
+        ServiceSettings(environment="production")  # guest:guest broker credentials
+    ok = ServiceSettings(environment="production", amqp_url="amqp://svc:s3cret@mq:5672/")
+    assert ok.environment == "production"
+    assert ServiceSettings(environment="development").is_dev
+
+
+class Body(BaseModel):
+    n: int
+
+
+def _inline_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(ObservabilityMiddleware, service="inline")
+
+    @app.get("/conflict")
+    async def conflict() -> None:
+        raise Conflict("Already there")
+
+    @app.get("/missing/{item_id}")
+    async def missing(item_id: int) -> None:
+        raise NotFound(f"Item {item_id} not found")
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    @app.post("/body")
+    async def body(data: Body) -> dict[str, int]:
+        return {"n": data.n}
+
+    @app.get("/rid")
+    async def rid() -> dict[str, str | None]:
+        return {"request_id": request_id_var.get()}
+
+    return app
+
+
+@pytest.fixture
+async def inline() -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(_inline_app(), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://inline")
+
+
+async def test_domain_errors_render_as_detail_with_their_status(inline: httpx.AsyncClient) -> None:
+    conflict = await inline.get("/conflict")
+    assert (conflict.status_code, conflict.json()) == (409, {"detail": "Already there"})
+    missing = await inline.get("/missing/7")
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Item 7 not found"})
+    unrouted = await inline.get("/nowhere")
+    assert (unrouted.status_code, unrouted.json()) == (404, {"detail": "Not Found"})
+
+
+async def test_validation_errors_say_where_and_what(inline: httpx.AsyncClient) -> None:
+    response = await inline.post("/body", json={"n": "many"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "n"]
+    assert "integer" in error["msg"]
+    assert "input" not in error  # a client's values are not echoed back
+
+
+async def test_unexpected_errors_are_a_bland_500(
+    inline: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        response = await inline.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal server error"}
+    assert "secret internals" not in response.text
+
+
+async def test_request_id_is_taken_or_generated_and_returned(inline: httpx.AsyncClient) -> None:
+    given = await inline.get("/rid", headers={"X-Request-ID": "abc-123"})
+    assert given.json() == {"request_id": "abc-123"}
+    assert given.headers["x-request-id"] == "abc-123"
+    generated = await inline.get("/rid")
+    assert len(generated.headers["x-request-id"]) == 32
+    assert generated.json()["request_id"] == generated.headers["x-request-id"]
+
+
+async def test_json_logs_redact_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("probe")
+    logging.getLogger("probe").info("login", extra={"password": "hunter2hunter2", "user": "alice"})
+    out = capsys.readouterr().out
+    assert '"user": "alice"' in out
+    assert "hunter2" not in out
+    logging.getLogger().handlers.clear()
+
+
+async def test_readiness_reports_which_dependency_is_down() -> None:
+    app = FastAPI()
+    app.include_router(health_router)
+
+    async def ok() -> None:
+        return None
+
+    async def down() -> None:
+        raise ConnectionError("refused")
+
+    app.state.settings = ServiceSettings(readiness_timeout_seconds=0.5)
+    app.state.health_checks = {"database": ok, "rabbitmq": down}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://h") as client:
+        response = await client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json()["checks"] == {"database": "ok", "rabbitmq": "failed: ConnectionError"}
+        assert "rabbitmq" in response.json()["detail"]
+        assert (await client.get("/health/live")).status_code == 200
+
+
+def test_cursors_round_trip_and_garbage_is_a_400() -> None:
+    assert decode_cursor(encode_cursor(["2026-01-01T00:00:00", "x"]), 2) == ["2026-01-01T00:00:00", "x"]
+    for bad in ("%%%", encode_cursor(["only one"]), "x" * 600, encode_cursor({"a": 1})):  # type: ignore[arg-type]
+        with pytest.raises(BadRequest, match="Invalid cursor"):
+            decode_cursor(bad, 2)
+
+
+async def test_rate_limiter_counts_per_key_and_window() -> None:
+    async with aioredis.Redis.from_url(REDIS_URL) as redis:
+        await redis.flushdb()
+        limiter = RateLimiter(redis, prefix="t")
+        decisions = [await limiter.hit("ip:1", Limit(3, 60)) for _ in range(4)]
+        assert [d.allowed for d in decisions] == [True, True, True, False]
+        assert decisions[2].remaining == 0
+        blocked = decisions[3].headers()
+        assert blocked["RateLimit-Limit"] == "3"
+        assert 1 <= int(blocked["Retry-After"]) <= 61
+        assert (await limiter.hit("ip:2", Limit(3, 60))).allowed  # other keys are independent
+
+
+async def test_local_storage_writes_reads_and_refuses_escapes(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path)
+    await storage.put("media/abc/original", b"bytes", "image/png")
+    assert await storage.get("media/abc/original") == b"bytes"
+    assert await storage.exists("media/abc/original")
+    await storage.delete("media/abc/original")
+    assert not await storage.exists("media/abc/original")
+    with pytest.raises(NotFound):
+        await storage.get("media/abc/original")
+    for key in ("../etc/passwd", "/abs", "a/../../b", "a\\b", ""):
+        with pytest.raises(ValueError, match="invalid storage key"):
+            validate_key(key)
