@@ -6,7 +6,8 @@ UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY        := .venv/bin/python
 PACKAGES  := libs/common services/auth services/posts services/votes services/worker gateway
 SUITES    := libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests gateway/tests deploy/tests tests
-SRC_DIRS  := libs/common/src services/auth/src services/posts/src services/votes/src services/worker/src gateway/src deploy bench tests
+# mypy runs once per package (source and its tests together); each tests/ has its own conftest.
+TYPED     := libs/common services/auth services/posts services/votes services/worker gateway
 
 .PHONY: help
 help: ## List the verbs
@@ -25,7 +26,14 @@ dev: install ## Prepare databases and migrations, start every service and the ga
 lint: install ## ruff (lint + format check) and mypy, as pre-commit runs them
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
-	@$(PY) -m mypy $(SRC_DIRS)
+	@$(MAKE) --no-print-directory lint-types
+
+.PHONY: lint-types
+lint-types: ## mypy (strict), package by package
+	@set -e; for pkg in $(TYPED); do \
+		echo "mypy $$pkg"; $(PY) -m mypy $$pkg/src $$(test -d $$pkg/tests && echo $$pkg/tests); \
+	done
+	@echo "mypy deploy tests bench"; $(PY) -m mypy deploy tests $$(test -d bench && echo bench)
 
 .PHONY: fmt
 fmt: install ## Format and autofix
