@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
+from common import CurrentUser, TooManyRequests
+from common.ratelimit import Limit, RateLimiter
 from votes_service.service import PostLookup
+from votes_service.settings import VotesSettings
 
-__all__ = ["PostLookupDep"]
+__all__ = ["PostLookupDep", "enforce_vote_rate_limit"]
+
+log = logging.getLogger("votes_service.dependencies")
 
 
 def _post_lookup(request: Request) -> PostLookup:
@@ -17,3 +23,28 @@ def _post_lookup(request: Request) -> PostLookup:
 
 
 PostLookupDep = Annotated[PostLookup, Depends(_post_lookup)]
+
+
+async def enforce_vote_rate_limit(request: Request, response: Response, user: CurrentUser) -> None:
+    """Limit vote changes per user (vote stuffing); the answer carries ``RateLimit-*`` headers.
+
+    If Redis is unreachable the vote goes through: the limit is abuse damping, not a security
+    boundary, and voting should not go down with the cache.
+    """
+    settings: VotesSettings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.vote_limiter
+    limit = Limit(settings.vote_rate_limit, settings.vote_rate_period_seconds)
+    try:
+        decision = await limiter.hit(f"votes:{user.user_id}", limit)
+    except Exception as exc:  # redis down or slow
+        log.warning("vote rate limit unavailable, allowing", extra={"error": type(exc).__name__})
+        return
+    if not decision.allowed:
+        error = TooManyRequests(
+            f"Too many votes: at most {limit.count} vote changes per {limit.period_seconds}s;"
+            f" retry in {decision.reset_after}s",
+            retry_after=decision.reset_after,
+        )
+        error.headers.update(decision.headers())
+        raise error
+    response.headers.update(decision.headers())

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from common import Runtime, TokenVerifier, create_service_app
 from common.http import create_http_client
+from common.ratelimit import RateLimiter
 from votes_service.handlers import HANDLERS
 from votes_service.posts_client import HttpPostLookup
 from votes_service.router import router
@@ -22,8 +23,9 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
 
     @contextlib.asynccontextmanager
     async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-        async with create_http_client(settings.posts_url, timeout=3.0) as posts_client:
-            app.state.post_lookup = HttpPostLookup(posts_client)
+        async with create_http_client(settings.posts_url, timeout=settings.posts_timeout_seconds) as client:
+            app.state.post_lookup = HttpPostLookup(client)
+            app.state.vote_limiter = RateLimiter(runtime.redis, prefix="ratelimit")
             runtime.consume("votes", HANDLERS)
             yield
 

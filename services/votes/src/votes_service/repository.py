@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,12 +14,13 @@ from votes_service.models import KnownPost, Vote
 
 __all__ = [
     "add_vote",
+    "count_votes",
     "delete_user_votes",
     "get_known_post",
     "has_vote",
     "list_user_votes",
-    "mark_post_deleted",
     "remember_post",
+    "remember_post_if_unknown",
     "remove_vote",
 ]
 
@@ -36,19 +37,31 @@ async def remember_post(
     published: bool,
     deleted: bool = False,
 ) -> None:
+    """Upsert from posts' events; ``deleted`` is sticky, so a late update cannot revive a post."""
     stmt = insert(KnownPost).values(
         post_id=post_id, author_id=author_id, published=published, deleted=deleted
     )
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["post_id"],
-            set_={"published": stmt.excluded.published, "deleted": KnownPost.deleted | stmt.excluded.deleted},  # type: ignore[operator]
+            index_elements=[col(KnownPost.post_id)],
+            set_={
+                "author_id": func.coalesce(stmt.excluded.author_id, col(KnownPost.author_id)),
+                "published": stmt.excluded.published,
+                "deleted": col(KnownPost.deleted) | stmt.excluded.deleted,
+            },
         )
     )
 
 
+async def remember_post_if_unknown(session: AsyncSession, post_id: uuid.UUID) -> None:
+    """Record a post posts vouched for over HTTP; an event that arrived meanwhile wins."""
+    await session.execute(
+        insert(KnownPost).values(post_id=post_id, published=True, deleted=False).on_conflict_do_nothing()
+    )
+
+
 async def add_vote(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
-    """Whether a vote was added (False: it already existed)."""
+    """Whether a vote was added (False: it already existed; the primary key decides, not a read)."""
     result = await session.execute(
         insert(Vote)
         .values(user_id=user_id, post_id=post_id)
@@ -60,7 +73,9 @@ async def add_vote(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID
 
 async def remove_vote(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
     result = await session.execute(
-        delete(Vote).where(Vote.user_id == user_id, Vote.post_id == post_id).returning(col(Vote.user_id))  # type: ignore[arg-type]
+        delete(Vote)
+        .where(col(Vote.user_id) == user_id, col(Vote.post_id) == post_id)
+        .returning(col(Vote.user_id))
     )
     return result.first() is not None
 
@@ -69,25 +84,30 @@ async def has_vote(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID
     return await session.get(Vote, (user_id, post_id)) is not None
 
 
+async def count_votes(session: AsyncSession, post_id: uuid.UUID) -> int:
+    result = await session.execute(select(func.count()).where(col(Vote.post_id) == post_id))
+    return int(result.scalar_one())
+
+
 async def list_user_votes(
     session: AsyncSession, user_id: uuid.UUID, *, limit: int, after: tuple[datetime, uuid.UUID] | None
 ) -> list[Vote]:
-    stmt = select(Vote).where(Vote.user_id == user_id)  # type: ignore[arg-type]
+    """Newest first; keyset pagination on ``(created_at, post_id)`` so pages never skip or repeat."""
+    stmt = select(Vote).where(col(Vote.user_id) == user_id)
     if after is not None:
         created_at, post_id = after
         stmt = stmt.where(
-            or_(Vote.created_at < created_at, and_(Vote.created_at == created_at, Vote.post_id < post_id))  # type: ignore[arg-type]
+            or_(
+                col(Vote.created_at) < created_at,
+                and_(col(Vote.created_at) == created_at, col(Vote.post_id) < post_id),
+            )
         )
-    stmt = stmt.order_by(Vote.created_at.desc(), Vote.post_id.desc()).limit(limit)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(col(Vote.created_at).desc(), col(Vote.post_id).desc()).limit(limit)
     return list((await session.execute(stmt)).scalars().all())
 
 
 async def delete_user_votes(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     result = await session.execute(
-        delete(Vote).where(Vote.user_id == user_id).returning(col(Vote.post_id))  # type: ignore[arg-type]
+        delete(Vote).where(col(Vote.user_id) == user_id).returning(col(Vote.post_id))
     )
     return [row[0] for row in result.all()]
-
-
-async def mark_post_deleted(session: AsyncSession, post_id: uuid.UUID) -> None:
-    await session.execute(update(KnownPost).where(KnownPost.post_id == post_id).values(deleted=True))  # type: ignore[arg-type]

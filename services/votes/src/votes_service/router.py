@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from common import CurrentUser, SessionDep
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from votes_service import service
-from votes_service.dependencies import PostLookupDep
+from votes_service.dependencies import PostLookupDep, enforce_vote_rate_limit
 from votes_service.schemas import MyVotesPage, VoteState
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/votes", tags=["votes"])
 
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid access token"},
+    429: {"description": "Too many vote changes; see Retry-After"},
+}
 
-@router.get("/me", response_model=MyVotesPage)
+
+@router.get("/me", response_model=MyVotesPage, responses={401: _ERRORS[401]})
 async def my_votes(
     user: CurrentUser,
     session: SessionDep,
@@ -33,7 +38,13 @@ async def my_votes(
     "/{post_id}",
     response_model=VoteState,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": VoteState, "description": "Already voted: nothing changed"}},
+    dependencies=[Depends(enforce_vote_rate_limit)],
+    responses={
+        200: {"model": VoteState, "description": "Already voted: nothing changed"},
+        404: {"description": "No such post, or it was deleted"},
+        503: {"description": "Could not check the post with the posts service; retry"},
+        **_ERRORS,
+    },
 )
 async def vote(
     post_id: uuid.UUID, user: CurrentUser, session: SessionDep, posts: PostLookupDep, response: Response
@@ -45,13 +56,18 @@ async def vote(
     return state
 
 
-@router.delete("/{post_id}", response_model=VoteState)
+@router.delete(
+    "/{post_id}",
+    response_model=VoteState,
+    dependencies=[Depends(enforce_vote_rate_limit)],
+    responses=_ERRORS,
+)
 async def retract(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Take my vote back; `changed` is false when there was none."""
     return await service.retract_vote(session, user, post_id)
 
 
-@router.get("/{post_id}/me", response_model=VoteState)
+@router.get("/{post_id}/me", response_model=VoteState, responses={401: _ERRORS[401]})
 async def did_i_vote(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Whether I voted for this post."""
     return await service.my_vote(session, user, post_id)

@@ -18,6 +18,7 @@ from votes_service.schemas import MyVote, MyVotesPage, VoteState
 __all__ = ["PostLookup", "cast_vote", "list_my_votes", "my_vote", "retract_vote"]
 
 PRODUCER = "votes"
+POST_NOT_FOUND = "Post not found: it does not exist, is not published or was deleted"
 
 
 class PostLookup(Protocol):
@@ -26,15 +27,19 @@ class PostLookup(Protocol):
 
 
 async def _ensure_votable(session: AsyncSession, post_id: uuid.UUID, posts: PostLookup) -> None:
+    """404 for a post that does not exist, is unpublished or was deleted.
+
+    The read model answers most calls; a post it does not know may be a moment old with its
+    ``posts.post.created`` still in flight, so its owner is asked (and the answer remembered).
+    """
     known = await repository.get_known_post(session, post_id)
     if known is None:
-        # The post may be a moment old and its event still in flight: ask its owner.
         if not await posts.is_votable(post_id):
-            raise NotFound("Post not found")
-        await repository.remember_post(session, post_id, author_id=None, published=True)
+            raise NotFound(POST_NOT_FOUND)
+        await repository.remember_post_if_unknown(session, post_id)
         return
     if known.deleted or not known.published:
-        raise NotFound("Post not found")
+        raise NotFound(POST_NOT_FOUND)
 
 
 async def cast_vote(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
+
 from common import ServiceSettings
 
 __all__ = ["VotesSettings", "get_settings"]
@@ -14,6 +16,11 @@ class VotesSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/votes"
     #: Posts' internal address, asked when the read model does not know a post yet.
     posts_url: str = "http://127.0.0.1:8002"
+    #: How long a vote may wait for posts' answer before the client gets a 503 instead of a hang.
+    posts_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    #: Vote stuffing limit: this many vote changes (cast or retract) per user per window.
+    vote_rate_limit: int = Field(default=30, ge=1)
+    vote_rate_period_seconds: int = Field(default=60, ge=1, le=86_400)
 
 
 @lru_cache
