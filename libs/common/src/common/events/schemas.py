@@ -15,10 +15,12 @@ __all__ = [
     "EmailVerificationRequested",
     "MediaFailed",
     "MediaProcessed",
+    "MediaProcessingStarted",
     "MediaUploaded",
     "PasswordResetRequested",
     "PostCreated",
     "PostDeleted",
+    "PostRestored",
     "PostUpdated",
     "SessionRevoked",
     "TokensCleanupRequested",
@@ -111,6 +113,16 @@ class PostDeleted(Event):
     author_id: uuid.UUID
 
 
+class PostRestored(Event):
+    """An admin brought a soft-deleted post back (before its retention period ended)."""
+
+    TYPE = "posts.post.restored"
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    title: str
+    published: bool
+
+
 class MediaUploaded(Event):
     TYPE = "posts.media.uploaded"
     media_id: uuid.UUID
@@ -135,6 +147,14 @@ class VoteRetracted(Event):
 
 
 # --- worker -------------------------------------------------------------------------------------
+class MediaProcessingStarted(Event):
+    """The worker picked up an upload; posts shows the media as ``processing`` until it ends."""
+
+    TYPE = "worker.media.started"
+    media_id: uuid.UUID
+    post_id: uuid.UUID
+
+
 class MediaProcessed(Event):
     TYPE = "worker.media.processed"
     media_id: uuid.UUID
@@ -172,9 +192,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PostCreated,
         PostUpdated,
         PostDeleted,
+        PostRestored,
         MediaUploaded,
         VoteCast,
         VoteRetracted,
+        MediaProcessingStarted,
         MediaProcessed,
         MediaFailed,
         TokensCleanupRequested,

@@ -66,6 +66,7 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
                 s.UserDeleted.TYPE,
                 s.VoteCast.TYPE,
                 s.VoteRetracted.TYPE,
+                s.MediaProcessingStarted.TYPE,
                 s.MediaProcessed.TYPE,
                 s.MediaFailed.TYPE,
             ),
