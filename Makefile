@@ -41,12 +41,33 @@ fmt: install ## Format and autofix
 	@$(PY) -m ruff format .
 
 .PHONY: test
-test: install lint ## Lint, type checks and every test suite (real Postgres, Redis, RabbitMQ)
+test: install lint k8s-tools ## Lint, type checks and every test suite (real Postgres, Redis, RabbitMQ)
 	@$(PY) deploy/native/stack.py check
 	@set -e; for suite in $(SUITES); do \
 		echo "== pytest $$suite"; \
 		$(PY) -m pytest $$suite -q -p no:cacheprovider; \
 	done
+
+.PHONY: up
+up: ## docker compose up: the whole stack in containers with Traefik (needs .env, see docs/deploy.md)
+	@deploy/scripts/up.sh
+
+.PHONY: down
+down: ## Stop the compose stack (data volumes kept)
+	@docker compose --env-file .env -f deploy/compose/compose.yaml down
+
+.PHONY: k8s
+k8s: install k8s-tools ## Render every Kubernetes overlay and validate every object; validate compose
+	@$(PY) -m deploy.validate
+
+.PHONY: k8s-tools
+k8s-tools: # a kustomize renderer: kubectl or kustomize if present, else the PyPI fallback
+	@command -v kustomize >/dev/null 2>&1 || command -v kubectl >/dev/null 2>&1 || test -d deploy/.tools/pykustomize \
+		|| PATH="$(dir $(UV)):$$PATH" sh deploy/scripts/install-pykustomize.sh
+
+.PHONY: k8s-sync
+k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing it
+	@$(PY) -m deploy.gateway_sync
 
 .PHONY: migrate
 migrate: install ## Create and migrate every service's database
