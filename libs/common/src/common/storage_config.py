@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.storage import LocalStorage, ObjectStorage
 from common.storage_s3 import S3Storage
@@ -21,7 +21,13 @@ __all__ = ["StorageSettings", "open_storage", "storage_from_settings"]
 
 
 class StorageSettings(BaseSettings):
-    """Mixin: ``class MySettings(ServiceSettings, StorageSettings)``."""
+    """Mixin: ``class MySettings(ServiceSettings, StorageSettings)``.
+
+    Its config equals ``ServiceSettings``' on purpose: pydantic merges the bases' configs, and a
+    default config here would silently drop the service's ``.env`` file and frozenness.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     #: ``local`` (files under ``media_dir``; the embedded default) or ``s3`` (any S3-compatible server).
     media_storage: Literal["local", "s3"] = "local"

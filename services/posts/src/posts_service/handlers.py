@@ -1,15 +1,35 @@
-"""Events posts consumes: they keep the author and vote-count read models."""
+"""Events posts consumes: the author and vote-count read models, and the worker's media verdicts.
+
+Handlers run inside the consumer's transaction (effect + inbox row commit together). What they change
+in the response cache is dropped by :func:`make_after_commit`, which the consumer runs only after
+that commit, so a reader can never re-cache the pre-event state.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common.db import Database
 from common.events import Envelope
-from common.events.schemas import UserDeleted, UserRegistered, UserUpdated, VoteCast, VoteRetracted
+from common.events.schemas import (
+    MediaFailed,
+    MediaProcessed,
+    MediaProcessingStarted,
+    UserDeleted,
+    UserRegistered,
+    UserUpdated,
+    VoteCast,
+    VoteRetracted,
+)
 from posts_service import repository
+from posts_service.cache import ResponseCache
+from posts_service.media import service as media_service
 from posts_service.models import utcnow
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "make_after_commit"]
 
 
 async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
@@ -34,10 +54,42 @@ async def on_vote_retracted(session: AsyncSession, event: Envelope) -> None:
     await repository.adjust_vote_count(session, event.parse(VoteRetracted).post_id, -1)
 
 
+async def on_media_started(session: AsyncSession, event: Envelope) -> None:
+    await media_service.mark_processing(session, event.parse(MediaProcessingStarted).media_id)
+
+
+async def on_media_processed(session: AsyncSession, event: Envelope) -> None:
+    await media_service.mark_ready(session, event.parse(MediaProcessed))
+
+
+async def on_media_failed(session: AsyncSession, event: Envelope) -> None:
+    await media_service.mark_failed(session, event.parse(MediaFailed))
+
+
 HANDLERS = {
     UserRegistered.TYPE: on_user_registered,
     UserUpdated.TYPE: on_user_updated,
     UserDeleted.TYPE: on_user_deleted,
     VoteCast.TYPE: on_vote_cast,
     VoteRetracted.TYPE: on_vote_retracted,
+    MediaProcessingStarted.TYPE: on_media_started,
+    MediaProcessed.TYPE: on_media_processed,
+    MediaFailed.TYPE: on_media_failed,
 }
+
+_USER_EVENTS = {UserRegistered.TYPE, UserUpdated.TYPE, UserDeleted.TYPE}
+_VOTE_EVENTS = {VoteCast.TYPE, VoteRetracted.TYPE}
+
+
+def make_after_commit(db: Database, cache: ResponseCache) -> Callable[[Envelope], Awaitable[None]]:
+    """The consumer's hook: invalidate the cached responses an applied event made stale."""
+
+    async def after_commit(event: Envelope) -> None:
+        if event.type in _VOTE_EVENTS:
+            await cache.invalidate([uuid.UUID(str(event.data["post_id"]))])
+        elif event.type in _USER_EVENTS:  # a rename shows in every post of the author
+            async with db.session() as session:
+                post_ids = await repository.author_post_ids(session, uuid.UUID(str(event.data["user_id"])))
+            await cache.invalidate(post_ids)
+
+    return after_commit

@@ -1,4 +1,8 @@
-"""Posts' tables: posts (owned here) and authors (a read model fed by auth's events)."""
+"""Posts' tables: posts (owned here) and authors (a read model fed by auth's events).
+
+``posts.search_vector`` (a generated tsvector, see the 20261124 migration) is deliberately not mapped:
+it is only ever read inside SQL, and loading it with every row would waste the feed's time.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Author", "Post", "utcnow"]
+__all__ = ["Author", "Post", "timestamp_column", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts(nullable: bool = False) -> Column[datetime]:
+def timestamp_column(nullable: bool = False) -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=nullable, server_default=None if nullable else func.now())
 
 
@@ -37,9 +41,9 @@ class Post(SQLModel, table=True):
     published: bool = True
     #: Replica of the votes service's count, kept by ``votes.vote.*`` events.
     vote_count: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    deleted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class Author(SQLModel, table=True):
@@ -49,5 +53,5 @@ class Author(SQLModel, table=True):
 
     user_id: uuid.UUID = Field(primary_key=True)
     username: str = Field(max_length=32)
-    updated_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=timestamp_column())
     deleted: bool = False

@@ -3,73 +3,201 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from posts_service.models import Author, Post
+from posts_service.schemas import Sort
 
 __all__ = [
     "DELETED_AUTHOR",
+    "FeedFilter",
+    "PostRow",
     "adjust_vote_count",
+    "author_post_ids",
+    "claim_expired",
+    "count_deleted",
+    "count_feed",
+    "delete_posts",
     "ensure_author",
     "get_post_row",
-    "list_feed",
+    "get_username",
+    "list_deleted",
+    "list_feed_keyset",
+    "list_feed_page",
+    "lock_post",
     "mark_author_deleted",
+    "sort_keys",
     "upsert_author",
 ]
 
 DELETED_AUTHOR = "[deleted]"
-PostRow = tuple[Post, str]
+#: The search configuration of the generated column (20261124 migration); queries must use the same.
+_TS_CONFIG: ColumnElement[Any] = literal_column("'english'::regconfig")
+_SEARCH_VECTOR: ColumnElement[Any] = literal_column("posts.search_vector")
+#: A column or expression of the ORDER BY (typed loosely: sqlmodel's ``col`` gives ``Mapped``).
+SortKey = Any
 
 
-def _with_author() -> Select[Post, str]:
-    return (
-        select(Post, func.coalesce(col(Author.username), DELETED_AUTHOR).label("username"))
-        .outerjoin(Author, col(Author.user_id) == col(Post.author_id))
-        .where(col(Post.deleted_at).is_(None))
-    )
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    post: Post
+    username: str
+    #: ``ts_rank`` of the row when the listing searched, for the relevance cursor.
+    rank: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    viewer_id: uuid.UUID | None = None
+    author: str | None = None
+    search: str | None = None
+
+
+def _with_author(*extra: Any) -> Select[Any]:
+    return select(
+        Post, func.coalesce(col(Author.username), DELETED_AUTHOR).label("username"), *extra
+    ).outerjoin(Author, col(Author.user_id) == col(Post.author_id))
+
+
+def _rank(search: str) -> ColumnElement[float]:
+    query = func.websearch_to_tsquery(_TS_CONFIG, search)
+    return func.ts_rank(_SEARCH_VECTOR, query, type_=Float)
+
+
+def _conditions(flt: FeedFilter) -> list[ColumnElement[bool]]:
+    visible: ColumnElement[bool] = col(Post.published).is_(True)
+    if flt.viewer_id is not None:
+        visible = or_(visible, col(Post.author_id) == flt.viewer_id)
+    conditions = [col(Post.deleted_at).is_(None), visible]
+    if flt.author is not None:
+        authors = select(col(Author.user_id)).where(
+            func.lower(col(Author.username)) == flt.author.lower(), col(Author.deleted).is_(False)
+        )
+        conditions.append(col(Post.author_id).in_(authors))
+    if flt.search is not None:
+        conditions.append(_SEARCH_VECTOR.op("@@")(func.websearch_to_tsquery(_TS_CONFIG, flt.search)))
+    return conditions
+
+
+def sort_keys(sort: Sort, search: str | None) -> list[SortKey]:
+    """The ORDER BY of each sort, every key descending; the last keys make the order total."""
+    keys: list[SortKey] = [col(Post.created_at), col(Post.id)]
+    if sort is Sort.TOP:
+        return [col(Post.vote_count), *keys]
+    if sort is Sort.RELEVANCE and search is not None:
+        return [_rank(search), *keys]
+    return keys
+
+
+def _feed(flt: FeedFilter, sort: Sort) -> tuple[Select[Any], list[SortKey]]:
+    keys = sort_keys(sort, flt.search)
+    rank = [keys[0].label("rank")] if sort is Sort.RELEVANCE else []
+    stmt = _with_author(*rank).where(*_conditions(flt)).order_by(*(k.desc() for k in keys))
+    return stmt, keys
+
+
+def _rows(result: Sequence[Any], ranked: bool) -> list[PostRow]:
+    return [PostRow(row[0], row[1], row[2] if ranked else None) for row in result]
+
+
+async def list_feed_keyset(
+    session: AsyncSession, flt: FeedFilter, sort: Sort, *, after: Sequence[Any] | None, limit: int
+) -> list[PostRow]:
+    """One page after the cursor values ``after`` (same order as :func:`sort_keys`)."""
+    stmt, keys = _feed(flt, sort)
+    if after is not None:
+        bound = [literal(value, key.type) for key, value in zip(keys, after, strict=True)]
+        stmt = stmt.where(tuple_(*keys) < tuple_(*bound))
+    result = (await session.execute(stmt.limit(limit))).all()
+    return _rows(result, sort is Sort.RELEVANCE)
+
+
+async def list_feed_page(
+    session: AsyncSession, flt: FeedFilter, sort: Sort, *, offset: int, limit: int
+) -> list[PostRow]:
+    stmt, _ = _feed(flt, sort)
+    result = (await session.execute(stmt.offset(offset).limit(limit))).all()
+    return _rows(result, sort is Sort.RELEVANCE)
+
+
+async def count_feed(session: AsyncSession, flt: FeedFilter) -> int:
+    stmt = select(func.count()).select_from(Post).where(*_conditions(flt))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def get_post_row(session: AsyncSession, post_id: uuid.UUID) -> PostRow | None:
-    row = (await session.execute(_with_author().where(col(Post.id) == post_id))).first()
-    return (row[0], row[1]) if row else None
+    """A post that is not deleted, with its author's name (visibility is the service's call)."""
+    stmt = _with_author().where(col(Post.id) == post_id, col(Post.deleted_at).is_(None))
+    row = (await session.execute(stmt)).first()
+    return PostRow(row[0], row[1]) if row else None
 
 
-async def list_feed(
-    session: AsyncSession,
-    *,
-    limit: int,
-    viewer_id: uuid.UUID | None,
-    after: tuple[datetime, uuid.UUID] | None,
-) -> list[PostRow]:
-    """Newest first; published posts, plus the viewer's own drafts."""
-    visible: ColumnElement[bool] = col(Post.published).is_(True)
-    if viewer_id is not None:
-        visible = or_(visible, col(Post.author_id) == viewer_id)
-    stmt = _with_author().where(visible)
-    if after is not None:
-        created_at, post_id = after
-        stmt = stmt.where(
-            or_(
-                col(Post.created_at) < created_at,
-                and_(col(Post.created_at) == created_at, col(Post.id) < post_id),
-            )
-        )
-    stmt = stmt.order_by(col(Post.created_at).desc(), col(Post.id).desc()).limit(limit)
-    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+async def lock_post(session: AsyncSession, post_id: uuid.UUID, *, deleted: bool = False) -> Post | None:
+    """The post, row-locked for a change; ``deleted`` picks soft-deleted posts instead of live ones."""
+    state = col(Post.deleted_at).is_not(None) if deleted else col(Post.deleted_at).is_(None)
+    stmt = select(Post).where(col(Post.id) == post_id, state).with_for_update()
+    return (await session.execute(stmt)).scalars().first()
 
 
-async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> None:
-    """Know the author from the token when auth's event has not arrived yet (never overwrites)."""
+async def get_username(session: AsyncSession, user_id: uuid.UUID) -> str:
+    author = await session.get(Author, user_id)
+    return author.username if author else DELETED_AUTHOR
+
+
+async def list_deleted(session: AsyncSession, *, offset: int, limit: int) -> list[PostRow]:
+    stmt = (
+        _with_author()
+        .where(col(Post.deleted_at).is_not(None))
+        .order_by(col(Post.deleted_at).desc(), col(Post.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return _rows((await session.execute(stmt)).all(), ranked=False)
+
+
+async def count_deleted(session: AsyncSession) -> int:
+    stmt = select(func.count()).select_from(Post).where(col(Post.deleted_at).is_not(None))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def author_post_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(col(Post.id)).where(col(Post.author_id) == user_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> bool:
+    """Know the author from the token when auth's event has not arrived yet (never overwrites).
+
+    Returns whether the account is known to be deleted.
+    """
     await session.execute(
         insert(Author)
         .values(user_id=user_id, username=username, updated_at=datetime.fromtimestamp(0, UTC))
         .on_conflict_do_nothing()
     )
+    deleted = await session.execute(select(col(Author.deleted)).where(col(Author.user_id) == user_id))
+    return bool(deleted.scalar_one())
 
 
 async def upsert_author(
@@ -108,3 +236,20 @@ async def adjust_vote_count(session: AsyncSession, post_id: uuid.UUID, delta: in
         .where(col(Post.id) == post_id)
         .values(vote_count=func.greatest(col(Post.vote_count) + delta, 0))
     )
+
+
+async def claim_expired(session: AsyncSession, cutoff: datetime, limit: int) -> list[uuid.UUID]:
+    """Posts deleted before ``cutoff``, locked; rows another replica is purging are skipped."""
+    stmt = (
+        select(col(Post.id))
+        .where(col(Post.deleted_at) < cutoff)
+        .order_by(col(Post.deleted_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def delete_posts(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> None:
+    """Remove for good (their media rows go with them: ON DELETE CASCADE)."""
+    await session.execute(delete(Post).where(col(Post.id).in_(post_ids)))

@@ -1,47 +1,134 @@
-"""Posts' HTTP surface."""
+"""Posts' HTTP surface: thin endpoints over ``service`` (writes) and ``reads`` (cached reads)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from common import CurrentUser, OptionalUser, SessionDep
+from common import AdminUser, CurrentUser, OptionalUser, SessionDep
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from posts_service import service
-from posts_service.schemas import PostCreate, PostPage, PostPublic
+from posts_service import reads, service
+from posts_service.dependencies import CacheDep, SettingsDep, WriteSession
+from posts_service.feed import FeedQuery
+from posts_service.responses import conditional, no_store
+from posts_service.schemas import (
+    MAX_PAGE_NUMBER,
+    DeletedPostPage,
+    FeedParams,
+    PostCreate,
+    PostPage,
+    PostPublic,
+    PostReplace,
+    PostUpdate,
+)
+from posts_service.settings import PostsSettings
 
 __all__ = ["internal_router", "router"]
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 internal_router = APIRouter(prefix="/internal", include_in_schema=False)
+NoStore = Depends(no_store)
+_READ: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (the If-None-Match tag is current)"}
+}
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostPublic)
-async def create_post(data: PostCreate, user: CurrentUser, session: SessionDep) -> PostPublic:
+def _public_cache_control(settings: PostsSettings) -> str:
+    return f"public, max-age={settings.public_max_age_seconds}"
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostPublic, dependencies=[NoStore])
+async def create_post(
+    data: PostCreate, user: CurrentUser, session: WriteSession, response: Response
+) -> PostPublic:
     """Write a post."""
-    return await service.create_post(session, user, data)
+    post = await service.create_post(session, user, data)
+    response.headers["Location"] = f"{router.prefix}/{post.id}"
+    return post
 
 
-@router.get("", response_model=PostPage)
+@router.get("", response_model=PostPage, responses=_READ)
 async def list_posts(
+    request: Request,
+    params: Annotated[FeedParams, Query()],
     session: SessionDep,
+    cache: CacheDep,
     viewer: OptionalUser,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-) -> PostPage:
-    """The feed, newest first, one page at a time."""
-    return await service.list_posts(session, viewer, limit=limit, cursor=cursor)
+    settings: SettingsDep,
+) -> Response:
+    """List posts: the feed (newest or top), one author's posts, or a full-text search; paginated."""
+    rendered = await reads.read_feed(
+        session,
+        cache,
+        FeedQuery.from_params(params),
+        viewer,
+        public_cache_control=_public_cache_control(settings),
+        cached_pages=settings.cache_feed_pages,
+    )
+    return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
 
 
-@router.get("/{post_id}", response_model=PostPublic)
-async def get_post(post_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> PostPublic:
-    """One post."""
-    return await service.get_visible_post(session, post_id, viewer)
+@router.get("/deleted", response_model=DeletedPostPage, dependencies=[NoStore])
+async def list_deleted_posts(
+    _: AdminUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> DeletedPostPage:
+    """Admins: soft-deleted posts, most recently deleted first, with when each will be purged."""
+    retention = timedelta(days=settings.post_retention_days)
+    return await service.list_deleted(session, page=page, size=size, retention=retention)
+
+
+@router.get("/{post_id}", response_model=PostPublic, responses=_READ)
+async def get_post(
+    request: Request,
+    post_id: uuid.UUID,
+    session: SessionDep,
+    cache: CacheDep,
+    viewer: OptionalUser,
+    settings: SettingsDep,
+) -> Response:
+    """One post, with its author and vote count."""
+    rendered = await reads.read_post(
+        session, cache, post_id, viewer, public_cache_control=_public_cache_control(settings)
+    )
+    return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
+
+
+@router.put("/{post_id}", response_model=PostPublic, dependencies=[NoStore])
+async def replace_post(
+    post_id: uuid.UUID, data: PostReplace, user: CurrentUser, session: WriteSession
+) -> PostPublic:
+    """Replace your post (every field); 404 if there is no such post (PUT never creates)."""
+    return await service.update_post(session, user, post_id, data.model_dump())
+
+
+@router.patch("/{post_id}", response_model=PostPublic, dependencies=[NoStore])
+async def patch_post(
+    post_id: uuid.UUID, data: PostUpdate, user: CurrentUser, session: WriteSession
+) -> PostPublic:
+    """Change some fields of your post."""
+    return await service.update_post(session, user, post_id, data.changes())
+
+
+@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[NoStore])
+async def delete_post(post_id: uuid.UUID, user: CurrentUser, session: WriteSession) -> None:
+    """Delete your post (admins: any post). It can be restored by an admin until it is purged."""
+    await service.delete_post(session, user, post_id)
+
+
+@router.post("/{post_id}/restore", response_model=PostPublic, dependencies=[NoStore])
+async def restore_post(post_id: uuid.UUID, _: AdminUser, session: WriteSession) -> PostPublic:
+    """Admins: bring back a soft-deleted post that has not been purged yet."""
+    return await service.restore_post(session, post_id)
 
 
 @internal_router.get("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def post_exists(post_id: uuid.UUID, session: SessionDep) -> None:
-    """For the votes service: 204 if the post exists and is public, else 404."""
+    """For the votes service: 204 if the post exists, is published and not deleted, else 404."""
     await service.get_visible_post(session, post_id, None)

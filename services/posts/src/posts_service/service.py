@@ -1,50 +1,77 @@
-"""Posts' rules. No commit, no HTTP types."""
+"""Posts' rules: who may see and change what, soft delete and restore, the listing. No commit, no HTTP.
+
+Visibility, in one place: a deleted post is invisible to everyone (admins list deleted posts
+separately); an unpublished post is visible to its author only, and to everyone else it does not
+exist (404, never 403, so drafts cannot be probed). Changing a post is for its author only (403 for
+others who can see it); deleting is for its author or an admin.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import BadRequest, NotFound, Principal
+from common import Conflict, Forbidden, NotFound, Principal
 from common.events import add_event
-from common.events.schemas import PostCreated
-from common.pagination import decode_cursor, encode_cursor
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated
 from posts_service import repository
-from posts_service.models import Post
+from posts_service.cache import mark_changed
+from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
+from posts_service.models import Post, utcnow
 from posts_service.repository import PostRow
-from posts_service.schemas import AuthorPublic, PostCreate, PostPage, PostPublic
+from posts_service.schemas import (
+    AuthorPublic,
+    DeletedPostPage,
+    DeletedPostPublic,
+    PostCreate,
+    PostPage,
+    PostPublic,
+)
 
-__all__ = ["create_post", "get_visible_post", "list_posts"]
+__all__ = [
+    "create_post",
+    "delete_post",
+    "get_visible_post",
+    "list_deleted",
+    "list_feed",
+    "restore_post",
+    "update_post",
+]
 
 PRODUCER = "posts"
 
 
-def to_public(post: Post, username: str) -> PostPublic:
+def to_public(row: PostRow) -> PostPublic:
+    post = row.post
     return PostPublic(
         id=post.id,
         title=post.title,
         content=post.content,
         published=post.published,
-        author=AuthorPublic(id=post.author_id, username=username),
+        author=AuthorPublic(id=post.author_id, username=row.username),
         vote_count=post.vote_count,
         created_at=post.created_at,
         updated_at=post.updated_at,
     )
 
 
-def _visible(row: PostRow | None, viewer: Principal | None) -> PostRow:
-    if row is None:
+def _can_see(post: Post, viewer: Principal | None) -> bool:
+    return post.published or (viewer is not None and viewer.user_id == post.author_id)
+
+
+async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Principal | None) -> PostPublic:
+    row = await repository.get_post_row(session, post_id)
+    if row is None or not _can_see(row.post, viewer):
         raise NotFound("Post not found")
-    post = row[0]
-    if not post.published and (viewer is None or viewer.user_id != post.author_id):
-        raise NotFound("Post not found")  # a draft is invisible, not forbidden, to others
-    return row
+    return to_public(row)
 
 
 async def create_post(session: AsyncSession, author: Principal, data: PostCreate) -> PostPublic:
-    await repository.ensure_author(session, author.user_id, author.username)
+    if await repository.ensure_author(session, author.user_id, author.username):
+        raise Forbidden("This account was deleted; it cannot write posts")
     post = Post(author_id=author.user_id, title=data.title, content=data.content, published=data.published)
     session.add(post)
     await session.flush()
@@ -53,30 +80,99 @@ async def create_post(session: AsyncSession, author: Principal, data: PostCreate
         PostCreated(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
         producer=PRODUCER,
     )
-    row = await repository.get_post_row(session, post.id)
-    return to_public(*_visible(row, author))
+    mark_changed(session, post.id)
+    return await _public(session, post)
 
 
-async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Principal | None) -> PostPublic:
-    return to_public(*_visible(await repository.get_post_row(session, post_id), viewer))
+async def _public(session: AsyncSession, post: Post) -> PostPublic:
+    return to_public(PostRow(post, await repository.get_username(session, post.author_id)))
 
 
-async def list_posts(
-    session: AsyncSession, viewer: Principal | None, *, limit: int, cursor: str | None
-) -> PostPage:
-    after = None
-    if cursor:
-        created_at, post_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(created_at), uuid.UUID(post_id))
-        except (TypeError, ValueError):
-            raise BadRequest("Invalid cursor: pass back the next_cursor value of a previous page") from None
-    rows = await repository.list_feed(
-        session, limit=limit + 1, viewer_id=viewer.user_id if viewer else None, after=after
+async def update_post(
+    session: AsyncSession, user: Principal, post_id: uuid.UUID, changes: dict[str, Any]
+) -> PostPublic:
+    """Apply ``changes`` (all fields for PUT, the sent ones for PATCH) to the caller's own post."""
+    post = await repository.lock_post(session, post_id)
+    if post is None or not _can_see(post, user):
+        raise NotFound("Post not found")
+    if post.author_id != user.user_id:
+        raise Forbidden("Only the author can change this post")
+    for name, value in changes.items():
+        setattr(post, name, value)
+    post.updated_at = utcnow()
+    await session.flush()
+    await add_event(
+        session,
+        PostUpdated(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
+        producer=PRODUCER,
     )
-    items = [to_public(post, username) for post, username in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_cursor([last.created_at.isoformat(), str(last.id)])
-    return PostPage(items=items, next_cursor=next_cursor)
+    mark_changed(session, post.id)
+    return await _public(session, post)
+
+
+async def delete_post(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> None:
+    """Soft delete: gone from every read at once, kept (restorable by admins) for the retention period."""
+    post = await repository.lock_post(session, post_id)
+    if post is None or (not user.is_admin and not _can_see(post, user)):
+        raise NotFound("Post not found")
+    if post.author_id != user.user_id and not user.is_admin:
+        raise Forbidden("Only the author or an admin can delete this post")
+    post.deleted_at = utcnow()
+    await add_event(session, PostDeleted(post_id=post.id, author_id=post.author_id), producer=PRODUCER)
+    mark_changed(session, post.id)
+
+
+async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
+    post = await repository.lock_post(session, post_id, deleted=True)
+    if post is None:
+        raise NotFound("No deleted post with this id (it may be live, or already purged)")
+    username = await repository.get_username(session, post.author_id)
+    if username == repository.DELETED_AUTHOR:
+        raise Conflict("The author's account was deleted; their posts cannot be restored")
+    post.deleted_at = None
+    post.updated_at = utcnow()
+    await add_event(
+        session,
+        PostRestored(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
+        producer=PRODUCER,
+    )
+    mark_changed(session, post.id)
+    return to_public(PostRow(post, username))
+
+
+async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:
+    flt = repository.FeedFilter(
+        viewer_id=viewer.user_id if viewer else None, author=query.author, search=query.search
+    )
+    if query.page is not None:
+        total = await repository.count_feed(session, flt)
+        rows = await repository.list_feed_page(
+            session, flt, query.sort, offset=(query.page - 1) * query.size, limit=query.size
+        )
+        return PostPage(
+            items=[to_public(r) for r in rows],
+            has_more=query.page * query.size < total,
+            total=total,
+            page=query.page,
+            size=query.size,
+        )
+    after = decode_feed_cursor(query.cursor, query.sort) if query.cursor else None
+    rows = await repository.list_feed_keyset(session, flt, query.sort, after=after, limit=query.size + 1)
+    has_more = len(rows) > query.size
+    rows = rows[: query.size]
+    next_cursor = encode_feed_cursor(rows[-1], query.sort) if has_more else None
+    return PostPage(items=[to_public(r) for r in rows], has_more=has_more, next_cursor=next_cursor)
+
+
+async def list_deleted(
+    session: AsyncSession, *, page: int, size: int, retention: timedelta
+) -> DeletedPostPage:
+    total = await repository.count_deleted(session)
+    rows = await repository.list_deleted(session, offset=(page - 1) * size, limit=size)
+    items = []
+    for row in rows:
+        deleted_at = row.post.deleted_at
+        assert deleted_at is not None
+        base = to_public(row).model_dump()
+        items.append(DeletedPostPublic(**base, deleted_at=deleted_at, purge_after=deleted_at + retention))
+    return DeletedPostPage(items=items, total=total, page=page, size=size, has_more=page * size < total)

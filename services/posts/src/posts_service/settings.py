@@ -1,19 +1,43 @@
-"""Posts' settings."""
+"""Posts' settings: one small typed class. Request-shape limits (page size, search length) live in
+``schemas.py`` so OpenAPI shows them; the limits an operator may tune live here."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from common import ServiceSettings
+from common.storage_config import StorageSettings
 
 __all__ = ["PostsSettings", "get_settings"]
 
 
-class PostsSettings(ServiceSettings):
+class PostsSettings(ServiceSettings, StorageSettings):
     service_name: str = "posts"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/posts"
     title_max_length: int = 200
     content_max_length: int = 20_000
+
+    # --- caching ---------------------------------------------------------------------------------
+    #: How long a rendered public response may live in Redis (writes and events invalidate sooner).
+    cache_ttl_seconds: int = 60
+    #: ``Cache-Control: public, max-age`` for anonymous reads (browsers and shared caches).
+    public_max_age_seconds: int = 5
+    #: Anonymous feed pages cached in Redis: the first page of the cursor feed and pages 1..N.
+    cache_feed_pages: int = 3
+    media_max_age_seconds: int = 3600
+
+    # --- soft delete -----------------------------------------------------------------------------
+    #: Deleted posts are kept this long (admins can restore them), then purged.
+    post_retention_days: int = 30
+    purge_interval_seconds: float = 3600.0
+
+    # --- media -----------------------------------------------------------------------------------
+    #: Largest accepted image. Below the gateway's 10 MiB body limit, leaving room for multipart framing.
+    media_max_bytes: int = 8 * 1024 * 1024
+    media_max_per_post: int = 10
+
+    def secret_fields(self) -> dict[str, str]:
+        return {**super().secret_fields(), **self.storage_secret_fields()}
 
 
 @lru_cache

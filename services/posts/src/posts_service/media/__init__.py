@@ -1,0 +1,1 @@
+"""Media attachments: upload, status replica of the worker's processing, and serving the results."""

@@ -1,0 +1,143 @@
+"""Media routes: upload and status under ``/api/v1/posts/{id}/media``, files under ``/api/v1/media``."""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from common import CurrentUser, OptionalUser, SessionDep
+from posts_service.cache import etag_of
+from posts_service.dependencies import SettingsDep, StorageDep, WriteSession
+from posts_service.media import service
+from posts_service.media.schemas import MediaList, MediaPublic
+from posts_service.media.upload import FIELD, read_image_upload
+from posts_service.reads import PRIVATE
+from posts_service.responses import JSON, NO_STORE, conditional
+
+__all__ = ["files_router", "router"]
+
+router = APIRouter(prefix="/api/v1/posts", tags=["media"])
+files_router = APIRouter(prefix=service.MEDIA_URL_PREFIX, tags=["media"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FIELD],
+                    "properties": {FIELD: {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the post already has the most media items allowed"},
+    413: {"description": "the image is larger than MEDIA_MAX_BYTES"},
+    415: {"description": "not multipart, or not a JPEG, PNG, WebP or GIF image"},
+    422: {"description": "no 'file' field, or an empty file"},
+}
+#: Images are served with their own type only: no sniffing, no scripts, no embedding in pages.
+_FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cross-Origin-Resource-Policy": "same-site",
+}
+_TYPES = {".webp": "image/webp", ".png": "image/png", ".jpg": "image/jpeg", ".gif": "image/gif"}
+
+
+@router.post(
+    "/{post_id}/media",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MediaPublic,
+    openapi_extra=_UPLOAD_BODY,
+    responses=_UPLOAD_ERRORS,
+)
+async def upload_media(
+    post_id: uuid.UUID,
+    request: Request,
+    user: CurrentUser,
+    session: WriteSession,
+    storage: StorageDep,
+    settings: SettingsDep,
+    response: Response,
+) -> MediaPublic:
+    """Attach an image (multipart field 'file') to your post; it is processed in the background."""
+    await service.check_attachable(session, user, post_id, settings.media_max_per_post)
+    await session.rollback()  # hand the connection back while a slow client streams the body
+    upload = await read_image_upload(
+        request.headers.get("content-type"),
+        request.headers.get("content-length"),
+        request.stream(),
+        max_bytes=settings.media_max_bytes,
+    )
+    media = await service.attach(
+        session, storage, user, post_id, upload, max_per_post=settings.media_max_per_post
+    )
+    response.headers["Location"] = f"{router.prefix}/{post_id}/media/{media.id}"
+    response.headers["Cache-Control"] = NO_STORE
+    return media
+
+
+def _status_response(
+    request: Request, viewer_signed_in: bool, model: MediaList | MediaPublic, max_age: int
+) -> Response:
+    body = model.__pydantic_serializer__.to_json(model)
+    cache_control = PRIVATE if viewer_signed_in else f"public, max-age={max_age}"
+    return conditional(request, body, etag=etag_of(body), cache_control=cache_control, media_type=JSON)
+
+
+@router.get("/{post_id}/media", response_model=MediaList)
+async def list_media(
+    post_id: uuid.UUID, request: Request, session: SessionDep, viewer: OptionalUser, settings: SettingsDep
+) -> Response:
+    """A post's media with their processing status (others than the author see ready ones only)."""
+    media = await service.list_media(session, post_id, viewer)
+    return _status_response(request, viewer is not None, media, settings.public_max_age_seconds)
+
+
+@router.get("/{post_id}/media/{media_id}", response_model=MediaPublic)
+async def get_media(
+    post_id: uuid.UUID,
+    media_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    viewer: OptionalUser,
+    settings: SettingsDep,
+) -> Response:
+    """One media item: its status, and its URLs once ready."""
+    media = await service.get_media(session, post_id, media_id, viewer)
+    return _status_response(request, viewer is not None, media, settings.public_max_age_seconds)
+
+
+@files_router.get(
+    "/{media_id}/{name}",
+    response_class=Response,
+    responses={200: {"content": {"image/webp": {}}, "description": "the image"}},
+)
+async def get_media_file(
+    media_id: uuid.UUID,
+    name: str,
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    viewer: OptionalUser,
+    settings: SettingsDep,
+) -> Response:
+    """A processed image (thumbnail or original), as linked from a ready media item."""
+    data, public = await service.open_file(session, storage, media_id, name, viewer)
+    media_type = _TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
+    visibility = "public" if public else "private"
+    return conditional(
+        request,
+        data,
+        etag=etag_of(data),
+        cache_control=f"{visibility}, max-age={settings.media_max_age_seconds}",
+        media_type=media_type,
+        headers=_FILE_HEADERS,
+    )

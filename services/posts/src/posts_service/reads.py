@@ -1,0 +1,90 @@
+"""The read side: a post or a feed page rendered to JSON bytes once, cached for anonymous readers.
+
+Anonymous reads of public data are the same for everyone, so their rendered bytes and ETag live in
+Redis (see ``cache.py``) and a hit costs no database query and no serialisation. Signed-in reads may
+contain the reader's own drafts, so they are rendered per request, marked ``private`` and never cached
+here; that is also what guarantees an author sees their own write in the next read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common import Principal
+from posts_service import service
+from posts_service.cache import ResponseCache, Slot, etag_of
+from posts_service.feed import FeedQuery
+
+__all__ = ["PRIVATE", "Rendered", "read_feed", "read_post"]
+
+#: Signed-in reads: only the reader's own cache may keep them, and must revalidate (ETag) each time.
+PRIVATE = "private, no-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    etag: str
+    cache_control: str
+
+
+def _render(model: BaseModel) -> bytes:
+    return model.__pydantic_serializer__.to_json(model)
+
+
+async def _through_cache(
+    cache: ResponseCache, slot: Slot, build: Callable[[], Awaitable[BaseModel]], cache_control: str
+) -> Rendered:
+    lookup = await cache.lookup(slot)
+    if lookup.hit is not None:
+        return Rendered(lookup.hit.body, lookup.hit.etag, cache_control)
+    body = _render(await build())
+    etag = etag_of(body)
+    await cache.store(lookup, body, etag)
+    return Rendered(body, etag, cache_control)
+
+
+async def _uncached(build: Callable[[], Awaitable[BaseModel]], cache_control: str) -> Rendered:
+    body = _render(await build())
+    return Rendered(body, etag_of(body), cache_control)
+
+
+async def read_post(
+    session: AsyncSession,
+    cache: ResponseCache,
+    post_id: uuid.UUID,
+    viewer: Principal | None,
+    *,
+    public_cache_control: str,
+) -> Rendered:
+    async def build() -> BaseModel:
+        return await service.get_visible_post(session, post_id, viewer)
+
+    if viewer is not None:
+        return await _uncached(build, PRIVATE)
+    return await _through_cache(cache, cache.post_slot(post_id), build, public_cache_control)
+
+
+async def read_feed(
+    session: AsyncSession,
+    cache: ResponseCache,
+    query: FeedQuery,
+    viewer: Principal | None,
+    *,
+    public_cache_control: str,
+    cached_pages: int,
+) -> Rendered:
+    async def build() -> BaseModel:
+        return await service.list_feed(session, viewer, query)
+
+    if viewer is not None:
+        return await _uncached(build, PRIVATE)
+    field = query.cache_field(cached_pages)
+    if field is None:
+        return await _uncached(build, public_cache_control)
+    return await _through_cache(cache, cache.feed_slot(field), build, public_cache_control)
