@@ -12,6 +12,7 @@ from common.events.envelope import Event
 
 __all__ = [
     "EVENT_TYPES",
+    "EmailFailed",
     "EmailVerificationRequested",
     "MediaFailed",
     "MediaProcessed",
@@ -174,6 +175,16 @@ class MediaFailed(Event):
     reason: str
 
 
+class EmailFailed(Event):
+    """An e-mail the worker gave up on, so the originating service can tell the user."""
+
+    TYPE = "worker.email.failed"
+    user_id: uuid.UUID
+    #: ``welcome``, ``password_reset`` or ``verification``.
+    kind: str
+    reason: str
+
+
 class TokensCleanupRequested(Event):
     TYPE = "worker.tokens.cleanup_requested"
     scheduled_for: datetime
@@ -199,6 +210,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MediaProcessingStarted,
         MediaProcessed,
         MediaFailed,
+        EmailFailed,
         TokensCleanupRequested,
     )
 }
