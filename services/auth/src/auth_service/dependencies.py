@@ -1,21 +1,53 @@
-"""What auth's routes need, declared once."""
+"""What auth's routes need, declared once.
+
+``SignedIn`` differs from ``common.CurrentUser`` in one way: auth also consults the denylist, so a
+signed-out session's access token stops working on auth's own routes at once, as at the gateway.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
+from auth_service.accounts import AccountService
+from auth_service.admin import AdminService
 from auth_service.denylist import Denylist
 from auth_service.keys import KeyRing
-from auth_service.service import AuthService, DeviceInfo
-from common import TokenVerifier
+from auth_service.network import client_ip
+from auth_service.service import AuthService
+from auth_service.sessions import DeviceInfo
+from auth_service.settings import AuthSettings
+from auth_service.tiers.cache import TierCache
+from common import Forbidden, Principal, TokenVerifier, Unauthorized
+from common.identity import oauth2_scheme
 
-__all__ = ["AuthServiceDep", "DenylistDep", "DeviceDep", "KeyRingDep", "VerifierDep"]
+__all__ = [
+    "AccountServiceDep",
+    "AdminDep",
+    "AdminServiceDep",
+    "AuthServiceDep",
+    "ClientIPDep",
+    "DeviceDep",
+    "KeyRingDep",
+    "SettingsDep",
+    "SignedIn",
+    "TierCacheDep",
+]
 
 
 def _auth_service(request: Request) -> AuthService:
     service: AuthService = request.app.state.auth_service
+    return service
+
+
+def _account_service(request: Request) -> AccountService:
+    service: AccountService = request.app.state.account_service
+    return service
+
+
+def _admin_service(request: Request) -> AdminService:
+    service: AdminService = request.app.state.admin_service
     return service
 
 
@@ -24,27 +56,57 @@ def _keyring(request: Request) -> KeyRing:
     return keyring
 
 
-def _denylist(request: Request) -> Denylist:
-    denylist: Denylist = request.app.state.denylist
-    return denylist
+def _settings(request: Request) -> AuthSettings:
+    settings: AuthSettings = request.app.state.settings
+    return settings
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
+def _tier_cache(request: Request) -> TierCache:
+    cache: TierCache = request.app.state.tier_cache
+    return cache
 
 
-def _device(request: Request) -> DeviceInfo:
-    platform = request.headers.get("x-client-platform")
+def _client_ip(request: Request) -> str:
+    return client_ip(request, trust_forwarded_for=_settings(request).trust_forwarded_for)
+
+
+def _device(
+    request: Request,
+    platform: Annotated[
+        str | None, Header(alias="X-Client-Platform", max_length=64, description="a name for this device")
+    ] = None,
+) -> DeviceInfo:
     return DeviceInfo(
         user_agent=request.headers.get("user-agent"),
-        ip=request.client.host if request.client else None,
-        platform=platform[:64] if platform else None,
+        ip=_client_ip(request),
+        platform=platform.strip() if platform else None,
     )
 
 
+async def _signed_in(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    if not token:
+        raise Unauthorized("Not authenticated: send an 'Authorization: Bearer <access token>' header")
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.principal(token)
+    denylist: Denylist = request.app.state.denylist
+    if await denylist.is_revoked(principal.session_id, principal.token_id):
+        raise Unauthorized("This session was signed out; sign in again")
+    return principal
+
+
+async def _admin(principal: Annotated[Principal, Depends(_signed_in)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("This needs the admin role")
+    return principal
+
+
 AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+AccountServiceDep = Annotated[AccountService, Depends(_account_service)]
+AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]
 KeyRingDep = Annotated[KeyRing, Depends(_keyring)]
-DenylistDep = Annotated[Denylist, Depends(_denylist)]
-VerifierDep = Annotated[TokenVerifier, Depends(_verifier)]
+SettingsDep = Annotated[AuthSettings, Depends(_settings)]
+TierCacheDep = Annotated[TierCache, Depends(_tier_cache)]
+ClientIPDep = Annotated[str, Depends(_client_ip)]
 DeviceDep = Annotated[DeviceInfo, Depends(_device)]
+SignedIn = Annotated[Principal, Depends(_signed_in)]
+AdminDep = Annotated[Principal, Depends(_admin)]

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import repository
-from auth_service.models import utcnow
+from auth_service.models import TokenPurpose, utcnow
 from common.events import Envelope, add_event
 from common.events.schemas import TokensCleanupRequested, TokensPurged
 
-__all__ = ["purge_expired_tokens"]
+__all__ = ["TokenCleanup"]
 
 log = logging.getLogger("auth.handlers")
 
 
-async def purge_expired_tokens(session: AsyncSession, event: Envelope) -> None:
-    """The worker's scheduled cleanup: delete expired sessions, log and publish the count."""
-    event.parse(TokensCleanupRequested)
-    sessions = await repository.delete_expired_sessions(session, utcnow())
-    log.info("expired tokens purged", extra={"sessions": sessions})
-    await add_event(session, TokensPurged(sessions=sessions, reset_tokens=0), producer="auth")
+class TokenCleanup:
+    """The worker's scheduled cleanup: delete expired sessions and spent single-use tokens."""
+
+    def __init__(self, session_idle_ttl_seconds: int) -> None:
+        self.idle = timedelta(seconds=session_idle_ttl_seconds)
+
+    async def __call__(self, session: AsyncSession, event: Envelope) -> None:
+        event.parse(TokensCleanupRequested)
+        now = utcnow()
+        sessions = await repository.delete_expired_sessions(session, now, now - self.idle)
+        tokens = await repository.delete_spent_tokens(session, now)
+        purged = TokensPurged(
+            sessions=sessions,
+            reset_tokens=tokens.get(TokenPurpose.PASSWORD_RESET, 0),
+            verification_tokens=tokens.get(TokenPurpose.EMAIL_VERIFICATION, 0),
+        )
+        log.info("expired tokens purged", extra=purged.model_dump())
+        await add_event(session, purged, producer="auth")

@@ -3,43 +3,111 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from auth_service.account_router import account_router
+from auth_service.accounts import AccountService
+from auth_service.admin import AdminService
+from auth_service.admin_router import admin_router
+from auth_service.bootstrap import bootstrap
 from auth_service.denylist import Denylist
-from auth_service.handlers import purge_expired_tokens
+from auth_service.forward_auth import ForwardAuth
+from auth_service.guards import BruteForceGuard
+from auth_service.handlers import TokenCleanup
 from auth_service.keys import KeyRing
 from auth_service.router import internal_router, public_router, router
 from auth_service.security import Passwords, TokenIssuer
 from auth_service.service import AuthService
+from auth_service.sessions import SessionManager
 from auth_service.settings import AuthSettings, get_settings
+from auth_service.tiers.cache import TierCache
+from auth_service.tiers.router import tiers_router
 from common import Runtime, TokenVerifier, create_service_app
 from common.events.schemas import TokensCleanupRequested
+from common.ratelimit import RateLimiter
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "load_keyring"]
+
+log = logging.getLogger("auth.main")
+
+#: The verifier's clock leeway: a denylist entry must outlive the last second a token is accepted.
+VERIFIER_LEEWAY_SECONDS = 5
+
+
+def load_keyring(settings: AuthSettings) -> KeyRing:
+    """The signing keys; outside development a missing key stops the service from starting."""
+    pem = settings.jwt_private_key.get_secret_value() if settings.jwt_private_key else None
+    return KeyRing.load(
+        Path(settings.jwt_private_keys_dir),
+        generate_if_missing=settings.is_dev,
+        pem=pem,
+        pem_kid=settings.jwt_private_key_id,
+    )
+
+
+def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRing) -> TierCache:
+    """Build the process-wide services once and hang them on ``app.state`` for the dependencies."""
+    denylist = Denylist(
+        runtime.redis, ttl_seconds=settings.access_token_ttl_seconds + VERIFIER_LEEWAY_SECONDS + 5
+    )
+    tier_cache = TierCache(
+        runtime.db,
+        runtime.redis,
+        channel=f"{settings.events_prefix}auth:tiers:changed",
+        refresh_seconds=settings.tier_refresh_seconds,
+    )
+    passwords = Passwords(settings)
+    sessions = SessionManager(settings, TokenIssuer(keyring, settings), denylist)
+    guard = BruteForceGuard(RateLimiter(runtime.redis, prefix="ratelimit:auth"), settings)
+    auth = AuthService(settings, passwords, sessions, guard, tier_cache)
+    app.state.denylist = denylist
+    app.state.tier_cache = tier_cache
+    app.state.auth_service = auth
+    app.state.account_service = AccountService(auth)
+    app.state.admin_service = AdminService(sessions)
+    app.state.forward_auth = ForwardAuth(
+        app.state.verifier,
+        denylist,
+        runtime.redis,
+        tier_cache,
+        trust_forwarded_for=settings.trust_forwarded_for,
+    )
+    return tier_cache
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    keyring = KeyRing.load(Path(settings.jwt_private_keys_dir), generate_if_missing=settings.is_dev)
+    keyring = load_keyring(settings)
     verifier = TokenVerifier(
         keyring.public_keys(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
 
     @contextlib.asynccontextmanager
     async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-        app.state.auth_service = AuthService(settings, Passwords(settings), TokenIssuer(keyring, settings))
-        app.state.denylist = Denylist(runtime.redis, ttl_seconds=settings.access_token_ttl_seconds + 60)
-        runtime.consume("auth", {TokensCleanupRequested.TYPE: purge_expired_tokens})
-        yield
+        tier_cache = _wire(app, runtime, settings, keyring)
+        try:
+            await bootstrap(runtime.db, settings, app.state.auth_service.passwords)
+            await tier_cache.reload()
+        except Exception as exc:  # the database may be down at start; limits load when it is back
+            log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
+        runtime.consume(
+            "auth", {TokensCleanupRequested.TYPE: TokenCleanup(settings.session_idle_ttl_seconds)}
+        )
+        tier_cache.start()
+        try:
+            yield
+        finally:
+            await tier_cache.stop()
 
     app = create_service_app(
         settings,
         title="Auth service",
-        description="Accounts, sign-in, sessions and the gateway's token check.",
-        routers=[router, public_router, internal_router],
+        description="Accounts, sign-in, sessions, tiers and the gateway's token check.",
+        routers=[router, account_router, admin_router, tiers_router, public_router, internal_router],
         setup=setup,
         verifier=verifier,
     )

@@ -1,23 +1,36 @@
-"""Auth's queries, and nothing else."""
+"""Auth's queries about users, sessions and single-use tokens, and nothing else."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from auth_service.models import Session, User
+from auth_service.models import OneTimeToken, Session, UsedRefreshToken, User
 
 __all__ = [
+    "active_sessions",
+    "add_used_refresh_token",
     "delete_expired_sessions",
+    "delete_spent_tokens",
     "email_or_username_taken",
     "find_login",
+    "find_one_time_token",
+    "get_session_for_update",
     "get_user",
+    "list_users",
+    "mark_sessions_revoked",
+    "retire_one_time_tokens",
+    "revocable_session_ids",
+    "was_rotated",
 ]
 
 
+# --- users ---------------------------------------------------------------------------------------
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
@@ -31,17 +44,161 @@ async def find_login(session: AsyncSession, login: str) -> User | None:
     return result.scalars().first()
 
 
-async def email_or_username_taken(session: AsyncSession, email: str, username: str) -> tuple[bool, bool]:
-    rows = (
-        await session.execute(
-            select(func.lower(User.email), func.lower(User.username)).where(
-                or_(func.lower(User.email) == email.lower(), func.lower(User.username) == username.lower())
-            )
-        )
-    ).all()
+async def email_or_username_taken(
+    session: AsyncSession, email: str, username: str, *, exclude: uuid.UUID | None = None
+) -> tuple[bool, bool]:
+    """Whether another account already uses this e-mail / username, ignoring case."""
+    query = select(func.lower(User.email), func.lower(User.username)).where(
+        or_(func.lower(User.email) == email.lower(), func.lower(User.username) == username.lower())
+    )
+    if exclude is not None:
+        query = query.where(col(User.id) != exclude)
+    rows = (await session.execute(query)).all()
     return (any(r[0] == email.lower() for r in rows), any(r[1] == username.lower() for r in rows))
 
 
-async def delete_expired_sessions(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(Session).where(Session.expires_at < now))  # type: ignore[arg-type]
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    search: str | None,
+    role: str | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> Sequence[User]:
+    """Newest first, keyset-paginated on ``(created_at, id)``."""
+    query = select(User).order_by(col(User.created_at).desc(), col(User.id).desc()).limit(limit)
+    if search:
+        pattern = f"%{_escape_like(search.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        query = query.where(col(User.role) == role)
+    if after is not None:
+        created_at, user_id = after
+        query = query.where(
+            or_(
+                col(User.created_at) < created_at,
+                (col(User.created_at) == created_at) & (col(User.id) < user_id),
+            )
+        )
+    return (await session.execute(query)).scalars().all()
+
+
+# --- sessions ------------------------------------------------------------------------------------
+async def get_session_for_update(session: AsyncSession, session_id: uuid.UUID) -> Session | None:
+    """The session row, locked so two refreshes with the same token are decided one after the other."""
+    result = await session.execute(select(Session).where(col(Session.id) == session_id).with_for_update())
+    return result.scalars().first()
+
+
+def _live(now: datetime, idle_cutoff: datetime) -> list[object]:
+    return [
+        col(Session.revoked_at).is_(None),
+        col(Session.expires_at) > now,
+        col(Session.last_used_at) > idle_cutoff,
+    ]
+
+
+async def active_sessions(
+    session: AsyncSession, user_id: uuid.UUID, *, now: datetime, idle_cutoff: datetime
+) -> Sequence[Session]:
+    query = (
+        select(Session)
+        .where(col(Session.user_id) == user_id, *_live(now, idle_cutoff))  # type: ignore[arg-type]
+        .order_by(col(Session.last_used_at).desc())
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def revocable_session_ids(
+    session: AsyncSession, user_id: uuid.UUID, *, keep: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Every session of the user not yet revoked (expired ones too: their tokens may still live)."""
+    query = select(col(Session.id)).where(col(Session.user_id) == user_id, col(Session.revoked_at).is_(None))
+    if keep is not None:
+        query = query.where(col(Session.id) != keep)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def mark_sessions_revoked(session: AsyncSession, session_ids: list[uuid.UUID], now: datetime) -> None:
+    if session_ids:
+        await session.execute(
+            update(Session)
+            .where(col(Session.id).in_(session_ids))
+            .values(revoked_at=now, refresh_token_hash=None)
+        )
+
+
+async def add_used_refresh_token(session: AsyncSession, token_hash: str, session_id: uuid.UUID) -> None:
+    session.add(UsedRefreshToken(token_hash=token_hash, session_id=session_id))
+
+
+async def was_rotated(session: AsyncSession, token_hash: str, session_id: uuid.UUID) -> bool:
+    """Whether this refresh token was once valid for the session and has been rotated away."""
+    query = select(
+        exists().where(
+            col(UsedRefreshToken.token_hash) == token_hash, col(UsedRefreshToken.session_id) == session_id
+        )
+    )
+    return bool((await session.execute(query)).scalar())
+
+
+async def delete_expired_sessions(session: AsyncSession, now: datetime, idle_cutoff: datetime) -> int:
+    """Sessions past their absolute or idle lifetime, or revoked; their token history goes too."""
+    result = await session.execute(
+        delete(Session).where(
+            or_(
+                col(Session.expires_at) < now,
+                col(Session.last_used_at) < idle_cutoff,
+                col(Session.revoked_at).is_not(None),
+            )
+        )
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- single-use tokens ---------------------------------------------------------------------------
+async def find_one_time_token(session: AsyncSession, token_hash: str, purpose: str) -> OneTimeToken | None:
+    """The token with this hash, locked so it can be used once even by two racing requests."""
+    result = await session.execute(
+        select(OneTimeToken)
+        .where(col(OneTimeToken.token_hash) == token_hash, col(OneTimeToken.purpose) == purpose)
+        .with_for_update()
+    )
+    return result.scalars().first()
+
+
+async def retire_one_time_tokens(
+    session: AsyncSession, user_id: uuid.UUID, purpose: str, now: datetime
+) -> None:
+    """Mark every unused token of this purpose used (a newer one, or the job is done)."""
+    await session.execute(
+        update(OneTimeToken)
+        .where(
+            col(OneTimeToken.user_id) == user_id,
+            col(OneTimeToken.purpose) == purpose,
+            col(OneTimeToken.used_at).is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+async def delete_spent_tokens(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Delete expired or used single-use tokens; the count per purpose."""
+    result = await session.execute(
+        delete(OneTimeToken)
+        .where(or_(col(OneTimeToken.expires_at) < now, col(OneTimeToken.used_at).is_not(None)))
+        .returning(col(OneTimeToken.purpose))
+    )
+    counts: dict[str, int] = {}
+    for purpose in result.scalars():
+        counts[purpose] = counts.get(purpose, 0) + 1
+    return counts

@@ -8,29 +8,75 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-__all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "TokenPair", "UserCreate", "UserPublic"]
+from auth_service.tiers.schemas import TierName
+
+__all__ = [
+    "PASSWORD_MAX",
+    "PASSWORD_MIN",
+    "LoginForm",
+    "LoginRequest",
+    "Message",
+    "PasswordChange",
+    "PasswordForgot",
+    "PasswordReset",
+    "RefreshRequest",
+    "RoleUpdate",
+    "SessionPublic",
+    "TierAssign",
+    "TokenPair",
+    "UserAdminPublic",
+    "UserCreate",
+    "UserPage",
+    "UserPublic",
+    "UserUpdate",
+    "VerifyEmail",
+    "password_policy_error",
+]
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_]+$", strip_whitespace=True)
 ]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+Password = Annotated[
+    str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, description="10 to 128 characters")
+]
+Email = Annotated[EmailStr, Field(max_length=254)]
+#: What a client sends back: refresh tokens and mailed tokens; bounded so nothing huge is hashed.
+OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+Platform = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)]
+
+
+def password_policy_error(password: str, *, email: str, username: str) -> str | None:
+    """Why ``password`` is refused beyond its length, or None."""
+    if password.strip().lower() in (email.lower(), username.lower()):
+        return "password must not be your e-mail or username"
+    return None
 
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=254)
+    email: Email
     username: Username = Field(description="3 to 32 letters, digits or underscores")
-    password: Password = Field(description=f"{PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    password: Password
 
     @model_validator(mode="after")
     def _password_policy(self) -> UserCreate:
-        lowered = self.password.lower()
-        if lowered in (self.email.lower(), self.username.lower()):
-            raise ValueError("password must not be your e-mail or username")
+        error = password_policy_error(self.password, email=self.email, username=self.username)
+        if error:
+            raise ValueError(error)
         return self
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username | None = None
+    email: Email | None = None
+    current_password: str | None = Field(
+        default=None, max_length=PASSWORD_MAX, description="required to change the e-mail address"
+    )
 
 
 class UserPublic(BaseModel):
@@ -43,6 +89,47 @@ class UserPublic(BaseModel):
     tier: str
     email_verified: bool
     created_at: datetime
+    updated_at: datetime
+
+
+class UserAdminPublic(UserPublic):
+    is_active: bool
+
+
+class UserPage(BaseModel):
+    items: list[UserAdminPublic]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "admin"]
+
+
+class TierAssign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier: TierName
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password form (what the OpenAPI "Authorize" button sends)."""
+
+    grant_type: Literal["password"] | None = None
+    username: str = Field(min_length=1, max_length=254, description="username or e-mail")
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    scope: str = Field(default="", max_length=1000)
+
+
+class LoginRequest(BaseModel):
+    """The JSON sign-in, for clients that do not speak the OAuth2 form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login: str = Field(min_length=1, max_length=254, description="username or e-mail")
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    platform: Platform | None = Field(default=None, description="a name for this device, e.g. 'ios'")
 
 
 class TokenPair(BaseModel):
@@ -50,4 +137,59 @@ class TokenPair(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
     expires_in: int = Field(description="access token lifetime in seconds")
     refresh_token: str
+    refresh_expires_in: int = Field(
+        description="seconds until this refresh token's session ends at the latest"
+    )
     session_id: uuid.UUID
+    csrf_token: str = Field(description="send as X-CSRF-Token when refreshing with the cookie")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: OpaqueToken | None = Field(
+        default=None, description="omit to use the refresh cookie (then X-CSRF-Token is required)"
+    )
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    platform: str | None
+    user_agent: str | None
+    ip: str | None
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool = False
+
+
+class PasswordForgot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: OpaqueToken
+    new_password: Password
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+    new_password: Password
+
+
+class VerifyEmail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: OpaqueToken
+
+
+class Message(BaseModel):
+    detail: str

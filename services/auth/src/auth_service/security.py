@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import secrets
 import time
 import uuid
@@ -18,7 +19,15 @@ from auth_service.models import Session, User
 from auth_service.settings import AuthSettings
 from common.identity import ACCESS_TOKEN_TYPE
 
-__all__ = ["Passwords", "TokenIssuer", "hash_refresh_secret"]
+__all__ = [
+    "Passwords",
+    "TokenIssuer",
+    "csrf_token_for",
+    "csrf_token_matches",
+    "hash_token",
+    "new_one_time_token",
+    "split_refresh_token",
+]
 
 
 class Passwords:
@@ -45,9 +54,49 @@ class Passwords:
 
         return await asyncio.to_thread(_verify)
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than today's (upgrade it on sign-in)."""
+        try:
+            return self.hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
 
-def hash_refresh_secret(secret: str) -> str:
+
+def hash_token(secret: str) -> str:
+    """What is stored for a random token: a leaked table gives no usable token."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_one_time_token() -> tuple[str, str]:
+    """A mailed single-use token and the hash stored for it."""
+    raw = secrets.token_urlsafe(32)
+    return raw, hash_token(raw)
+
+
+def split_refresh_token(token: str) -> tuple[uuid.UUID, str] | None:
+    """``<session id>.<secret>`` parts, or None when the token has another shape."""
+    session_part, _, secret = token.strip().partition(".")
+    if not secret or len(secret) > 128:
+        return None
+    try:
+        return uuid.UUID(session_part), secret
+    except ValueError:
+        return None
+
+
+def csrf_token_for(refresh_token: str) -> str:
+    """The CSRF token that goes with a refresh cookie (signed double submit).
+
+    Derived from the refresh token rather than random, so a forged cookie pair cannot match: an
+    attacker able to plant cookies still cannot compute the header value without the refresh token.
+    """
+    return hashlib.sha256(b"csrf\x00" + refresh_token.encode()).hexdigest()
+
+
+def csrf_token_matches(refresh_token: str, presented: str | None) -> bool:
+    if presented is None:
+        return False
+    return hmac.compare_digest(csrf_token_for(refresh_token).encode(), presented.encode())
 
 
 class TokenIssuer:
@@ -79,4 +128,4 @@ class TokenIssuer:
     def new_refresh_token(session_id: uuid.UUID) -> tuple[str, str]:
         """A refresh token ``<session id>.<secret>`` and the hash stored for it."""
         secret = secrets.token_urlsafe(32)
-        return f"{session_id}.{secret}", hash_refresh_secret(secret)
+        return f"{session_id}.{secret}", hash_token(secret)

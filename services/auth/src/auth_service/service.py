@@ -1,100 +1,171 @@
-"""Auth's rules. No commit (the request boundary commits), no HTTP types."""
+"""Auth's rules for accounts and sign-in. No commit (the request boundary commits), no HTTP types."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
-from auth_service.models import Session, User, utcnow
-from auth_service.schemas import TokenPair, UserCreate
-from auth_service.security import Passwords, TokenIssuer
+from auth_service import one_time, repository
+from auth_service.guards import BruteForceGuard
+from auth_service.metrics import LOGINS
+from auth_service.models import Role, Session, TokenPurpose, User, utcnow
+from auth_service.schemas import SessionPublic, TokenPair, UserCreate
+from auth_service.security import Passwords
+from auth_service.sessions import DeviceInfo, SessionManager
 from auth_service.settings import AuthSettings
-from common import Conflict, NotFound, Unauthorized
+from auth_service.tiers.cache import TierCache
+from common import Conflict, NotFound, TooManyRequests, Unauthorized
 from common.events import add_event
 from common.events.schemas import UserRegistered
 
-__all__ = ["AuthService", "DeviceInfo"]
+__all__ = ["AuthService", "create_account"]
 
 PRODUCER = "auth"
 
 
-@dataclass(frozen=True)
-class DeviceInfo:
-    user_agent: str | None
-    ip: str | None
-    platform: str | None
+async def create_account(
+    session: AsyncSession,
+    passwords: Passwords,
+    data: UserCreate,
+    *,
+    tier: str,
+    role: str = Role.USER,
+    verification_ttl_seconds: int | None = None,
+) -> User:
+    """A new account; emits ``auth.user.registered``, with a verification token unless
+    ``verification_ttl_seconds`` is None (the account is then created verified: an admin's)."""
+    email_taken, username_taken = await repository.email_or_username_taken(session, data.email, data.username)
+    if email_taken:
+        raise Conflict("An account with this e-mail already exists")
+    if username_taken:
+        raise Conflict("This username is taken")
+    user = User(
+        email=data.email,
+        username=data.username,
+        password_hash=await passwords.hash(data.password),
+        role=role,
+        tier=tier,
+        email_verified=verification_ttl_seconds is None,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent registration won the race for the same name
+        raise Conflict("An account with this e-mail or username already exists") from None
+    token = None
+    if verification_ttl_seconds is not None:
+        token, _ = await one_time.issue(
+            session,
+            user,
+            TokenPurpose.EMAIL_VERIFICATION,
+            ttl_seconds=verification_ttl_seconds,
+            email=user.email,
+        )
+    event = UserRegistered(
+        user_id=user.id,
+        username=user.username,
+        email=user.email,
+        verification_token=token,
+        updated_at=user.updated_at,
+    )
+    await add_event(session, event, producer=PRODUCER)
+    return user
 
 
 class AuthService:
-    """Holds the process-wide parts (hasher, issuer); every call is handed its session."""
+    """Holds the process-wide parts (hasher, sessions, guard); every call is handed its session."""
 
-    def __init__(self, settings: AuthSettings, passwords: Passwords, issuer: TokenIssuer) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        passwords: Passwords,
+        sessions: SessionManager,
+        guard: BruteForceGuard,
+        tiers: TierCache,
+    ) -> None:
         self.settings = settings
         self.passwords = passwords
-        self.issuer = issuer
+        self.sessions = sessions
+        self.guard = guard
+        self.tiers = tiers
 
-    async def register(self, session: AsyncSession, data: UserCreate) -> User:
-        email_taken, username_taken = await repository.email_or_username_taken(
-            session, data.email, data.username
-        )
-        if email_taken:
-            raise Conflict("An account with this e-mail already exists")
-        if username_taken:
-            raise Conflict("This username is taken")
-        user = User(
-            email=data.email, username=data.username, password_hash=await self.passwords.hash(data.password)
-        )
-        session.add(user)
-        try:
-            await session.flush()
-        except IntegrityError:  # a concurrent registration won the race for the same name
-            raise Conflict("An account with this e-mail or username already exists") from None
-        await add_event(
+    async def register(self, session: AsyncSession, data: UserCreate, ip: str) -> User:
+        await self.guard.per_ip("register", ip)
+        return await self.create_user(session, data)
+
+    async def create_user(self, session: AsyncSession, data: UserCreate) -> User:
+        return await create_account(
             session,
-            UserRegistered(
-                user_id=user.id, username=user.username, email=user.email, updated_at=user.updated_at
-            ),
-            producer=PRODUCER,
+            self.passwords,
+            data,
+            tier=self.tiers.default_tier,
+            verification_ttl_seconds=self.settings.email_verification_ttl_seconds,
         )
-        return user
 
     async def login(self, session: AsyncSession, login: str, password: str, device: DeviceInfo) -> TokenPair:
-        user = await repository.find_login(session, login)
+        """A new session for the right password; 401 otherwise, 429 after too many attempts."""
+        try:
+            await self.guard.per_ip("login", device.ip or "unknown")
+            user = await repository.find_login(session, login)
+            account = str(user.id) if user else login
+            await self.guard.check_failures("login", account)
+        except TooManyRequests:
+            LOGINS.labels("rate_limited").inc()
+            raise
+        # Verified against a dummy hash when no account matches: both answers cost the same.
         ok = await self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok:
+            await self.guard.count_failure("login", account)
+            LOGINS.labels("failed").inc()
             raise Unauthorized("Incorrect username or password")
         if not user.is_active:
+            LOGINS.labels("failed").inc()
             raise Unauthorized("This account is deactivated")
-        now = utcnow()
-        device_session = Session(
-            user_id=user.id,
-            platform=device.platform,
-            user_agent=(device.user_agent or "")[:512] or None,
-            ip=device.ip,
-            created_at=now,
-            last_used_at=now,
-            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
-        )
-        refresh_token, refresh_hash = self.issuer.new_refresh_token(device_session.id)
-        device_session.refresh_token_hash = refresh_hash
-        session.add(device_session)
-        await session.flush()
-        return TokenPair(
-            access_token=self.issuer.access_token(user, device_session),
-            expires_in=self.settings.access_token_ttl_seconds,
-            refresh_token=refresh_token,
-            session_id=device_session.id,
-        )
+        if self.passwords.needs_rehash(user.password_hash):
+            user.password_hash = await self.passwords.hash(password)
+            session.add(user)
+        pair = await self.sessions.open(session, user, device)
+        LOGINS.labels("ok").inc()
+        return pair
 
-    async def profile(self, session: AsyncSession, user_id: object) -> User:
-        user = await repository.get_user(session, user_id)  # type: ignore[arg-type]
+    async def refresh(self, session: AsyncSession, refresh_token: str, device: DeviceInfo) -> TokenPair:
+        return await self.sessions.rotate(session, refresh_token, device)
+
+    async def logout(self, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        await self.sessions.revoke(session, user_id, [session_id], reason="logout")
+
+    async def logout_all(self, session: AsyncSession, user_id: uuid.UUID) -> int:
+        return await self.sessions.revoke_all(session, user_id, reason="logout_all")
+
+    async def list_sessions(
+        self, session: AsyncSession, user_id: uuid.UUID, current: uuid.UUID
+    ) -> list[SessionPublic]:
+        now = utcnow()
+        rows: Sequence[Session] = await repository.active_sessions(
+            session, user_id, now=now, idle_cutoff=self.sessions.idle_cutoff(now)
+        )
+        return [
+            SessionPublic.model_validate(row).model_copy(update={"current": row.id == current})
+            for row in rows
+        ]
+
+    async def revoke_session(self, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """Sign one of the caller's own devices out; someone else's session is a 404."""
+        device_session = await session.get(Session, session_id)
+        if device_session is None or device_session.user_id != user_id:
+            raise NotFound("No such session")
+        if device_session.revoked_at is None:
+            await self.sessions.revoke(session, user_id, [session_id], reason="revoked_by_user")
+
+    async def profile(self, session: AsyncSession, user_id: uuid.UUID) -> User:
+        user = await repository.get_user(session, user_id)
         if user is None or not user.is_active:
             raise NotFound("User not found")
         return user
 
     async def purge_expired(self, session: AsyncSession) -> int:
-        return await repository.delete_expired_sessions(session, utcnow())
+        now = utcnow()
+        return await repository.delete_expired_sessions(session, now, self.sessions.idle_cutoff(now))

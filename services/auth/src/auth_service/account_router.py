@@ -1,0 +1,93 @@
+"""The signed-in user's own account, passwords and e-mail verification: thin endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+
+from auth_service.cookies import clear_session_cookies
+from auth_service.dependencies import AccountServiceDep, AuthServiceDep, ClientIPDep, SettingsDep, SignedIn
+from auth_service.schemas import (
+    Message,
+    PasswordChange,
+    PasswordForgot,
+    PasswordReset,
+    UserPublic,
+    UserUpdate,
+    VerifyEmail,
+)
+from common import SessionDep
+
+__all__ = ["account_router"]
+
+account_router = APIRouter(prefix="/api/v1/auth", tags=["account"])
+
+FORGOT_ANSWER = "If an account uses this e-mail address, a reset link is on its way."
+
+
+@account_router.get("/users/me", response_model=UserPublic)
+async def read_me(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
+    """The signed-in user's profile."""
+    return await auth.profile(session, user.user_id)
+
+
+@account_router.patch("/users/me", response_model=UserPublic)
+async def update_me(
+    data: UserUpdate, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
+) -> Any:
+    """Change username and/or e-mail (a new e-mail needs current_password and is verified again)."""
+    return await accounts.update_me(session, user.user_id, data)
+
+
+@account_router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_me(
+    user: SignedIn,
+    session: SessionDep,
+    accounts: AccountServiceDep,
+    settings: SettingsDep,
+    response: Response,
+) -> None:
+    """Delete the account and sign it out everywhere."""
+    await accounts.delete_me(session, user.user_id)
+    clear_session_cookies(response, settings)
+
+
+@account_router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
+async def forgot_password(
+    data: PasswordForgot, session: SessionDep, accounts: AccountServiceDep, ip: ClientIPDep
+) -> Message:
+    """Ask for a reset e-mail; the answer is the same whether or not the account exists."""
+    await accounts.forgot_password(session, data.email, ip)
+    return Message(detail=FORGOT_ANSWER)
+
+
+@account_router.post("/password/reset", response_model=Message)
+async def reset_password(data: PasswordReset, session: SessionDep, accounts: AccountServiceDep) -> Message:
+    """Set a new password with the mailed token; every session is signed out."""
+    await accounts.reset_password(session, data.token, data.new_password)
+    return Message(detail="Password changed; sign in with the new password")
+
+
+@account_router.post("/password/change", response_model=Message)
+async def change_password(
+    data: PasswordChange, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
+) -> Message:
+    """Change the password (the current one is required); other sessions are signed out."""
+    count = await accounts.change_password(
+        session, user.user_id, user.session_id, data.current_password, data.new_password
+    )
+    return Message(detail=f"Password changed; {count} other session(s) signed out")
+
+
+@account_router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
+async def request_verification(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Message:
+    """Send a new verification e-mail (the older links stop working)."""
+    await accounts.request_verification(session, user.user_id)
+    return Message(detail="A verification link is on its way")
+
+
+@account_router.post("/verify", response_model=UserPublic)
+async def verify_email(data: VerifyEmail, session: SessionDep, accounts: AccountServiceDep) -> Any:
+    """Confirm the e-mail address with the mailed token; new tokens carry email_verified=true."""
+    return await accounts.verify_email(session, data.token)

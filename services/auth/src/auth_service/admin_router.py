@@ -1,0 +1,65 @@
+"""Admin endpoints for accounts (``/api/v1/auth/admin/users``): thin, admin role required."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from auth_service.dependencies import AdminDep, AdminServiceDep
+from auth_service.schemas import RoleUpdate, TierAssign, UserAdminPublic, UserPage
+from common import SessionDep
+from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+__all__ = ["admin_router"]
+
+admin_router = APIRouter(prefix="/api/v1/auth/admin/users", tags=["admin"])
+
+
+@admin_router.get("", response_model=UserPage)
+async def list_users(
+    _: AdminDep,
+    session: SessionDep,
+    admin: AdminServiceDep,
+    q: Annotated[str | None, Query(max_length=100, description="part of an e-mail or username")] = None,
+    role: Literal["user", "admin"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> UserPage:
+    """Accounts, newest first, optionally filtered; page with next_cursor."""
+    return await admin.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
+
+
+@admin_router.get("/{user_id}", response_model=UserAdminPublic)
+async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+    """One account."""
+    return await admin.get_user(session, user_id)
+
+
+@admin_router.put("/{user_id}/role", response_model=UserAdminPublic)
+async def set_role(
+    user_id: uuid.UUID, data: RoleUpdate, me: AdminDep, session: SessionDep, admin: AdminServiceDep
+) -> Any:
+    """Change an account's role; it is signed out everywhere so the change applies at once."""
+    return await admin.set_role(session, me.user_id, user_id, data.role)
+
+
+@admin_router.put("/{user_id}/tier", response_model=UserAdminPublic)
+async def set_tier(
+    user_id: uuid.UUID, data: TierAssign, _: AdminDep, session: SessionDep, admin: AdminServiceDep
+) -> Any:
+    """Move an account to another tier (its tokens carry the new tier from the next refresh)."""
+    return await admin.set_tier(session, user_id, data.tier)
+
+
+@admin_router.post("/{user_id}/deactivate", response_model=UserAdminPublic)
+async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+    """Deactivate an account: it cannot sign in and every session is signed out at once."""
+    return await admin.set_active(session, me.user_id, user_id, active=False)
+
+
+@admin_router.post("/{user_id}/reactivate", response_model=UserAdminPublic)
+async def reactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+    """Let a deactivated account sign in again."""
+    return await admin.set_active(session, me.user_id, user_id, active=True)

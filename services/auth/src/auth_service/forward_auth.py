@@ -1,0 +1,120 @@
+"""The gateway's per-request check: token, revocation and tier limit, with no database.
+
+The hot path is CPU for the signature check plus ONE Redis round trip: the denylist lookup and the
+rate-limit counters go in a single pipeline. Tier limits come from process memory (``TierCache``).
+Anonymous callers are limited per client address under the default tier; signed-in callers per
+user under the tier in their token. A request without ``X-Forwarded-Uri`` did not come through the
+gateway and is not rate-limited.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from auth_service.denylist import Denylist
+from auth_service.network import client_ip
+from auth_service.tiers.cache import TierCache
+from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
+from common.ratelimit import Decision, RateLimiter
+
+__all__ = ["IDENTITY_HEADERS", "ForwardAuth"]
+
+IDENTITY_HEADERS = (
+    "X-User-Id",
+    "X-User-Name",
+    "X-User-Role",
+    "X-Session-Id",
+    "X-User-Tier",
+    "X-User-Verified",
+)
+
+
+def _identity(principal: Principal) -> dict[str, str]:
+    values = (
+        str(principal.user_id),
+        principal.username,
+        principal.role,
+        str(principal.session_id),
+        principal.tier,
+        "true" if principal.verified else "false",
+    )
+    return dict(zip(IDENTITY_HEADERS, values, strict=True))
+
+
+def _too_many(refused: list[Decision]) -> JSONResponse:
+    worst = max(refused, key=lambda d: d.reset_after)
+    return JSONResponse(
+        {"detail": f"Rate limit of your tier reached; retry in {worst.reset_after}s"},
+        status_code=429,
+        headers=worst.headers(),
+    )
+
+
+class ForwardAuth:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        denylist: Denylist,
+        redis: aioredis.Redis,
+        tiers: TierCache,
+        *,
+        trust_forwarded_for: bool,
+    ) -> None:
+        self.verifier = verifier
+        self.denylist = denylist
+        self.redis = redis
+        self.limiter = RateLimiter(redis, prefix="ratelimit:tier")
+        self.tiers = tiers
+        self.trust_forwarded_for = trust_forwarded_for
+
+    async def _principal(self, authorization: str | None) -> Principal | None:
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <access token>'")
+        return await self.verifier.principal(token.strip())
+
+    async def check(self, request: Request) -> Response:
+        """200 with identity headers, 200 without (anonymous), 401 or 429."""
+        principal = await self._principal(request.headers.get("authorization"))
+        uri = request.headers.get("x-forwarded-uri")
+        rules = []
+        if uri is not None:
+            tier = principal.tier if principal else self.tiers.default_tier
+            rules = self.tiers.rules_for(tier, uri.split("?", 1)[0])
+        if principal is None and not rules:
+            return Response(status_code=200)
+        if principal is not None:
+            subject = f"user:{principal.user_id}"
+        else:
+            subject = f"ip:{client_ip(request, trust_forwarded_for=self.trust_forwarded_for)}"
+        now = time.time()
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                if principal is not None:
+                    self.denylist.queue_check(pipe, principal.session_id, principal.token_id)
+                deciders = [
+                    self.limiter.queue_hit(pipe, f"{subject}:{rule.prefix}", rule.limit, now)
+                    for rule in rules
+                ]
+                results = await pipe.execute()
+        except RedisError:
+            raise ServiceUnavailable("Cannot check the token right now; try again") from None
+        offset = 0
+        if principal is not None:
+            if results[0]:
+                raise Unauthorized("This session was signed out; sign in again")
+            offset = 1
+        step = RateLimiter.COMMANDS_PER_HIT
+        refused = [
+            d for i, decide in enumerate(deciders) if not (d := decide(results[offset + i * step])).allowed
+        ]
+        if refused:
+            return _too_many(refused)
+        return Response(status_code=200, headers=_identity(principal) if principal else None)

@@ -1,0 +1,48 @@
+"""Single-use, time-limited tokens that reach the user by e-mail (reset, verification).
+
+The raw token exists only in the event the worker mails (and in that e-mail); the table keeps its
+SHA-256. Issuing a new token retires the older unused ones of the same purpose, so only the latest
+mail works; using a token marks it used under a row lock, so it works once even under a race.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service import repository
+from auth_service.models import OneTimeToken, User, utcnow
+from auth_service.security import hash_token, new_one_time_token
+from common import BadRequest
+
+__all__ = ["consume", "issue"]
+
+
+async def issue(
+    session: AsyncSession, user: User, purpose: str, *, ttl_seconds: int, email: str | None = None
+) -> tuple[str, datetime]:
+    """A new raw token for ``user`` and when it expires."""
+    now = utcnow()
+    await repository.retire_one_time_tokens(session, user.id, purpose, now)
+    raw, token_hash = new_one_time_token()
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    session.add(
+        OneTimeToken(
+            user_id=user.id, purpose=purpose, token_hash=token_hash, email=email, expires_at=expires_at
+        )
+    )
+    await session.flush()
+    return raw, expires_at
+
+
+async def consume(session: AsyncSession, raw: str, purpose: str) -> OneTimeToken:
+    """The token's row, now marked used; 400 when it is unknown, used or expired."""
+    token = await repository.find_one_time_token(session, hash_token(raw), purpose)
+    now = utcnow()
+    if token is None or token.used_at is not None or token.expires_at <= now:
+        raise BadRequest("This token is invalid, already used or expired; request a new one")
+    token.used_at = now
+    session.add(token)
+    await session.flush()
+    return token

@@ -1,0 +1,159 @@
+"""Session lifecycle: open on sign-in, rotate on refresh, revoke at once.
+
+A session is one device's refresh-token family. Each refresh hands out a new refresh token and
+files the old one's hash under ``used_refresh_tokens``; an old token coming back means two parties
+hold the family (one of them stole it), so the whole session is revoked. Revocation marks the row,
+denies the session's access tokens in Redis (forwardAuth refuses them from the next request) and
+emits ``auth.session.revoked``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth_service import repository
+from auth_service.denylist import Denylist
+from auth_service.models import Session, User, utcnow
+from auth_service.schemas import TokenPair
+from auth_service.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
+from auth_service.settings import AuthSettings
+from common import ServiceUnavailable, Unauthorized
+from common.events import add_event
+from common.events.schemas import SessionRevoked
+
+__all__ = ["DeviceInfo", "SessionManager"]
+
+PRODUCER = "auth"
+security_log = logging.getLogger("auth.security")
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    user_agent: str | None
+    ip: str | None
+    platform: str | None
+
+
+class SessionManager:
+    def __init__(self, settings: AuthSettings, issuer: TokenIssuer, denylist: Denylist) -> None:
+        self.settings = settings
+        self.issuer = issuer
+        self.denylist = denylist
+
+    def idle_cutoff(self, now: datetime) -> datetime:
+        return now - timedelta(seconds=self.settings.session_idle_ttl_seconds)
+
+    def _pair(self, user: User, device_session: Session, refresh_token: str, now: datetime) -> TokenPair:
+        idle_end = device_session.last_used_at + timedelta(seconds=self.settings.session_idle_ttl_seconds)
+        ends = min(device_session.expires_at, idle_end)
+        return TokenPair(
+            access_token=self.issuer.access_token(user, device_session),
+            expires_in=self.settings.access_token_ttl_seconds,
+            refresh_token=refresh_token,
+            refresh_expires_in=max(0, int((ends - now).total_seconds())),
+            session_id=device_session.id,
+            csrf_token=csrf_token_for(refresh_token),
+        )
+
+    async def open(self, session: AsyncSession, user: User, device: DeviceInfo) -> TokenPair:
+        """A new session for a user who just proved who they are."""
+        now = utcnow()
+        device_session = Session(
+            user_id=user.id,
+            platform=device.platform or None,
+            user_agent=(device.user_agent or "")[:512] or None,
+            ip=device.ip,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+        )
+        refresh_token, refresh_hash = self.issuer.new_refresh_token(device_session.id)
+        device_session.refresh_token_hash = refresh_hash
+        session.add(device_session)
+        await session.flush()
+        return self._pair(user, device_session, refresh_token, now)
+
+    async def rotate(self, session: AsyncSession, refresh_token: str, device: DeviceInfo) -> TokenPair:
+        """A new token pair for a valid refresh token; the presented one stops working."""
+        parts = split_refresh_token(refresh_token)
+        if parts is None:
+            raise Unauthorized("Invalid refresh token")
+        session_id, secret = parts
+        device_session = await repository.get_session_for_update(session, session_id)
+        if device_session is None:
+            raise Unauthorized("Invalid refresh token")
+        if device_session.revoked_at is not None:
+            raise Unauthorized("This session was signed out; sign in again")
+        presented = hash_token(secret)
+        current = device_session.refresh_token_hash or ""
+        if not hmac.compare_digest(presented.encode(), current.encode()):
+            await self._refuse_unknown(session, device_session, presented, device)
+        now = utcnow()
+        if device_session.expires_at <= now or device_session.last_used_at <= self.idle_cutoff(now):
+            raise Unauthorized("This session has expired; sign in again")
+        user = await repository.get_user(session, device_session.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("This account is not active")
+        await repository.add_used_refresh_token(session, presented, device_session.id)
+        new_token, new_hash = self.issuer.new_refresh_token(device_session.id)
+        device_session.refresh_token_hash = new_hash
+        device_session.last_used_at = now
+        device_session.ip = device.ip or device_session.ip
+        session.add(device_session)
+        await session.flush()
+        return self._pair(user, device_session, new_token, now)
+
+    async def _refuse_unknown(
+        self, session: AsyncSession, device_session: Session, presented: str, device: DeviceInfo
+    ) -> None:
+        """Refuse a token that is not the session's current one; revoke the family if it was stolen."""
+        if not await repository.was_rotated(session, presented, device_session.id):
+            raise Unauthorized("Invalid refresh token")
+        security_log.warning(
+            "refresh token reuse detected; session family revoked",
+            extra={
+                "event": "refresh_token_reuse",
+                "user_id": str(device_session.user_id),
+                "session_id": str(device_session.id),
+                "ip": device.ip,
+            },
+        )
+        await self.revoke(session, device_session.user_id, [device_session.id], reason="refresh_token_reuse")
+        # The request fails with 401, which rolls the request's transaction back; the revocation
+        # must survive that, so it is committed here (the one exception to "commit at the boundary").
+        await session.commit()
+        raise Unauthorized("This refresh token was already used; the session is signed out for safety")
+
+    async def revoke(
+        self, session: AsyncSession, user_id: uuid.UUID, session_ids: list[uuid.UUID], *, reason: str
+    ) -> None:
+        """Sign these sessions out everywhere, at once."""
+        if not session_ids:
+            return
+        try:
+            await self.denylist.revoke_sessions(session_ids)
+        except RedisError:
+            # Without the denylist entry the access tokens would keep working: refuse to pretend.
+            raise ServiceUnavailable("Could not sign the session out right now; try again") from None
+        await repository.mark_sessions_revoked(session, session_ids, utcnow())
+        for session_id in session_ids:
+            await add_event(
+                session,
+                SessionRevoked(user_id=user_id, session_id=session_id, reason=reason),
+                producer=PRODUCER,
+            )
+
+    async def revoke_all(
+        self, session: AsyncSession, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None
+    ) -> int:
+        """Revoke every session of the user (but ``keep``); how many were revoked."""
+        ids = await repository.revocable_session_ids(session, user_id, keep=keep)
+        await self.revoke(session, user_id, ids, reason=reason)
+        return len(ids)

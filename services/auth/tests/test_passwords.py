@@ -1,0 +1,150 @@
+"""Forgotten, reset and changed passwords."""
+
+from __future__ import annotations
+
+from common.events.schemas import PasswordResetRequested, SessionRevoked
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def _forgot(client, email: str, ip: str = "10.3.3.3"):
+    return await client.post(
+        "/api/v1/auth/password/forgot", json={"email": email}, headers={"X-Forwarded-For": ip}
+    )
+
+
+async def test_forgot_answers_the_same_whether_or_not_the_account_exists(client, api):
+    await api.register("olga")
+    known = await _forgot(client, "OLGA@example.com")
+    unknown = await _forgot(client, "ghost@example.com")
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    [event] = await api.events(PasswordResetRequested.TYPE)
+    assert event["email"] == "olga@example.com"
+    assert event["username"] == "olga"
+
+
+async def test_reset_token_works_once_and_signs_every_session_out(client, api):
+    phone = await api.signup("pete")
+    laptop = (await api.login("pete")).json()
+    await _forgot(client, "pete@example.com")
+    [event] = await api.events(PasswordResetRequested.TYPE)
+    async with api.app.state.db.session() as session:
+        from sqlalchemy import text
+
+        stored = (await session.execute(text("SELECT token_hash FROM one_time_tokens"))).scalars().all()
+    assert event["token"] not in stored  # only a hash is kept
+
+    reset = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": NEW_PASSWORD}
+    )
+    assert reset.status_code == 200, reset.text
+    again = await client.post(
+        "/api/v1/auth/password/reset",
+        json={"token": event["token"], "new_password": "yet another passphrase"},
+    )
+    assert again.status_code == 400
+    assert "invalid, already used or expired" in again.json()["detail"]
+
+    for token in (phone.access, laptop["access_token"]):
+        assert (await api.forward_auth(token)).status_code == 401
+    assert (await api.refresh(phone.refresh)).status_code == 401
+    reasons = {e["reason"] for e in await api.events(SessionRevoked.TYPE)}
+    assert reasons == {"password_reset"}
+    assert (await api.login("pete")).status_code == 401
+    assert (await api.login("pete", NEW_PASSWORD)).status_code == 200
+
+
+async def test_only_the_latest_reset_mail_works(client, api):
+    await api.register("quinn")
+    await _forgot(client, "quinn@example.com")
+    await _forgot(client, "quinn@example.com")
+    older, newer = await api.events(PasswordResetRequested.TYPE)
+    body = {"new_password": NEW_PASSWORD}
+    assert (
+        await client.post("/api/v1/auth/password/reset", json={**body, "token": older["token"]})
+    ).status_code == 400
+    assert (
+        await client.post("/api/v1/auth/password/reset", json={**body, "token": newer["token"]})
+    ).status_code == 200
+
+
+async def test_an_expired_reset_token_is_refused(client, api):
+    await api.register("rita")
+    await _forgot(client, "rita@example.com")
+    [event] = await api.events(PasswordResetRequested.TYPE)
+    await api.sql("UPDATE one_time_tokens SET expires_at = now() - interval '1 second'")
+    response = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+async def test_reset_input_is_checked(client, api):
+    await api.register("sam_reset")
+    await _forgot(client, "sam_reset@example.com")
+    [event] = await api.events(PasswordResetRequested.TYPE)
+    short = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": "short"}
+    )
+    assert short.status_code == 422
+    same_as_name = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": "sam_reset@example.com"}
+    )
+    assert same_as_name.status_code == 400
+    assert "must not be your e-mail or username" in same_as_name.json()["detail"]
+    missing = await client.post("/api/v1/auth/password/reset", json={"new_password": NEW_PASSWORD})
+    assert missing.status_code == 422
+    bad_email = await _forgot(client, "not an email")
+    assert bad_email.status_code == 422
+
+
+async def test_forgot_is_rate_limited_per_account_and_per_address(client, api, settings):
+    await api.register("tina")
+    for _ in range(settings.forgot_account_limit):
+        assert (await _forgot(client, "tina@example.com", ip="10.4.4.4")).status_code == 202
+    per_account = await _forgot(client, "tina@example.com", ip="10.4.4.5")
+    assert per_account.status_code == 429
+    assert int(per_account.headers["Retry-After"]) > 0
+    for i in range(settings.forgot_ip_limit - settings.forgot_account_limit):
+        await _forgot(client, f"other{i}@example.com", ip="10.4.4.4")
+    per_address = await _forgot(client, "fresh@example.com", ip="10.4.4.4")
+    assert per_address.status_code == 429
+    assert "from this address" in per_address.json()["detail"]
+
+
+async def test_change_password_needs_the_current_one_and_signs_other_sessions_out(client, api):
+    phone = await api.signup("uma")
+    laptop = (await api.login("uma")).json()
+    wrong = await client.post(
+        "/api/v1/auth/password/change",
+        json={"current_password": "not it at all", "new_password": NEW_PASSWORD},
+        headers=phone.headers,
+    )
+    assert wrong.status_code == 400
+    assert "current password is incorrect" in wrong.json()["detail"]
+    changed = await client.post(
+        "/api/v1/auth/password/change",
+        json={"current_password": phone.password, "new_password": NEW_PASSWORD},
+        headers=phone.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert "1 other session" in changed.json()["detail"]
+    assert (await client.get("/api/v1/auth/me", headers=phone.headers)).status_code == 200
+    assert (await api.forward_auth(laptop["access_token"])).status_code == 401
+    assert (await api.login("uma", NEW_PASSWORD)).status_code == 200
+    assert (await api.login("uma", phone.password)).status_code == 401
+
+
+async def test_change_password_needs_a_token_and_valid_input(client, api):
+    account = await api.signup()
+    anonymous = await client.post(
+        "/api/v1/auth/password/change", json={"current_password": "x", "new_password": NEW_PASSWORD}
+    )
+    assert anonymous.status_code == 401
+    short = await client.post(
+        "/api/v1/auth/password/change",
+        json={"current_password": account.password, "new_password": "short"},
+        headers=account.headers,
+    )
+    assert short.status_code == 422

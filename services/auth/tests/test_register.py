@@ -1,0 +1,103 @@
+"""Registration: the account rules a client meets, and the event that announces a new account."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from common.events.schemas import UserRegistered
+
+PASSWORD = "correct horse battery"
+
+
+async def _register(client: httpx.AsyncClient, ip: str = "10.1.1.1", **body: object) -> httpx.Response:
+    return await client.post("/api/v1/auth/register", json=body, headers={"X-Forwarded-For": ip})
+
+
+async def test_register_returns_the_profile_and_announces_it_with_a_verification_token(client, api):
+    response = await _register(client, email="Alice@Example.com", username="alice", password=PASSWORD)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["username"] == "alice"
+    assert body["role"] == "user"
+    assert body["tier"] == "free"
+    assert body["email_verified"] is False
+    assert "password" not in response.text
+    assert "password_hash" not in body
+    [event] = await api.events(UserRegistered.TYPE)
+    assert event["user_id"] == body["id"]
+    assert event["username"] == "alice"
+    assert len(event["verification_token"]) >= 32
+
+
+@pytest.mark.parametrize(
+    ("email", "username", "detail"),
+    [
+        ("ALICE@example.com", "someone", "e-mail already exists"),
+        ("other@example.com", "ALICE", "username is taken"),
+    ],
+)
+async def test_duplicates_are_refused_ignoring_case(client, email, username, detail):
+    first = await _register(client, email="alice@example.com", username="alice", password=PASSWORD)
+    assert first.status_code == 201
+    again = await _register(client, email=email, username=username, password=PASSWORD)
+    assert again.status_code == 409
+    assert detail in again.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"username": "bob", "password": PASSWORD}, "email", "Field required"),
+        ({"email": "not-an-email", "username": "bob", "password": PASSWORD}, "email", "valid email"),
+        ({"email": "b@example.com", "username": "b", "password": PASSWORD}, "username", "at least 3"),
+        ({"email": "b@example.com", "username": "bob smith", "password": PASSWORD}, "username", "pattern"),
+        ({"email": "b@example.com", "username": "x" * 33, "password": PASSWORD}, "username", "at most 32"),
+        ({"email": "b@example.com", "username": "bob", "password": "short"}, "password", "at least 10"),
+        ({"email": "b@example.com", "username": "bob", "password": "p" * 129}, "password", "at most 128"),
+        (
+            {"email": "b@example.com", "username": "bob", "password": PASSWORD, "role": "admin"},
+            "role",
+            "Extra",
+        ),
+    ],
+)
+async def test_bad_input_gets_a_422_naming_the_field(client, body, field, message):
+    response = await _register(client, **body)
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(e["loc"][-1] == field and message in e["msg"] for e in errors), errors
+
+
+@pytest.mark.parametrize("password", ["bob_the_builder", "BOB_THE_BUILDER", "bob_the_builder@example.com"])
+async def test_password_may_not_be_the_username_or_email(client, password):
+    response = await _register(
+        client, email="bob_the_builder@example.com", username="bob_the_builder", password=password
+    )
+    assert response.status_code == 422
+    assert "must not be your e-mail or username" in response.text
+
+
+async def test_a_body_that_is_not_json_is_a_422(client):
+    response = await client.post(
+        "/api/v1/auth/register", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+async def test_registration_is_rate_limited_per_address(client, settings):
+    for i in range(settings.register_ip_limit):
+        ok = await _register(
+            client, "10.9.9.9", email=f"r{i}@example.com", username=f"r{i}_user", password=PASSWORD
+        )
+        assert ok.status_code == 201
+    refused = await _register(
+        client, "10.9.9.9", email="late@example.com", username="late", password=PASSWORD
+    )
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many sign-ups" in refused.json()["detail"]
+    elsewhere = await _register(
+        client, "10.9.9.10", email="late@example.com", username="late", password=PASSWORD
+    )
+    assert elsewhere.status_code == 201
