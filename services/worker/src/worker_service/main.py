@@ -1,4 +1,4 @@
-"""The worker application: event consumers and schedules, with health and metrics over HTTP."""
+"""The worker application: event consumers, job runners and schedules, with health, metrics and jobs."""
 
 from __future__ import annotations
 
@@ -7,26 +7,54 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from common import Runtime, create_service_app
-from worker_service.handlers import MAIL_HANDLERS, MEDIA_HANDLERS
+from common import Runtime, TokenVerifier, create_service_app
+from common.events import Envelope
+from common.storage_config import open_storage
+from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
+from worker_service.router import router
+from worker_service.runner import JobRunners
+from worker_service.scheduler import Scheduler, token_cleanup
 from worker_service.settings import WorkerSettings, get_settings
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: WorkerSettings | None = None) -> FastAPI:
+def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
-        runtime.consume("worker-mail", MAIL_HANDLERS)
-        runtime.consume("worker-media", MEDIA_HANDLERS, prefetch=2)
-        yield
+        async with open_storage(settings) as storage:
+            runners = JobRunners(runtime.db, settings, storage, JOB_KINDS)
+            scheduler = Scheduler(
+                runtime.db, [token_cleanup(settings)], poll_seconds=settings.scheduler_poll_seconds
+            )
+            app.state.storage, app.state.job_runners, app.state.scheduler = storage, runners, scheduler
+
+            async def wake_mail(_: Envelope) -> None:
+                runners.wake("mail")
+
+            async def wake_media(_: Envelope) -> None:
+                runners.wake("media")
+
+            runtime.consume("worker-mail", MAIL_HANDLERS, after_commit=wake_mail)
+            runtime.consume(
+                "worker-media", MEDIA_HANDLERS, prefetch=settings.media_prefetch, after_commit=wake_media
+            )
+            if settings.run_background:
+                runners.start()
+                scheduler.start()
+            try:
+                yield
+            finally:
+                await scheduler.stop()
+                await runners.stop()
 
     return create_service_app(
         settings,
         title="Worker",
         description="Background jobs: media processing, e-mail, scheduled token cleanup.",
-        routers=[],
+        routers=[router],
         setup=setup,
+        verifier=verifier,
     )

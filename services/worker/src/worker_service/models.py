@@ -1,14 +1,16 @@
-"""Worker's tables: a record of every job."""
+"""Worker's tables: a record of every job, and one row per schedule."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, func
+from sqlalchemy import Column, DateTime, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Job", "JobStatus", "utcnow"]
+__all__ = ["Job", "JobStatus", "Schedule", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -20,6 +22,7 @@ class JobStatus:
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    ALL = (PENDING, RUNNING, SUCCEEDED, FAILED)
 
 
 def _ts(nullable: bool = False) -> Column[datetime]:
@@ -27,14 +30,39 @@ def _ts(nullable: bool = False) -> Column[datetime]:
 
 
 class Job(SQLModel, table=True):
+    """One unit of background work. ``attempts`` counts claims: it is raised before the effect runs.
+
+    ``lease_expires_at`` is set while a runner holds the job; if that runner dies the lease lapses
+    and another runner claims the job again. ``payload`` is the triggering event's data; fields
+    that are secrets (one-time tokens) are blanked once the job succeeded.
+    """
+
     __tablename__ = "jobs"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     type: str = Field(max_length=64, index=True)
+    queue: str = Field(default="default", max_length=16)
     status: str = Field(default=JobStatus.PENDING, max_length=16, index=True)
     event_id: uuid.UUID | None = Field(default=None, unique=True)
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'"))
+    )
     attempts: int = 0
     last_error: str | None = None
+    run_after: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    lease_expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Schedule(SQLModel, table=True):
+    """A recurring task; the row is what makes two workers agree on who fires a slot."""
+
+    __tablename__ = "schedules"
+
+    name: str = Field(primary_key=True, max_length=64)
+    interval_seconds: int
+    next_run_at: datetime = Field(sa_column=_ts())
+    last_run_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
