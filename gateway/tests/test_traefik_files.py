@@ -1,0 +1,66 @@
+"""The Traefik files themselves: valid YAML with the structure compose and Kubernetes rely on."""
+
+from __future__ import annotations
+
+import yaml
+
+IDENTITY_HEADERS = [
+    "X-User-Id",
+    "X-User-Name",
+    "X-User-Role",
+    "X-Session-Id",
+    "X-User-Tier",
+    "X-User-Verified",
+]
+CHAIN = ["strip-identity", "rate-limit", "body-limit-json", "security-headers", "cors", "forward-auth"]
+
+
+def test_static_configuration(traefik_path):
+    static = yaml.safe_load(traefik_path.read_text())
+    assert set(static) >= {"entryPoints", "providers", "metrics", "ping", "accessLog", "log"}
+    assert static["entryPoints"]["web"]["address"] == ":80"
+    assert static["entryPoints"]["metrics"]["address"] != ":80"
+    assert static["providers"]["file"] == {"directory": "/etc/traefik/dynamic", "watch": True}
+    assert static["metrics"]["prometheus"]["entryPoint"] == "metrics"
+    assert static["ping"]["entryPoint"] == "metrics"
+    assert static["accessLog"]["format"] == "json"
+    assert "api" not in static  # no dashboard, secure or not
+
+
+def test_dynamic_configuration_structure(routes_path):
+    routes = yaml.safe_load(routes_path.read_text())
+    assert set(routes) == {"http"}
+    http = routes["http"]
+    assert set(http) == {"routers", "middlewares", "services", "serversTransports"}
+    routers = http["routers"]
+    assert routers["auth"]["rule"] == "PathPrefix(`/api/v1/auth`) || Path(`/.well-known/jwks.json`)"
+    assert routers["posts"]["rule"] == "PathPrefix(`/api/v1/posts`) || PathPrefix(`/api/v1/media`)"
+    assert routers["votes"]["rule"] == "PathPrefix(`/api/v1/votes`)"
+    assert routers["posts-media-upload"]["priority"] > routers["posts"]["priority"]
+    for name, router in routers.items():
+        assert isinstance(router["priority"], int), name
+        assert router["entryPoints"] == ["web"], name
+        expected = CHAIN if name != "posts-media-upload" else [m.replace("json", "media") for m in CHAIN]
+        assert router["middlewares"] == expected, name
+
+
+def test_middlewares_match_the_contract(routes_path):
+    middlewares = yaml.safe_load(routes_path.read_text())["http"]["middlewares"]
+    stripped = middlewares["strip-identity"]["headers"]["customRequestHeaders"]
+    assert stripped == dict.fromkeys(IDENTITY_HEADERS, "")
+    forward = middlewares["forward-auth"]["forwardAuth"]
+    assert forward["address"] == '{{ env "AUTH_URL" }}/internal/forward-auth'
+    assert forward["authResponseHeaders"] == IDENTITY_HEADERS
+    assert forward["trustForwardHeader"] is False
+    assert middlewares["body-limit-json"]["buffering"]["maxRequestBodyBytes"] == 1024 * 1024
+    assert middlewares["body-limit-media"]["buffering"]["maxRequestBodyBytes"] == 10 * 1024 * 1024
+    assert middlewares["rate-limit"]["rateLimit"]["average"] >= 300
+
+
+def test_services_use_env_templates_and_health_checks(routes_path):
+    services = yaml.safe_load(routes_path.read_text())["http"]["services"]
+    for name, variable in (("auth", "AUTH_URL"), ("posts", "POSTS_URL"), ("votes", "VOTES_URL")):
+        balancer = services[name]["loadBalancer"]
+        assert balancer["servers"] == [{"url": f'{{{{ env "{variable}" }}}}'}]
+        assert balancer["healthCheck"]["path"] == "/health/live"
+        assert {"interval", "timeout"} <= set(balancer["healthCheck"])
