@@ -144,5 +144,5 @@ async def test_rename_event_shows_new_username(client: httpx.AsyncClient, tokens
     await eventually(lambda: _equals(username, "newname"))
 
 
-async def _equals(read, expected) -> bool:  # type: ignore[no-untyped-def]
+async def _equals(read, expected) -> bool:
     return bool(await read() == expected)

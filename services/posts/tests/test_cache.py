@@ -1,0 +1,157 @@
+"""Caching as a client sees it: fresh reads after writes and events, ETag/304, Cache-Control per case."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from common.events.schemas import UserUpdated, VoteCast
+from common.testing import TokenFactory, eventually
+
+POSTS = "/api/v1/posts"
+PUBLIC = "public, max-age=5"
+
+
+async def test_author_sees_their_write_in_the_next_read(
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post
+):
+    _, alice = tokens.user()
+    post = await new_post(alice, title="Before")
+    url = f"{POSTS}/{post['id']}"
+    assert (await client.get(url)).json()["title"] == "Before"  # now cached for anonymous readers
+    assert (await client.get(POSTS)).json()["items"][0]["title"] == "Before"
+    await client.patch(url, json={"title": "After"}, headers=alice)
+    assert (await client.get(url, headers=alice)).json()["title"] == "After"
+    assert (await client.get(url)).json()["title"] == "After"
+    assert (await client.get(POSTS, headers=alice)).json()["items"][0]["title"] == "After"
+    assert (await client.get(POSTS)).json()["items"][0]["title"] == "After"
+
+
+async def test_new_and_deleted_posts_show_in_the_cached_feed_at_once(
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post
+):
+    _, alice = tokens.user()
+    first = await new_post(alice)
+    for params in ({}, {"page": 1}, {"page": 1, "size": 5}):
+        assert [p["id"] for p in (await client.get(POSTS, params=params)).json()["items"]] == [first["id"]]
+    second = await new_post(alice)
+    for params in ({}, {"page": 1}, {"page": 1, "size": 5}):
+        ids = [p["id"] for p in (await client.get(POSTS, params=params)).json()["items"]]
+        assert ids == [second["id"], first["id"]], params
+    await client.delete(f"{POSTS}/{second['id']}", headers=alice)
+    assert [p["id"] for p in (await client.get(POSTS)).json()["items"]] == [first["id"]]
+
+
+async def test_a_vote_event_changes_the_count_within_a_second(
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit
+):
+    _, alice = tokens.user()
+    post = await new_post(alice)
+    url = f"{POSTS}/{post['id']}"
+    assert (await client.get(url)).json()["vote_count"] == 0  # cached
+    assert (await client.get(POSTS)).json()["items"][0]["vote_count"] == 0  # cached
+    await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4()), producer="votes")
+
+    async def counts() -> bool:
+        one = (await client.get(url)).json()["vote_count"]
+        feed = (await client.get(POSTS)).json()["items"][0]["vote_count"]
+        return bool(one == feed == 1)
+
+    await eventually(counts, within=1)
+
+
+async def test_a_rename_event_shows_in_cached_reads(
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit
+):
+    user, auth = tokens.user("before_name")
+    post = await new_post(auth)
+    assert (await client.get(f"{POSTS}/{post['id']}")).json()["author"]["username"] == "before_name"
+    event = UserUpdated(
+        user_id=user.user_id, username="after_name", email="a@example.com", updated_at=datetime.now(UTC)
+    )
+    await emit(event, producer="auth")
+
+    async def renamed() -> bool:
+        one = (await client.get(f"{POSTS}/{post['id']}")).json()["author"]["username"]
+        feed = (await client.get(POSTS, params={"author": "after_name"})).json()["items"]
+        return one == "after_name" and [p["id"] for p in feed] == [post["id"]]
+
+    await eventually(renamed, within=2)
+
+
+async def test_etag_and_304(client: httpx.AsyncClient, tokens: TokenFactory, new_post):
+    _, alice = tokens.user()
+    post = await new_post(alice)
+    for url, headers in ((f"{POSTS}/{post['id']}", {}), (POSTS, {}), (f"{POSTS}/{post['id']}", alice)):
+        first = await client.get(url, headers=headers)
+        etag = first.headers["etag"]
+        assert etag.startswith('"')
+        again = await client.get(url, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == first.headers["cache-control"]
+        listed = await client.get(url, headers={**headers, "If-None-Match": f'"other", W/{etag}'})
+        assert listed.status_code == 304
+        stale = await client.get(url, headers={**headers, "If-None-Match": '"stale"'})
+        assert stale.status_code == 200
+        assert stale.json() == first.json()
+    old = (await client.get(f"{POSTS}/{post['id']}")).headers["etag"]
+    await client.patch(f"{POSTS}/{post['id']}", json={"content": "changed"}, headers=alice)
+    changed = await client.get(f"{POSTS}/{post['id']}", headers={"If-None-Match": old})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != old
+
+
+async def test_cache_control_per_case(client: httpx.AsyncClient, tokens: TokenFactory, new_post):
+    _, alice = tokens.user()
+    _, admin = tokens.user(role="admin")
+    created = await client.post(POSTS, json={"title": "t", "content": "c"}, headers=alice)
+    assert created.headers["cache-control"] == "no-store"
+    assert created.headers["location"] == f"{POSTS}/{created.json()['id']}"
+    url = f"{POSTS}/{created.json()['id']}"
+    for response in (
+        await client.get(url),
+        await client.get(POSTS),
+        await client.get(POSTS, params={"q": "t"}),
+    ):
+        assert response.headers["cache-control"] == PUBLIC
+        assert response.headers["vary"] == "Authorization"
+    for response in (await client.get(url, headers=alice), await client.get(POSTS, headers=alice)):
+        assert response.headers["cache-control"] == "private, no-cache"
+        assert response.headers["vary"] == "Authorization"
+    patched = await client.patch(url, json={"title": "u"}, headers=alice)
+    replaced = await client.put(url, json={"title": "v", "content": "c", "published": True}, headers=alice)
+    deleted_list = await client.get(f"{POSTS}/deleted", headers=admin)
+    for response in (patched, replaced, deleted_list):
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_drafts_never_reach_the_public_cache(client: httpx.AsyncClient, tokens: TokenFactory, new_post):
+    _, alice = tokens.user()
+    post = await new_post(alice)
+    assert (await client.get(f"{POSTS}/{post['id']}")).status_code == 200  # cached
+    await client.patch(f"{POSTS}/{post['id']}", json={"published": False}, headers=alice)
+    assert (await client.get(f"{POSTS}/{post['id']}")).status_code == 404
+    assert (await client.get(POSTS)).json()["items"] == []
+    assert (await client.get(f"{POSTS}/{post['id']}", headers=alice)).status_code == 200
+
+
+async def test_anonymous_reads_come_from_the_cache_until_a_change(
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post, sql
+):
+    _, alice = tokens.user()
+    post = await new_post(alice, title="Cached title")
+    url = f"{POSTS}/{post['id']}"
+    await client.get(url)
+    await client.get(POSTS)
+    # behind the service's back: nothing invalidates, so the cached bytes are still served
+    await sql("UPDATE posts SET title = 'Sneaky' WHERE id = :id", id=post["id"])
+    assert (await client.get(url)).json()["title"] == "Cached title"
+    assert (await client.get(POSTS)).json()["items"][0]["title"] == "Cached title"
+    assert (await client.get(url, headers=alice)).json()["title"] == "Sneaky"  # signed-in: database
+    await client.patch(url, json={"content": "new"}, headers=alice)
+    assert (await client.get(url)).json()["title"] == "Sneaky"
+    assert (await client.get(POSTS)).json()["items"][0]["title"] == "Sneaky"
