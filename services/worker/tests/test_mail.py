@@ -110,3 +110,10 @@ async def test_a_refused_recipient_fails_at_once(client, emit, sink, job_for, pu
     assert failed["attempts"] == 1
     assert "refused the recipient (550)" in failed["last_error"]
     assert len(await published("worker.email.failed")) == 1
+
+
+async def test_a_recipient_smuggling_headers_is_refused(client, emit, sink, job_for) -> None:
+    event_id = await emit(_reset("eve@example.com\r\nBcc: victim@example.com"))
+    failed = await job_for(event_id, "failed")
+    assert failed["last_error"] == "the recipient or a header is malformed"
+    assert sink.messages == []

@@ -144,3 +144,40 @@ async def test_job_metrics_are_exported(client, app, emit, job_for) -> None:
     assert jobs[("email.password_reset", "succeeded")] >= 1
     durations = [s for s in families["job_duration_seconds"].samples if s.name.endswith("_count")]
     assert any(s.labels == {"type": "email.password_reset"} and s.value >= 1 for s in durations)
+
+
+async def test_a_media_backlog_does_not_delay_mail(client, app, emit, job_for, sql, sink) -> None:
+    media_runner = app.state.job_runners.by_queue["media"]
+    await media_runner.stop()  # media is stuck (slow, or down)
+    try:
+        upload = await emit(
+            MediaUploaded(
+                media_id=uuid.uuid4(),
+                post_id=uuid.uuid4(),
+                owner_id=uuid.uuid4(),
+                storage_key="uploads/never",
+                content_type="image/png",
+                size=1,
+            )
+        )
+        reset = await emit(
+            PasswordResetRequested(
+                user_id=uuid.uuid4(),
+                email="urgent@example.com",
+                username="u",
+                token="t",
+                expires_at=datetime.now(UTC),
+            )
+        )
+        await job_for(reset, "succeeded")
+        assert len(sink.to("urgent@example.com")) == 1
+        assert (await job_for(upload, "pending"))["attempts"] == 0
+    finally:
+        media_runner.start()
+
+
+async def test_the_worker_reports_health(client) -> None:
+    assert (await client.get("/health/live")).status_code == 200
+    ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "rabbitmq": "ok"}
