@@ -112,7 +112,13 @@ async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[
 @pytest.fixture
 async def client(app: FastAPI, mail_sink: tuple[MailSink, int]) -> AsyncIterator[httpx.AsyncClient]:
     yield app.state.test_client
-    await truncate_all(app.state.db.engine)
+    # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
+    runners = app.state.job_runners
+    await runners.stop()
+    try:
+        await truncate_all(app.state.db.engine)
+    finally:
+        runners.start()
     sink = mail_sink[0]
     sink.messages.clear()
     sink.defer.clear()
