@@ -25,7 +25,7 @@ from auth_service.keys import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from auth_service.tiers.repository import ensure_default_tier
-from common.testing import fresh_service, serve, truncate_all
+from common.testing import fresh_service, serve
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 11  # each suite has its own Redis database (see AGENTS.md)
@@ -69,11 +69,23 @@ async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
     async with serve(application) as client:
         application.state.test_client = client
         await application.state.bus.ready.wait()
+        await reset_state(application)  # the same start for every test, the first one included
         yield application
 
 
 async def reset_state(app: FastAPI) -> None:
-    await truncate_all(app.state.db.engine)
+    """Empty every table; DELETE (users first: the rest cascades) is much quicker than TRUNCATE here."""
+    async with app.state.db.engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        for table in sorted(tables, key=lambda name: name != "users"):
+            await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (names from pg_tables)
     async with app.state.db.session() as session:
         await ensure_default_tier(session)
         await session.commit()

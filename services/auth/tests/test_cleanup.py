@@ -1,0 +1,44 @@
+"""The worker's scheduled cleanup event: expired sessions and spent tokens go, the count is announced."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from common.events import add_event
+from common.events.schemas import TokensCleanupRequested, TokensPurged
+from common.testing import eventually
+
+
+async def _count(api, table: str) -> int:
+    async with api.app.state.db.session() as session:
+        return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
+
+
+async def test_cleanup_event_purges_expired_sessions_and_spent_tokens(client, api, app):
+    live = await api.signup()
+    expired = await api.signup()
+    idle = await api.signup()
+    await api.sql(
+        "UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE id = :id",
+        id=expired.tokens["session_id"],
+    )
+    await api.sql(
+        "UPDATE sessions SET last_used_at = now() - interval '30 days' WHERE id = :id",
+        id=idle.tokens["session_id"],
+    )
+    await client.post("/api/v1/auth/password/forgot", json={"email": f"{live.user['username']}@example.com"})
+    await api.sql(
+        "UPDATE one_time_tokens SET expires_at = now() - interval '1 minute' WHERE purpose = 'password_reset'"
+    )
+    assert await _count(api, "sessions") == 3
+
+    async with app.state.db.session() as session, session.begin():  # as the worker's schedule does
+        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)), producer="worker")
+
+    [purged] = await eventually(lambda: api.events(TokensPurged.TYPE), within=15)
+    assert purged == {"sessions": 2, "reset_tokens": 1, "verification_tokens": 0}
+    assert await _count(api, "sessions") == 1
+    assert (await api.refresh(live.refresh)).status_code == 200
+    assert await _count(api, "one_time_tokens") == 3  # the three unexpired verification tokens stay
