@@ -25,6 +25,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -97,17 +98,17 @@ class ResponseCache:
         return Slot(f"{self.prefix}:feed", query, self._feed_version)
 
     async def lookup(self, slot: Slot) -> Lookup:
+        """A hit costs one round trip; a miss also notes the version, before the caller reads the database."""
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hget(slot.hash_key, slot.field)
-                pipe.get(slot.version_key)
-                raw, version = await pipe.execute()
+            # redis-py types replies as str; this client does not decode, so they are bytes
+            raw = cast("bytes | None", await self.redis.hget(slot.hash_key, slot.field))
+            if raw:
+                etag, _, body = raw.partition(b"\n")
+                return Lookup(slot, Cached(body, etag.decode()), None)
+            version = cast("bytes | None", await self.redis.get(slot.version_key))
         except RedisError as exc:
             log.warning("cache lookup failed", extra={"error": repr(exc)[:200]})
             return Lookup(slot, None, None)
-        if raw:
-            etag, _, body = bytes(raw).partition(b"\n")
-            return Lookup(slot, Cached(body, etag.decode()), None)
         return Lookup(slot, None, version or b"0")
 
     async def store(self, lookup: Lookup, body: bytes, etag: str) -> None:

@@ -48,6 +48,6 @@ def conditional(
     return Response(body, media_type=media_type, headers=all_headers)
 
 
-def no_store(response: Response) -> None:
+async def no_store(response: Response) -> None:
     """A dependency for routes whose answers must never be kept by any cache."""
     response.headers["Cache-Control"] = NO_STORE

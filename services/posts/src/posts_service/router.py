@@ -11,13 +11,19 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from common import AdminUser, CurrentUser, OptionalUser, SessionDep
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from posts_service import reads, service
-from posts_service.dependencies import CacheDep, SettingsDep, WriteSession
+from posts_service.dependencies import (
+    FEED_PARAMETERS,
+    CacheDep,
+    DatabaseDep,
+    FeedParamsDep,
+    SettingsDep,
+    WriteSession,
+)
 from posts_service.feed import FeedQuery
 from posts_service.responses import conditional, no_store
 from posts_service.schemas import (
     MAX_PAGE_NUMBER,
     DeletedPostPage,
-    FeedParams,
     PostCreate,
     PostPage,
     PostPublic,
@@ -50,18 +56,18 @@ async def create_post(
     return post
 
 
-@router.get("", response_model=PostPage, responses=_READ)
+@router.get("", response_model=PostPage, responses=_READ, openapi_extra=FEED_PARAMETERS)
 async def list_posts(
     request: Request,
-    params: Annotated[FeedParams, Query()],
-    session: SessionDep,
+    params: FeedParamsDep,
+    db: DatabaseDep,
     cache: CacheDep,
     viewer: OptionalUser,
     settings: SettingsDep,
 ) -> Response:
     """List posts: the feed (newest or top), one author's posts, or a full-text search; paginated."""
     rendered = await reads.read_feed(
-        session,
+        db,
         cache,
         FeedQuery.from_params(params),
         viewer,
@@ -88,14 +94,14 @@ async def list_deleted_posts(
 async def get_post(
     request: Request,
     post_id: uuid.UUID,
-    session: SessionDep,
+    db: DatabaseDep,
     cache: CacheDep,
     viewer: OptionalUser,
     settings: SettingsDep,
 ) -> Response:
     """One post, with its author and vote count."""
     rendered = await reads.read_post(
-        session, cache, post_id, viewer, public_cache_control=_public_cache_control(settings)
+        db, cache, post_id, viewer, public_cache_control=_public_cache_control(settings)
     )
     return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
 
