@@ -155,3 +155,30 @@ async def test_bad_tokens_are_refused(client, api, forger, case, where):
     assert response.headers["www-authenticate"] == "Bearer"
     assert set(response.json()) == {"detail"}
     assert not any(h.lower().startswith("x-user") for h in response.headers)
+
+
+async def test_forward_auth_runs_no_sql(client, api, app):
+    """The hot path is memory and Redis only; a database hiccup cannot slow every request down."""
+    from sqlalchemy import event
+
+    account = await api.signup()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = app.state.db.engine.sync_engine
+    await app.state.tier_cache.stop()  # its periodic reload is the one other reader here
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for token in (account.access, None, "not-a-token"):
+            await api.forward_auth(
+                token, **{"X-Forwarded-Uri": "/api/v1/posts", "X-Forwarded-For": "10.0.0.1"}
+            )
+        during_forward_auth = [s for s in statements if "outbox" not in s]  # the relay's polling aside
+        await client.get("/api/v1/auth/me", headers=account.headers)  # the listener does see queries
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        app.state.tier_cache.start()
+    assert during_forward_auth == []
+    assert any("FROM users" in s for s in statements)

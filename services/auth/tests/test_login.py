@@ -133,3 +133,11 @@ async def test_login_outcomes_are_counted(client, api, settings):
     assert await count("ok") == before["ok"] + 1
     assert await count("failed") == before["failed"] + settings.login_account_limit
     assert await count("rate_limited") == before["rate_limited"] + 1
+
+
+async def test_openapi_offers_the_password_flow_for_the_authorize_button(client):
+    schema = (await client.get("/openapi.json")).json()
+    flows = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]
+    assert flows["password"]["tokenUrl"] == "/api/v1/auth/login"
+    form = schema["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]
+    assert "application/x-www-form-urlencoded" in form

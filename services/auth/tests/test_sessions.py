@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from common.events.schemas import SessionRevoked
 
 
@@ -167,3 +169,27 @@ async def test_a_session_ends_at_its_absolute_lifetime_however_active(client, ap
     response = await api.refresh(account.refresh)
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
+
+
+SIGNED_IN_ROUTES = [
+    ("GET", "/api/v1/auth/me", None),
+    ("GET", "/api/v1/auth/users/me", None),
+    ("PATCH", "/api/v1/auth/users/me", {"username": "someone"}),
+    ("DELETE", "/api/v1/auth/users/me", None),
+    ("POST", "/api/v1/auth/password/change", {"current_password": "x", "new_password": "long enough pass"}),
+    ("POST", "/api/v1/auth/verify/request", None),
+    ("GET", "/api/v1/auth/sessions", None),
+    ("DELETE", f"/api/v1/auth/sessions/{uuid.uuid4()}", None),
+    ("POST", "/api/v1/auth/logout", None),
+    ("POST", "/api/v1/auth/logout-all", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), SIGNED_IN_ROUTES, ids=[f"{m} {p}" for m, p, _ in SIGNED_IN_ROUTES]
+)
+async def test_signed_in_routes_refuse_anonymous_callers(client, method, path, body):
+    response = await client.request(method, path, json=body)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "Authorization" in response.json()["detail"]

@@ -1,7 +1,8 @@
 """The gateway's per-request check: token, revocation and tier limit, with no database.
 
-The hot path is CPU for the signature check plus ONE Redis round trip: the denylist lookup and the
-rate-limit counters go in a single pipeline. Tier limits come from process memory (``TierCache``).
+The hot path is ONE Redis round trip: the denylist lookup and the rate-limit counters go in a single
+pipeline. Tier limits come from process memory (``TierCache``), and a token that verified once is
+remembered until it expires (``VerifiedTokens``), so a client reusing its token costs no RSA work.
 Anonymous callers are limited per client address under the default tier; signed-in callers per
 user under the tier in their token. A request without ``X-Forwarded-Uri`` did not come through the
 gateway and is not rate-limited.
@@ -22,7 +23,7 @@ from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.ratelimit import Decision, RateLimiter
 
-__all__ = ["IDENTITY_HEADERS", "ForwardAuth"]
+__all__ = ["IDENTITY_HEADERS", "ForwardAuth", "VerifiedTokens"]
 
 IDENTITY_HEADERS = (
     "X-User-Id",
@@ -32,6 +33,31 @@ IDENTITY_HEADERS = (
     "X-User-Tier",
     "X-User-Verified",
 )
+
+
+class VerifiedTokens:
+    """Tokens that passed verification, remembered until they expire (bounded, oldest out first).
+
+    Safe because the same bytes always verify the same way with the same keys (the key ring is
+    fixed for the life of the process) and expiry is checked again on every hit; revocation is not
+    cached (the denylist is asked every time). Only successes are kept, keyed by the whole token,
+    so a tampered token can never match an entry.
+    """
+
+    def __init__(self, verifier: TokenVerifier, *, max_entries: int = 4096) -> None:
+        self.verifier = verifier
+        self.max_entries = max_entries
+        self._known: dict[str, Principal] = {}
+
+    async def principal(self, token: str) -> Principal:
+        known = self._known.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known
+        principal = await self.verifier.principal(token)
+        if len(self._known) >= self.max_entries:
+            self._known.pop(next(iter(self._known)))
+        self._known[token] = principal
+        return principal
 
 
 def _identity(principal: Principal) -> dict[str, str]:
@@ -65,7 +91,7 @@ class ForwardAuth:
         *,
         trust_forwarded_for: bool,
     ) -> None:
-        self.verifier = verifier
+        self.tokens = VerifiedTokens(verifier)
         self.denylist = denylist
         self.redis = redis
         self.limiter = RateLimiter(redis, prefix="ratelimit:tier")
@@ -78,7 +104,7 @@ class ForwardAuth:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <access token>'")
-        return await self.verifier.principal(token.strip())
+        return await self.tokens.principal(token.strip())
 
     async def check(self, request: Request) -> Response:
         """200 with identity headers, 200 without (anonymous), 401 or 429."""

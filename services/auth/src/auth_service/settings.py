@@ -95,6 +95,12 @@ class AuthSettings(ServiceSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _cookie_rules(self) -> Self:
+        if self.cookie_samesite == "none" and not self.cookie_secure:
+            raise ValueError("COOKIE_SAMESITE=none needs COOKIE_SECURE=true (browsers drop such cookies)")
+        return self
+
     def limit(self, name: str) -> Limit:
         """A brute-force limit by name: ``login_ip`` reads ``login_ip_limit`` and its period."""
         count: int = getattr(self, f"{name}_limit")
