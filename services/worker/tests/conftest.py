@@ -114,7 +114,7 @@ async def client(app: FastAPI, mail_sink: tuple[MailSink, int]) -> AsyncIterator
     yield app.state.test_client
     # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
     runners = app.state.job_runners
-    await runners.stop()
+    await runners.stop(grace=5)
     try:
         await truncate_all(app.state.db.engine)
     finally:

@@ -106,7 +106,7 @@ async def test_only_failed_jobs_can_be_retried(client, tokens, make_jobs) -> Non
 async def test_the_cli_lists_and_retries_jobs(client, app, make_jobs, capsys) -> None:
     failed, done = await make_jobs(("email.welcome", "failed"), ("email.welcome", "succeeded"))
     settings = app.state.settings
-    await app.state.job_runners.stop()  # so the retried job stays visible as pending
+    await app.state.job_runners.stop(grace=5)  # so the retried job stays visible as pending
     try:
         out = io.StringIO()
         assert await cli.run(["jobs", "list", "--status", "failed"], settings, out) == 0

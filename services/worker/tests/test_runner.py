@@ -56,7 +56,7 @@ async def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(
     client, app, emit, sql, published, job_for, overrides
 ) -> None:
     runners = app.state.job_runners
-    await runners.stop()  # the worker is down; events still become jobs
+    await runners.stop(grace=5)  # the worker is down; events still become jobs
     try:
         media_id = uuid.uuid4()
         key = f"uploads/{media_id}/photo.jpg"
@@ -148,7 +148,7 @@ async def test_job_metrics_are_exported(client, app, emit, job_for) -> None:
 
 async def test_a_media_backlog_does_not_delay_mail(client, app, emit, job_for, sql, sink) -> None:
     media_runner = app.state.job_runners.by_queue["media"]
-    await media_runner.stop()  # media is stuck (slow, or down)
+    await media_runner.stop(grace=5)  # media is stuck (slow, or down)
     try:
         upload = await emit(
             MediaUploaded(
@@ -181,3 +181,30 @@ async def test_the_worker_reports_health(client) -> None:
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "rabbitmq": "ok"}
+
+
+async def test_a_runner_whose_lease_was_taken_over_cannot_record_an_outcome(client, app, sql) -> None:
+    from worker_service import repository
+
+    await app.state.job_runners.stop(grace=5)
+    try:
+        async with app.state.db.session() as session, session.begin():
+            await repository.record_job(
+                session, job_type="email.welcome", queue="mail", event_id=uuid.uuid4(), payload={}
+            )
+        async with app.state.db.session() as session, session.begin():
+            stalled = await repository.claim_next(session, "mail", lease_seconds=0.01)
+        await asyncio.sleep(0.05)  # the stalled runner misses its heartbeat; its lease lapses
+        async with app.state.db.session() as session, session.begin():
+            successor = await repository.claim_next(session, "mail", lease_seconds=60)
+        assert stalled is not None
+        assert successor is not None
+        assert (stalled.id, stalled.attempts, successor.attempts) == (successor.id, 1, 2)
+        async with app.state.db.session() as session, session.begin():
+            assert not await repository.finish(session, stalled, status="succeeded")
+            assert not await repository.renew_lease(session, stalled, lease_seconds=60)
+            assert await repository.finish(session, successor, status="succeeded")
+        (row,) = await sql("SELECT status, attempts FROM jobs")
+        assert row == {"status": "succeeded", "attempts": 2}
+    finally:
+        app.state.job_runners.start()

@@ -48,7 +48,7 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
                 yield
             finally:
                 await scheduler.stop()
-                await runners.stop()
+                await runners.stop(grace=settings.job_shutdown_grace_seconds)
 
     return create_service_app(
         settings,

@@ -71,6 +71,7 @@ class JobRunner:
         self.queue = queue
         self.concurrency = concurrency
         self._wake = asyncio.Event()
+        self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -79,18 +80,25 @@ class JobRunner:
             for n in range(self.concurrency)
         ]
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """Stop claiming; give running jobs ``grace`` seconds to finish, then cancel them (their
+        leases lapse and another runner takes them over)."""
+        self._stopping = True
+        self._wake.set()
+        if grace > 0 and self._tasks:
+            await asyncio.wait(self._tasks, timeout=grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def _work_forever(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 worked = await self.run_once()
@@ -211,9 +219,8 @@ class JobRunners:
         for runner in self.by_queue.values():
             runner.start()
 
-    async def stop(self) -> None:
-        for runner in self.by_queue.values():
-            await runner.stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        await asyncio.gather(*(runner.stop(grace) for runner in self.by_queue.values()))
 
     def wake(self, queue: str | None = None) -> None:
         for name, runner in self.by_queue.items():

@@ -51,6 +51,8 @@ class WorkerSettings(ServiceSettings, StorageSettings):
     job_lease_seconds: float = Field(default=60.0, ge=0.5)
     job_timeout_seconds: float = Field(default=120.0, gt=0)
     job_poll_seconds: float = Field(default=1.0, gt=0)
+    #: On shutdown, running jobs get this long to finish before they are abandoned to their lease.
+    job_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     #: Concurrency per queue: media is CPU-bound, so it has its own small pool and never delays mail.
     mail_concurrency: int = Field(default=4, ge=1, le=64)
     media_concurrency: int = Field(default=1, ge=1, le=16)
