@@ -167,3 +167,11 @@ async def test_relevance_cursor_walks_every_match_once(
 
 async def _equals(read, expected) -> bool:
     return bool(await read() == expected)
+
+
+async def test_nul_characters_are_refused_not_a_server_error(client: httpx.AsyncClient, tokens: TokenFactory):
+    _, alice = tokens.user()
+    assert (await client.get(POSTS, params={"q": "a\x00b"})).status_code == 422
+    for body in ({"title": "a\x00b", "content": "c"}, {"title": "t", "content": "a\x00b"}):
+        response = await client.post(POSTS, json=body, headers=alice)
+        assert response.status_code == 422

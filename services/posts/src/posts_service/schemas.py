@@ -24,8 +24,12 @@ __all__ = [
     "Sort",
 ]
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Content = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+#: PostgreSQL text cannot hold NUL; refusing it here turns a would-be 500 into a clear 422.
+_NO_NUL = r"^[^\x00]*$"
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=_NO_NUL)
+]
+Content = Annotated[str, StringConstraints(min_length=1, max_length=20_000, pattern=_NO_NUL)]
 #: Usernames as auth allows them (letters, digits, underscore); "[deleted]" can never match.
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,32}$")]
 MAX_PAGE_NUMBER = 1000
@@ -124,6 +128,7 @@ class FeedParams(BaseModel):
     q: str | None = Field(
         default=None,
         max_length=SEARCH_MAX_LENGTH,
+        pattern=_NO_NUL,
         description="full-text search in title and content (web-search syntax: quotes, or, -not)",
     )
     author: Username | None = Field(default=None, description="only this user's posts (username)")
