@@ -39,6 +39,7 @@ TEST_LIMITS: dict[str, Any] = {
     "forgot_ip_limit": 4,
     "forgot_account_limit": 2,
     "verify_request_account_limit": 2,
+    "max_sessions_per_user": 3,
 }
 
 

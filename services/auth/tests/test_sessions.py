@@ -193,3 +193,19 @@ async def test_signed_in_routes_refuse_anonymous_callers(client, method, path, b
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert "Authorization" in response.json()["detail"]
+
+
+async def test_signing_in_beyond_the_session_limit_signs_the_least_recently_used_out(client, api, settings):
+    oldest = await api.signup("olaf")
+    others = [(await api.login("olaf")).json() for _ in range(settings.max_sessions_per_user - 1)]
+    assert (await api.refresh(others[0]["refresh_token"])).status_code == 200  # now recently used
+    newest = (await api.login("olaf")).json()
+    assert (await api.forward_auth(oldest.access)).status_code == 401
+    assert (await api.refresh(oldest.refresh)).status_code == 401
+    listed = await client.get(
+        "/api/v1/auth/sessions", headers={"Authorization": f"Bearer {newest['access_token']}"}
+    )
+    assert len(listed.json()) == settings.max_sessions_per_user
+    assert oldest.tokens["session_id"] not in {s["id"] for s in listed.json()}
+    [event] = await api.events(SessionRevoked.TYPE)
+    assert event["reason"] == "session_limit"

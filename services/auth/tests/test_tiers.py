@@ -208,3 +208,15 @@ async def test_another_process_picks_up_a_change_through_redis(client, api, app)
 async def _subscribed(app) -> bool:
     numsub = await app.state.redis.pubsub_numsub(app.state.tier_cache.channel)
     return bool(numsub[0][1] >= 2)
+
+
+async def test_the_number_of_tiers_is_bounded(client, api, monkeypatch):
+    from auth_service.tiers import service
+
+    monkeypatch.setattr(service, "MAX_TIERS", 3)
+    admin = await api.admin()
+    for name in ("t1", "t2"):
+        assert (await client.post(TIERS, json={"name": name}, headers=admin.headers)).status_code == 201
+    refused = await client.post(TIERS, json={"name": "t3"}, headers=admin.headers)
+    assert refused.status_code == 409
+    assert "already 3 tiers" in refused.json()["detail"]

@@ -26,6 +26,7 @@ __all__ = [
     "mark_sessions_revoked",
     "retire_one_time_tokens",
     "revocable_session_ids",
+    "sessions_beyond",
     "was_rotated",
 ]
 
@@ -116,6 +117,17 @@ async def active_sessions(
         .order_by(col(Session.last_used_at).desc())
     )
     return (await session.execute(query)).scalars().all()
+
+
+async def sessions_beyond(session: AsyncSession, user_id: uuid.UUID, *, keep: int) -> list[uuid.UUID]:
+    """The user's unrevoked sessions after the ``keep`` most recently used ones."""
+    query = (
+        select(col(Session.id))
+        .where(col(Session.user_id) == user_id, col(Session.revoked_at).is_(None))
+        .order_by(col(Session.last_used_at).desc(), col(Session.created_at).desc())
+        .offset(keep)
+    )
+    return list((await session.execute(query)).scalars().all())
 
 
 async def revocable_session_ids(

@@ -63,7 +63,15 @@ class SessionManager:
         )
 
     async def open(self, session: AsyncSession, user: User, device: DeviceInfo) -> TokenPair:
-        """A new session for a user who just proved who they are."""
+        """A new session for a user who just proved who they are.
+
+        Beyond ``max_sessions_per_user`` the least recently used sessions are signed out, so one
+        account cannot pile up rows (and a session list) without bound.
+        """
+        surplus = await repository.sessions_beyond(
+            session, user.id, keep=self.settings.max_sessions_per_user - 1
+        )
+        await self.revoke(session, user.id, surplus, reason="session_limit")
         now = utcnow()
         device_session = Session(
             user_id=user.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from common import ServiceSettings
 from common.ratelimit import Limit
@@ -31,6 +31,8 @@ class AuthSettings(ServiceSettings):
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     #: Idle lifetime: a session not refreshed for this long ends.
     session_idle_ttl_seconds: int = 14 * 24 * 3600
+    #: Signing in beyond this many sessions signs the least recently used one out.
+    max_sessions_per_user: int = Field(default=20, ge=1)
     password_reset_ttl_seconds: int = 3600
     email_verification_ttl_seconds: int = 48 * 3600
 

@@ -14,7 +14,18 @@ from auth_service.tiers import repository
 from auth_service.tiers.schemas import TierCreate, TierLimitIn, TierPublic, TierUpdate
 from common import Conflict, NotFound
 
-__all__ = ["create_tier", "delete_tier", "get_tier", "list_tiers", "replace_limits", "update_tier"]
+#: Every process holds every tier in memory; keep that small.
+MAX_TIERS = 50
+
+__all__ = [
+    "MAX_TIERS",
+    "create_tier",
+    "delete_tier",
+    "get_tier",
+    "list_tiers",
+    "replace_limits",
+    "update_tier",
+]
 
 
 def _public(tier: Tier, limits: Sequence[TierLimit]) -> TierPublic:
@@ -46,6 +57,8 @@ def _add_limits(session: AsyncSession, name: str, limits: Sequence[TierLimitIn])
 
 
 async def create_tier(session: AsyncSession, data: TierCreate) -> TierPublic:
+    if len(await repository.list_tiers(session)) >= MAX_TIERS:
+        raise Conflict(f"There are already {MAX_TIERS} tiers; delete one first")
     if await repository.get_tier(session, data.name) is not None:
         raise Conflict(f"A tier named {data.name!r} already exists")
     if data.is_default:
