@@ -34,6 +34,7 @@ __all__ = [
     "FeedFilter",
     "PostRow",
     "adjust_vote_count",
+    "author_deleted",
     "author_post_ids",
     "claim_expired",
     "count_deleted",
@@ -158,6 +159,12 @@ async def lock_post(session: AsyncSession, post_id: uuid.UUID, *, deleted: bool 
     state = col(Post.deleted_at).is_not(None) if deleted else col(Post.deleted_at).is_(None)
     stmt = select(Post).where(col(Post.id) == post_id, state).with_for_update()
     return (await session.execute(stmt)).scalars().first()
+
+
+async def author_deleted(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether auth reported this user deleted (an author we never heard of is not)."""
+    author = await session.get(Author, user_id)
+    return author is not None and author.deleted
 
 
 async def get_username(session: AsyncSession, user_id: uuid.UUID) -> str:

@@ -126,8 +126,7 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     post = await repository.lock_post(session, post_id, deleted=True)
     if post is None:
         raise NotFound("No deleted post with this id (it may be live, or already purged)")
-    username = await repository.get_username(session, post.author_id)
-    if username == repository.DELETED_AUTHOR:
+    if await repository.author_deleted(session, post.author_id):
         raise Conflict("The author's account was deleted; their posts cannot be restored")
     post.deleted_at = None
     post.updated_at = utcnow()
@@ -137,7 +136,7 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
-    return to_public(PostRow(post, username))
+    return await _public(session, post)
 
 
 async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:
