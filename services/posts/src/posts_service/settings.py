@@ -32,8 +32,8 @@ class PostsSettings(ServiceSettings, StorageSettings):
     purge_interval_seconds: float = 3600.0
 
     # --- media -----------------------------------------------------------------------------------
-    #: Largest accepted image. Below the gateway's 10 MiB body limit, leaving room for multipart framing.
-    media_max_bytes: int = 8 * 1024 * 1024
+    #: Largest accepted image: the gateway's 10 MiB upload body limit less 64 KiB of multipart framing.
+    media_max_bytes: int = 10 * 1024 * 1024 - 64 * 1024
     media_max_per_post: int = 10
 
     def secret_fields(self) -> dict[str, str]:
