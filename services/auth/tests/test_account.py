@@ -136,3 +136,10 @@ async def test_bad_verification_input(client):
     assert (await client.post("/api/v1/auth/verify", json={"token": "made-up"})).status_code == 400
     assert (await client.post("/api/v1/auth/verify", json={})).status_code == 422
     assert (await client.post("/api/v1/auth/verify", json={"token": "x" * 300})).status_code == 422
+
+
+async def test_an_admin_cannot_delete_their_own_account(client, api):
+    admin = await api.admin()
+    response = await client.delete("/api/v1/auth/users/me", headers=admin.headers)
+    assert response.status_code == 409
+    assert (await client.get("/api/v1/auth/me", headers=admin.headers)).status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service import one_time, repository
-from auth_service.models import TokenPurpose, User, utcnow
+from auth_service.models import Role, TokenPurpose, User, utcnow
 from auth_service.schemas import UserUpdate, password_policy_error
 from auth_service.service import AuthService
 from common import BadRequest, Conflict
@@ -76,6 +76,10 @@ class AccountService:
     async def delete_me(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         """Delete the account: every session signed out, then the row (sessions and tokens cascade)."""
         user = await self.auth.profile(session, user_id)
+        if user.role == Role.ADMIN:  # so the last admin cannot vanish by accident
+            raise Conflict(
+                "An admin account cannot delete itself; ask another admin to change its role first"
+            )
         await self.sessions.revoke_all(session, user.id, reason="account_deleted")
         await session.delete(user)
         await session.flush()

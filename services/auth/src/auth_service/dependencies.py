@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Request
 from auth_service.accounts import AccountService
 from auth_service.admin import AdminService
 from auth_service.denylist import Denylist
+from auth_service.guards import redis_or_503
 from auth_service.keys import KeyRing
 from auth_service.network import client_ip
 from auth_service.service import AuthService
@@ -89,7 +90,9 @@ async def _signed_in(request: Request, token: Annotated[str | None, Depends(oaut
     verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.principal(token)
     denylist: Denylist = request.app.state.denylist
-    if await denylist.is_revoked(principal.session_id, principal.token_id):
+    with redis_or_503():
+        revoked = await denylist.is_revoked(principal.session_id, principal.token_id)
+    if revoked:
         raise Unauthorized("This session was signed out; sign in again")
     return principal
 

@@ -7,13 +7,17 @@ checks first (``peek``) and counts on failure; the other flows count every reque
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
+
+from redis.exceptions import RedisError
 
 from auth_service.settings import AuthSettings
-from common import TooManyRequests
+from common import ServiceUnavailable, TooManyRequests
 from common.ratelimit import RateLimiter
 
-__all__ = ["BruteForceGuard"]
+__all__ = ["BruteForceGuard", "redis_or_503"]
 
 _MESSAGES = {
     "login": "Too many sign-in attempts",
@@ -21,6 +25,15 @@ _MESSAGES = {
     "forgot": "Too many password reset requests",
     "verify_request": "Too many verification e-mails requested",
 }
+
+
+@contextlib.contextmanager
+def redis_or_503() -> Iterator[None]:
+    """Without Redis, limits and revocations cannot be checked: refuse (503) rather than guess."""
+    try:
+        yield
+    except RedisError:
+        raise ServiceUnavailable("A required service is unavailable; try again shortly") from None
 
 
 def _account_key(account: str) -> str:
@@ -34,22 +47,25 @@ class BruteForceGuard:
 
     async def per_ip(self, flow: str, ip: str) -> None:
         """Count one request from ``ip``; 429 when over the flow's per-address limit."""
-        await self.limiter.enforce(
-            f"{flow}:ip:{ip}", self.settings.limit(f"{flow}_ip"), f"{_MESSAGES[flow]} from this address"
-        )
+        with redis_or_503():
+            await self.limiter.enforce(
+                f"{flow}:ip:{ip}", self.settings.limit(f"{flow}_ip"), f"{_MESSAGES[flow]} from this address"
+            )
 
     async def per_account(self, flow: str, account: str) -> None:
-        await self.limiter.enforce(
-            f"{flow}:account:{_account_key(account)}",
-            self.settings.limit(f"{flow}_account"),
-            f"{_MESSAGES[flow]} for this account",
-        )
+        with redis_or_503():
+            await self.limiter.enforce(
+                f"{flow}:account:{_account_key(account)}",
+                self.settings.limit(f"{flow}_account"),
+                f"{_MESSAGES[flow]} for this account",
+            )
 
     async def check_failures(self, flow: str, account: str) -> None:
         """429 when the account already reached its failure limit; counts nothing."""
-        decision = await self.limiter.peek(
-            f"{flow}:account:{_account_key(account)}", self.settings.limit(f"{flow}_account")
-        )
+        with redis_or_503():
+            decision = await self.limiter.peek(
+                f"{flow}:account:{_account_key(account)}", self.settings.limit(f"{flow}_account")
+            )
         if not decision.allowed:
             raise TooManyRequests(
                 f"{_MESSAGES[flow]} for this account; retry in {decision.reset_after}s",
@@ -57,6 +73,7 @@ class BruteForceGuard:
             )
 
     async def count_failure(self, flow: str, account: str) -> None:
-        await self.limiter.hit(
-            f"{flow}:account:{_account_key(account)}", self.settings.limit(f"{flow}_account")
-        )
+        with redis_or_503():
+            await self.limiter.hit(
+                f"{flow}:account:{_account_key(account)}", self.settings.limit(f"{flow}_account")
+            )
