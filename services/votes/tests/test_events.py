@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
-from common.events.schemas import PostDeleted, PostUpdated, UserDeleted
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserDeleted
 from common.testing import eventually
 
 COUNT = "SELECT count(*) FROM votes WHERE post_id = :p"
@@ -77,3 +78,45 @@ async def test_a_deleted_users_votes_are_removed_and_retracted(client, tokens, m
     assert sorted(retracted_posts) == sorted(str(p) for p in posts)
     assert [await sql(COUNT, p=p) for p in posts] == [1, 0, 0]
     assert (await client.get("/api/v1/votes/me", headers=gone_auth)).json()["items"] == []
+
+
+async def test_events_apply_in_the_order_their_states_took_effect(client, tokens, emit, sql) -> None:
+    """A late, older update (published) must not undo a newer one (unpublished)."""
+    _, auth = tokens.user()
+    post_id, author = uuid.uuid4(), uuid.uuid4()
+    t0 = datetime.now(UTC)
+    await emit(PostCreated(post_id=post_id, author_id=author, title="t", published=True, changed_at=t0))
+    await emit(
+        PostUpdated(
+            post_id=post_id,
+            author_id=author,
+            title="t",
+            published=False,
+            changed_at=t0 + timedelta(seconds=2),
+        )
+    )
+    await emit(
+        PostUpdated(
+            post_id=post_id, author_id=author, title="t", published=True, changed_at=t0 + timedelta(seconds=1)
+        )
+    )
+    await eventually(lambda: sql("SELECT count(*) = 2 FROM inbox WHERE type = 'posts.post.updated'"))
+    assert await sql("SELECT published FROM known_posts WHERE post_id = :p", p=post_id) is False
+    assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 404
+
+
+async def test_a_restored_post_can_be_voted_on_again(client, tokens, emit, sql) -> None:
+    _, auth = tokens.user()
+    post_id, author = uuid.uuid4(), uuid.uuid4()
+    t0 = datetime.now(UTC)
+    await emit(PostCreated(post_id=post_id, author_id=author, title="t", published=True, changed_at=t0))
+    await emit(PostDeleted(post_id=post_id, author_id=author, changed_at=t0 + timedelta(seconds=1)))
+    await eventually(lambda: sql("SELECT deleted FROM known_posts WHERE post_id = :p", p=post_id))
+    assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 404
+
+    restored = PostRestored(
+        post_id=post_id, author_id=author, title="t", published=True, changed_at=t0 + timedelta(seconds=2)
+    )
+    await emit(restored)
+    await eventually(lambda: sql("SELECT NOT deleted FROM known_posts WHERE post_id = :p", p=post_id))
+    assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 201

@@ -77,7 +77,13 @@ async def create_post(session: AsyncSession, author: Principal, data: PostCreate
     await session.flush()
     await add_event(
         session,
-        PostCreated(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
+        PostCreated(
+            post_id=post.id,
+            author_id=post.author_id,
+            title=post.title,
+            published=post.published,
+            changed_at=post.created_at,
+        ),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
@@ -103,7 +109,13 @@ async def update_post(
     await session.flush()
     await add_event(
         session,
-        PostUpdated(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
+        PostUpdated(
+            post_id=post.id,
+            author_id=post.author_id,
+            title=post.title,
+            published=post.published,
+            changed_at=post.updated_at,
+        ),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
@@ -118,7 +130,11 @@ async def delete_post(session: AsyncSession, user: Principal, post_id: uuid.UUID
     if post.author_id != user.user_id and not user.is_admin:
         raise Forbidden("Only the author or an admin can delete this post")
     post.deleted_at = utcnow()
-    await add_event(session, PostDeleted(post_id=post.id, author_id=post.author_id), producer=PRODUCER)
+    await add_event(
+        session,
+        PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=post.deleted_at),
+        producer=PRODUCER,
+    )
     mark_changed(session, post.id)
 
 
@@ -132,7 +148,13 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     post.updated_at = utcnow()
     await add_event(
         session,
-        PostRestored(post_id=post.id, author_id=post.author_id, title=post.title, published=post.published),
+        PostRestored(
+            post_id=post.id,
+            author_id=post.author_id,
+            title=post.title,
+            published=post.published,
+            changed_at=post.updated_at,
+        ),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)

@@ -5,27 +5,41 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events import Envelope, Handler, add_event
-from common.events.schemas import PostCreated, PostDeleted, PostUpdated, UserDeleted, VoteRetracted
+from common.events.schemas import (
+    PostCreated,
+    PostDeleted,
+    PostRestored,
+    PostUpdated,
+    UserDeleted,
+    VoteRetracted,
+)
 from votes_service import repository
 from votes_service.service import PRODUCER
 
 __all__ = ["HANDLERS"]
 
 
-async def on_post_created(session: AsyncSession, event: Envelope) -> None:
-    data = event.parse(PostCreated)
-    await repository.remember_post(session, data.post_id, author_id=data.author_id, published=data.published)
+PostState = PostCreated | PostUpdated | PostRestored
 
 
-async def on_post_updated(session: AsyncSession, event: Envelope) -> None:
-    data = event.parse(PostUpdated)
-    await repository.remember_post(session, data.post_id, author_id=data.author_id, published=data.published)
+async def on_post_changed(session: AsyncSession, event: Envelope) -> None:
+    """Created, updated or restored: the post's current state, applied only if newer."""
+    models: dict[str, type[PostState]] = {m.TYPE: m for m in (PostCreated, PostUpdated, PostRestored)}
+    data: PostState = event.parse(models[event.type])
+    await repository.remember_post(
+        session, data.post_id, author_id=data.author_id, published=data.published, changed_at=data.changed_at
+    )
 
 
 async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
     data = event.parse(PostDeleted)
     await repository.remember_post(
-        session, data.post_id, author_id=data.author_id, published=False, deleted=True
+        session,
+        data.post_id,
+        author_id=data.author_id,
+        published=False,
+        deleted=True,
+        changed_at=data.changed_at,
     )
 
 
@@ -37,8 +51,9 @@ async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    PostCreated.TYPE: on_post_created,
-    PostUpdated.TYPE: on_post_updated,
+    PostCreated.TYPE: on_post_changed,
+    PostUpdated.TYPE: on_post_changed,
+    PostRestored.TYPE: on_post_changed,
     PostDeleted.TYPE: on_post_deleted,
     UserDeleted.TYPE: on_user_deleted,
 }

@@ -35,3 +35,7 @@ class KnownPost(SQLModel, table=True):
     author_id: uuid.UUID | None = None
     published: bool = True
     deleted: bool = False
+    #: ``changed_at`` of the newest posts event applied; older events arrive late and are ignored.
+    changed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

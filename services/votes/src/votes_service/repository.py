@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -36,19 +36,32 @@ async def remember_post(
     author_id: uuid.UUID | None,
     published: bool,
     deleted: bool = False,
+    changed_at: datetime | None = None,
 ) -> None:
-    """Upsert from posts' events; ``deleted`` is sticky, so a late update cannot revive a post."""
+    """Upsert from posts' events, newest state wins.
+
+    Events carry the time their state took effect (``changed_at``); one older than what is stored
+    arrived late and changes nothing. An event without it (from an older producer) cannot be
+    ordered, so for it ``deleted`` stays sticky: a late update never revives a deleted post.
+    """
     stmt = insert(KnownPost).values(
-        post_id=post_id, author_id=author_id, published=published, deleted=deleted
+        post_id=post_id, author_id=author_id, published=published, deleted=deleted, changed_at=changed_at
     )
+    stored = col(KnownPost.changed_at)
+    incoming = stmt.excluded.changed_at
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[col(KnownPost.post_id)],
             set_={
                 "author_id": func.coalesce(stmt.excluded.author_id, col(KnownPost.author_id)),
                 "published": stmt.excluded.published,
-                "deleted": col(KnownPost.deleted) | stmt.excluded.deleted,
+                "deleted": case(
+                    (incoming.is_(None), col(KnownPost.deleted) | stmt.excluded.deleted),
+                    else_=stmt.excluded.deleted,
+                ),
+                "changed_at": func.coalesce(incoming, stored),
             },
+            where=or_(stored.is_(None), incoming.is_(None), incoming > stored),
         )
     )
 

@@ -98,6 +98,8 @@ class PostCreated(Event):
     author_id: uuid.UUID
     title: str
     published: bool
+    #: When this state of the post took effect; consumers apply a post's events in this order.
+    changed_at: datetime | None = None
 
 
 class PostUpdated(Event):
@@ -106,12 +108,15 @@ class PostUpdated(Event):
     author_id: uuid.UUID
     title: str
     published: bool
+    #: When this state of the post took effect; consumers apply a post's events in this order.
+    changed_at: datetime | None = None
 
 
 class PostDeleted(Event):
     TYPE = "posts.post.deleted"
     post_id: uuid.UUID
     author_id: uuid.UUID
+    changed_at: datetime | None = None
 
 
 class PostRestored(Event):
@@ -122,6 +127,8 @@ class PostRestored(Event):
     author_id: uuid.UUID
     title: str
     published: bool
+    #: When this state of the post took effect; consumers apply a post's events in this order.
+    changed_at: datetime | None = None
 
 
 class MediaUploaded(Event):

@@ -72,7 +72,14 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
             ),
         ),
         Subscription(
-            "votes", (s.PostCreated.TYPE, s.PostUpdated.TYPE, s.PostDeleted.TYPE, s.UserDeleted.TYPE)
+            "votes",
+            (
+                s.PostCreated.TYPE,
+                s.PostUpdated.TYPE,
+                s.PostDeleted.TYPE,
+                s.PostRestored.TYPE,
+                s.UserDeleted.TYPE,
+            ),
         ),
         # Two worker queues, so slow media work never delays e-mail.
         Subscription("worker-media", (s.MediaUploaded.TYPE,)),
