@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import one_time, repository
 from auth_service.models import Role, TokenPurpose, User, utcnow
 from auth_service.schemas import UserUpdate, password_policy_error
-from auth_service.service import AuthService
+from auth_service.service import AuthService, ensure_names_free
 from common import BadRequest, Conflict
 from common.events import add_event
 from common.events.schemas import (
@@ -47,13 +47,7 @@ class AccountService:
         email_changed = email.lower() != user.email.lower()
         if email_changed:
             await self._check_password(user, data.current_password, "to change the e-mail address")
-        email_taken, username_taken = await repository.email_or_username_taken(
-            session, email, username, exclude=user.id
-        )
-        if email_taken:
-            raise Conflict("An account with this e-mail already exists")
-        if username_taken:
-            raise Conflict("This username is taken")
+        await ensure_names_free(session, email, username, exclude=user.id)
         user.username, user.email, user.updated_at = username, email, utcnow()
         if email_changed:
             user.email_verified = False

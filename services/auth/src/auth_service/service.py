@@ -21,9 +21,22 @@ from common import Conflict, NotFound, TooManyRequests, Unauthorized
 from common.events import add_event
 from common.events.schemas import UserRegistered
 
-__all__ = ["AuthService", "create_account"]
+__all__ = ["AuthService", "create_account", "ensure_names_free"]
 
 PRODUCER = "auth"
+
+
+async def ensure_names_free(
+    session: AsyncSession, email: str, username: str, *, exclude: uuid.UUID | None = None
+) -> None:
+    """409 when another account uses this e-mail or username, ignoring case."""
+    email_taken, username_taken = await repository.email_or_username_taken(
+        session, email, username, exclude=exclude
+    )
+    if email_taken:
+        raise Conflict("An account with this e-mail already exists")
+    if username_taken:
+        raise Conflict("This username is taken")
 
 
 async def create_account(
@@ -37,11 +50,7 @@ async def create_account(
 ) -> User:
     """A new account; emits ``auth.user.registered``, with a verification token unless
     ``verification_ttl_seconds`` is None (the account is then created verified: an admin's)."""
-    email_taken, username_taken = await repository.email_or_username_taken(session, data.email, data.username)
-    if email_taken:
-        raise Conflict("An account with this e-mail already exists")
-    if username_taken:
-        raise Conflict("This username is taken")
+    await ensure_names_free(session, data.email, data.username)
     user = User(
         email=data.email,
         username=data.username,
@@ -165,7 +174,3 @@ class AuthService:
         if user is None or not user.is_active:
             raise NotFound("User not found")
         return user
-
-    async def purge_expired(self, session: AsyncSession) -> int:
-        now = utcnow()
-        return await repository.delete_expired_sessions(session, now, self.sessions.idle_cutoff(now))
