@@ -73,6 +73,11 @@ k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing
 migrate: install ## Create and migrate every service's database
 	@$(PY) deploy/native/stack.py prepare
 
+.PHONY: superuser
+superuser: install ## Create the first admin (EMAIL=... USERNAME=...; the password is asked for)
+	@test -n "$(EMAIL)" -a -n "$(USERNAME)" || { echo "usage: make superuser EMAIL=you@example.com USERNAME=you" >&2; exit 2; }
+	@$(PY) -m auth_service.cli create-superuser --email "$(EMAIL)" --username "$(USERNAME)"
+
 .PHONY: dlq
 dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them)
 	@if [ -n "$(REPLAY)" ]; then $(PY) -m common.events.dlq replay --queue $(QUEUE); \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import redis.asyncio as aioredis
+
+from common.testing import TEST_AMQP_URL, delete_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,8 +42,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         keys_dir=tmp_path_factory.mktemp("keys"),
         log_dir=ROOT / ".dev" / "logs" / "e2e",
     )
+    # Every run starts from nothing: databases, queued events and Redis state (rate-limit counters).
     for name in stack_module.SERVICES:
         stack_module._run([sys.executable, "-c", _DROP, config.database_url(name)])
+    asyncio.run(_reset_broker_and_redis(config.events_prefix, config.redis_url))
     stack_module.prepare(config)
     running = stack_module.Stack(config)
     running.start()
@@ -53,3 +59,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 _DROP = (
     "import asyncio, sys; from common.dbtools import drop_database; asyncio.run(drop_database(sys.argv[1]))"
 )
+
+
+async def _reset_broker_and_redis(prefix: str, redis_url: str) -> None:
+    await delete_topology(TEST_AMQP_URL, prefix)
+    async with aioredis.Redis.from_url(redis_url) as redis:
+        await redis.flushdb()
