@@ -1,4 +1,7 @@
-"""The whole native stack, started once for the end-to-end suite on its own ports and databases."""
+"""The whole native stack, started once per test run on its own ports and databases.
+
+Shared by the end-to-end, security and fuzzing suites under tests/ (the fault suite starts its own).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import redis.asyncio as aioredis
 
 from common.testing import TEST_AMQP_URL, delete_topology
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load_stack() -> ModuleType:
