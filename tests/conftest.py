@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import socket
 import sys
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from aiosmtpd.controller import Controller
 
 from common.testing import TEST_AMQP_URL, delete_topology
 
@@ -33,8 +39,36 @@ def _load_stack() -> ModuleType:
 stack_module = _load_stack()
 
 
+class Mailbox:
+    """An SMTP server on a free loopback port standing in for the outside mail system."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Mailbox, int]) -> Iterator[object]:
     config = stack_module.StackConfig(
         gateway_port=18000,
         ports={"auth": 18001, "posts": 18002, "votes": 18003, "worker": 18004},
@@ -44,6 +78,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         environment="test",
         keys_dir=tmp_path_factory.mktemp("keys"),
         log_dir=ROOT / ".dev" / "logs" / "e2e",
+        extra_env={
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mailbox[1]),
+            "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
+            # Mail jobs retry quickly here, so a test waits seconds, not minutes.
+            "JOB_RETRY_BASE_SECONDS": "0.5",
+        },
     )
     # Every run starts from nothing: databases, queued events and Redis state (rate-limit counters).
     for name in stack_module.SERVICES:
