@@ -140,6 +140,8 @@ def echo_app(name: str) -> Any:
         }
         seen.append(record)
         extra = [(b"x-upstream", name.encode()), (b"connection", b"x-secret"), (b"x-secret", b"hop")]
+        if "x-test-csp" in headers:  # an upstream that sets its own policy
+            extra.append((b"content-security-policy", headers["x-test-csp"][0].encode()))
         await _send_json(send, 200, record, extra)
 
     app.seen = seen  # type: ignore[attr-defined]
@@ -147,8 +149,12 @@ def echo_app(name: str) -> Any:
 
 
 def auth_app() -> Any:
-    """The forwardAuth contract of AGENTS.md, chosen by the bearer token the client sends."""
+    """The forwardAuth contract of AGENTS.md, chosen by the bearer token the client sends.
+
+    Any other path is auth's own routes (``/docs``, ``/api/v1/auth/...``): answered like ``echo``.
+    """
     seen: list[dict[str, str]] = []
+    routes = echo_app("auth")
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -157,7 +163,9 @@ def auth_app() -> Any:
         if scope["path"] == "/health/live":
             await _send_json(send, 200, {"status": "ok"})
             return
-        assert scope["path"] == "/internal/forward-auth", scope["path"]
+        if scope["path"] != "/internal/forward-auth":
+            await routes(scope, receive, send)
+            return
         assert scope["method"] == "GET"
         seen.append(headers)
         token = headers.get("authorization", "").removeprefix("Bearer ")
@@ -175,6 +183,7 @@ def auth_app() -> Any:
             await _send_json(send, 401, {"detail": "Invalid token"}, [(b"www-authenticate", b"Bearer")])
 
     app.seen = seen  # type: ignore[attr-defined]
+    app.routes_seen = routes.seen  # type: ignore[attr-defined]
     return app
 
 

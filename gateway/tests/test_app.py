@@ -17,6 +17,10 @@ from yarl import URL
         ("/api/v1/media/abc.png", "posts"),
         ("/api/v1/posts/42/media", "posts"),
         ("/api/v1/votes/7", "votes"),
+        ("/api/v1/auth/login", "auth"),
+        ("/.well-known/jwks.json", "auth"),
+        ("/docs", "auth"),
+        ("/docs/swagger-ui.css", "auth"),
     ],
 )
 async def test_routes_reach_their_service(gateway, client, path, server):
@@ -27,12 +31,21 @@ async def test_routes_reach_their_service(gateway, client, path, server):
     assert body["path"] + (f"?{body['query']}" if body["query"] else "") == path
 
 
-async def test_auth_routes_reach_auth(gateway, client):
-    # The test auth app only serves forward-auth, so reaching it on another path trips its assertion:
-    # a 500 from auth itself proves the router sent the request there.
-    async with client.get(gateway.url + "/.well-known/jwks.json") as response:
-        assert response.status == 500
-    assert gateway.posts.app.seen == []
+async def test_docs_router_asks_forward_auth_and_sets_its_policy(gateway, client):
+    async with client.get(gateway.url + "/docs", headers={"Authorization": "Bearer good"}) as response:
+        assert response.status == 200
+        policy = response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        headers = (await response.json())["headers"]
+    assert gateway.auth.app.seen[-1]["x-forwarded-uri"] == "/docs"
+    assert headers["x-user-id"] == [gateway.identity["x-user-id"]]  # the same chain as every router
+    directives = dict(d.strip().partition(" ")[::2] for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no inline script, no eval
+    assert directives["frame-ancestors"] == "'none'"
+    assert "http" not in policy  # nothing from another origin
+    async with client.get(gateway.url + "/api/v1/posts") as response:
+        assert "Content-Security-Policy" not in response.headers  # the API routes do not get it
 
 
 async def test_media_upload_router_outranks_posts(gateway, client):
@@ -57,6 +70,9 @@ async def test_media_upload_router_outranks_posts(gateway, client):
         "/api/v1/postsX/../../internal/forward-auth",
         "/api/v1/posts/../../internal/forward-auth",
         "/api/v1/auth/..//..//metrics",
+        "/docsx",
+        "/docs/../internal/forward-auth",
+        "/openapi.json",
     ],
 )
 async def test_unrouted_and_internal_paths_are_404(gateway, client, path):

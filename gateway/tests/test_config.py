@@ -26,7 +26,8 @@ def _refusal(write_config, text: str) -> str:
 
 def test_repository_routing_table_loads(routes_path):
     config = load_config(routes_path, ENV)
-    assert [router.name for router in config.routers] == ["posts-media-upload", "auth", "posts", "votes"]
+    names = [router.name for router in config.routers]
+    assert names == ["posts-media-upload", "auth", "docs", "posts", "votes"]
     assert config.services["auth"].servers == ("http://127.0.0.1:1",)
     assert config.services["posts"].health_check is not None
 
@@ -128,6 +129,11 @@ def test_unset_upstream_variable_is_named(write_config, routes_path):
         (
             "  middlewares:\n    h:\n      headers: {frameDeny: false}\n",
             "headers middleware configures no header",
+        ),
+        (
+            "  middlewares:\n    h:\n"
+            "      headers: {contentSecurityPolicy: \"default-src 'self'\\r\\nX-Evil: 1\"}\n",
+            "http.middlewares.h.headers: invalid contentSecurityPolicy",
         ),
     ],
 )

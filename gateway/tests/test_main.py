@@ -20,7 +20,7 @@ def upstream_env(monkeypatch):
 
 def test_check_accepts_the_routing_table(upstream_env, routes_path, capsys):
     assert main(["--check", "--config", str(routes_path)]) == 0
-    assert "4 routers" in capsys.readouterr().err
+    assert "5 routers" in capsys.readouterr().err
 
 
 def test_refuses_to_start_naming_the_key(upstream_env, write_config, capsys):
@@ -64,4 +64,4 @@ async def test_serves_with_uvloop_and_httptools_as_a_process(stack, client):
     finally:
         process.terminate()
         _, err = await process.communicate()
-    assert b"4 routers" in err
+    assert b"5 routers" in err

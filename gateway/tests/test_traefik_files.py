@@ -13,6 +13,8 @@ IDENTITY_HEADERS = [
     "X-User-Verified",
 ]
 CHAIN = ["strip-identity", "rate-limit", "body-limit-json", "security-headers", "cors", "forward-auth"]
+# The docs page is same-origin only: its own content security policy instead of CORS.
+DOCS_CHAIN = [m if m != "cors" else "docs-csp" for m in CHAIN]
 
 
 def test_static_configuration(traefik_path):
@@ -37,11 +39,29 @@ def test_dynamic_configuration_structure(routes_path):
     assert routers["posts"]["rule"] == "PathPrefix(`/api/v1/posts`) || PathPrefix(`/api/v1/media`)"
     assert routers["votes"]["rule"] == "PathPrefix(`/api/v1/votes`)"
     assert routers["posts-media-upload"]["priority"] > routers["posts"]["priority"]
+    assert routers["docs"]["rule"] == "Path(`/docs`) || PathPrefix(`/docs/`)"
+    assert routers["docs"]["service"] == "auth"
+    chains = {"posts-media-upload": [m.replace("json", "media") for m in CHAIN], "docs": DOCS_CHAIN}
     for name, router in routers.items():
         assert isinstance(router["priority"], int), name
         assert router["entryPoints"] == ["web"], name
-        expected = CHAIN if name != "posts-media-upload" else [m.replace("json", "media") for m in CHAIN]
-        assert router["middlewares"] == expected, name
+        assert router["middlewares"] == chains.get(name, CHAIN), name
+
+
+def test_the_docs_policy_allows_this_origin_only(routes_path):
+    policy = yaml.safe_load(routes_path.read_text())["http"]["middlewares"]["docs-csp"]["headers"]
+    directives = {
+        name: sources.split()
+        for name, _, sources in (d.strip().partition(" ") for d in policy["contentSecurityPolicy"].split(";"))
+    }
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    for name, sources in directives.items():
+        assert "'unsafe-eval'" not in sources, name
+        foreign = [s for s in sources if s.startswith(("http", "*")) or (s.endswith(":") and s != "data:")]
+        assert not foreign, name
 
 
 def test_middlewares_match_the_contract(routes_path):

@@ -32,6 +32,7 @@ _HEADERS: Final[dict[str, Any]] = {
     "contentTypeNosniff": BOOL,
     "frameDeny": BOOL,
     "referrerPolicy": STR,
+    "contentSecurityPolicy": STR,
     "stsSeconds": INT,
     "stsIncludeSubdomains": BOOL,
     "stsPreload": BOOL,

@@ -125,3 +125,31 @@ async def test_custom_headers_hsts_and_host(stack, client, write_config):
     assert headers["x-added"] == ["yes"]
     assert "x-removed" not in headers
     assert headers["host"] == ["internal.example"]
+
+
+async def test_content_security_policy_replaces_the_upstreams(stack, client, write_config):
+    config = write_config(
+        f"""
+        http:
+          routers:
+            r:
+              rule: "PathPrefix(`/`)"
+              middlewares: [csp]
+              service: s
+          middlewares:
+            csp:
+              headers:
+                contentSecurityPolicy: "default-src 'self'; frame-ancestors 'none'"
+          services:
+            s:
+              loadBalancer:
+                servers: [{{url: "{stack.posts.url}"}}]
+        """
+    )
+    await stack.start_gateway(config)
+    for sent in ({}, {"X-Test-CSP": "default-src *"}):
+        async with client.get(stack.url + "/x", headers=sent) as response:
+            assert response.headers.getall("Content-Security-Policy") == [
+                "default-src 'self'; frame-ancestors 'none'"
+            ]
+            assert "X-Frame-Options" not in response.headers  # only what is configured

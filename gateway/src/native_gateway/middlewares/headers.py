@@ -10,8 +10,9 @@ Semantics mirrored from Traefik v3 (``pkg/middlewares/headers``), which builds o
 * On every other response: ``Access-Control-Allow-Origin`` when the request's origin is listed
   (``*`` matches any), ``Access-Control-Allow-Credentials``, ``Access-Control-Expose-Headers`` and
   ``Vary: Origin`` as configured.
-* Secure headers replace what the upstream sent; HSTS is only sent on TLS requests unless
-  ``forceSTSHeader`` is set (the native gateway serves plain HTTP, so in practice never).
+* Secure headers (``X-Frame-Options``, ``X-Content-Type-Options``, ``Referrer-Policy``,
+  ``Content-Security-Policy``) replace what the upstream sent; HSTS is only sent on TLS requests
+  unless ``forceSTSHeader`` is set (the native gateway serves plain HTTP, so in practice never).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class HeadersMiddleware:
             headers.append((b"x-content-type-options", b"nosniff"))
         if options.get("referrerPolicy"):
             headers.append((b"referrer-policy", str(options["referrerPolicy"]).encode("latin-1")))
+        policy = str(options.get("contentSecurityPolicy", ""))
+        if "\r" in policy or "\n" in policy:
+            raise ValueError(f"invalid contentSecurityPolicy {policy!r}")
+        if policy:
+            headers.append((b"content-security-policy", policy.encode("latin-1")))
         return headers
 
     @staticmethod
