@@ -1,0 +1,258 @@
+"""The bench's report: one Markdown page and one JSON document with the same numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["markdown", "pipeline_line", "progress_line", "targets", "write"]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _service_side(run: dict[str, Any]) -> str:
+    parts = []
+    for name, stats in run.get("service_side", {}).items():
+        if not stats.get("count"):
+            continue
+        label = (
+            "forwardAuth"
+            if name.endswith("/internal/forward-auth") and run["via"] == "gateway"
+            else name.split()[0]
+        )
+        parts.append(f"{label} {_ms(stats['p50_ms'])}/{_ms(stats['p99_ms'])}")
+    return "; ".join(parts) or "-"
+
+
+def _cpu(run: dict[str, Any], top: int = 4) -> str:
+    cpu = dict(run.get("cpu_cores", {}))
+    machine = cpu.pop("machine", None)
+    other = cpu.pop("other", 0.0)
+    text = ", ".join(f"{name} {cores:.2f}" for name, cores in list(cpu.items())[:top]) or "-"
+    if machine is not None:
+        text += f"; all {machine:.2f}" + (f" (**other {other:.2f}**)" if other >= 0.1 else "")
+    return text
+
+
+def _errors(run: dict[str, Any]) -> str:
+    if not run["errors"]:
+        return "0"
+    bad = {code: n for code, n in run["statuses"].items() if int(code) >= 400}
+    detail = ", ".join(f"{code}: {n}" for code, n in bad.items())
+    if run["socket_errors"]:
+        detail += (", " if detail else "") + f"socket: {run['socket_errors']}"
+    return f"{run['errors']} ({detail})"
+
+
+def progress_line(run: dict[str, Any]) -> str:
+    return (
+        f"  {run['scenario']:<16} via {run['via']:<8} c={run['connections']:<3} {run['rps']:>8.1f} req/s"
+        f"  p50 {run['p50_ms']:.2f}  p99 {run['p99_ms']:.2f} ms  errors {run['errors']}"
+    )
+
+
+def pipeline_line(name: str, stats: dict[str, Any]) -> str:
+    return (
+        f"  pipeline {name}: {stats['consumed']}/{stats['events']} events, {stats['events_per_s']}/s,"
+        f" p50 {stats['p50_ms']} ms, p99 {stats['p99_ms']} ms"
+    )
+
+
+def _find(results: dict[str, Any], scenario: str, via: str) -> dict[str, Any] | None:
+    return next((r for r in results.get("http", []) if r["scenario"] == scenario and r["via"] == via), None)
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issues' targets, each with the measured value and whether it is met (informational)."""
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: str, met: bool | None) -> None:
+        out.append({"target": name, "measured": value, "met": met})
+
+    feed = _find(results, "feed", "gateway")
+    if feed:
+        add(
+            "feed through the gateway >= 930 req/s, p99 < 100 ms (32 connections)",
+            f"{feed['rps']:.0f} req/s, p99 {feed['p99_ms']:.1f} ms (c={feed['connections']})",
+            feed["rps"] >= 930 and feed["p99_ms"] < 100,
+        )
+    for via in ("gateway", "auth"):
+        login = _find(results, "login", via)
+        if login:
+            add(f"logins >= 40/s ({via})", f"{login['rps']:.1f}/s", login["rps"] >= 40)
+    fa = _find(results, "forward-auth", "auth")
+    fa1 = _find(results, "forward-auth-1c", "auth")
+    for run in (fa1, fa):
+        if run is None:
+            continue
+        inside = run["service_side"].get("auth GET /internal/forward-auth", {})
+        p50 = inside.get("p50_ms")
+        add(
+            f"forwardAuth p50 < 1 ms inside the service (c={run['connections']})",
+            f"service p50 {_ms(p50)} ms (wrk p50 {run['p50_ms']:.2f} ms, {run['rps']:.0f} req/s)",
+            None if p50 is None else p50 < 1.0,
+        )
+    for key, label in (("feed", "anonymous"), ("feed-auth", "bearer token")):
+        gw, direct = _find(results, key, "gateway"), _find(results, key, "posts")
+        if gw and direct and direct["rps"]:
+            ratio = gw["rps"] / direct["rps"]
+            add(
+                f"gateway + forwardAuth >= half of direct (feed, {label})",
+                f"{gw['rps']:.0f} / {direct['rps']:.0f} = {ratio:.2f}",
+                ratio >= 0.5,
+            )
+    inproc = results.get("pipeline_inprocess", {})
+    if "burst" in inproc:
+        add(
+            "events >= 2,000/s sustained (in-process burst)",
+            f"{inproc['burst']['events_per_s']:.0f}/s",
+            inproc["burst"]["events_per_s"] >= 2000,
+        )
+    if "paced" in inproc:
+        paced = inproc["paced"]
+        add(
+            f"event p99 < 250 ms (in-process, {paced['offered_per_s']:.0f}/s offered)",
+            f"p50 {paced['p50_ms']} ms, p99 {paced['p99_ms']} ms",
+            paced["p99_ms"] < 250,
+        )
+    return out
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _header(*names: str, right: int = 0) -> list[str]:
+    """A table header; the last ``right`` columns are right-aligned numbers."""
+    align = ["---"] * (len(names) - right) + ["---:"] * right
+    return [_row(*names), _row(*align)]
+
+
+def _pipeline_row(label: str, stats: dict[str, Any], note: str, events: object) -> str:
+    numbers = (stats["events_per_s"], stats["p50_ms"], stats["p95_ms"], stats["p99_ms"], stats["max_ms"])
+    return _row(label, events, *numbers, note)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env = results["environment"]
+    seed = results.get("seed", {})
+    dirty = " (dirty)" if env["commit"].endswith("-dirty") else ""
+    lines = [
+        f"# Bench {env['date']} {env['commit'][:12]}{dirty} ({env['mode']})",
+        "",
+        f"- machine: {env['nproc']} x {env['cpu_model']}; Python {env['python']}; kernel {env['kernel']}",
+        f"- load tool: {env['wrk']}; workers per service: {env['workers_per_service']}",
+        f"- commit `{env['commit']}`; started {env['started_at']}; total {results.get('elapsed_s', '?')} s",
+        f"- each run: {env['duration_s']:g} s after a {env['warmup_s']:g} s warm-up",
+        f"- seed: {seed.get('users')} users, {seed.get('posts')} posts, {seed.get('votes')} votes;"
+        f" timings {seed.get('timings_s')}; rates {seed.get('rates_per_s')}",
+    ]
+    lines += [f"- {note}" for note in env.get("notes", [])]
+    lines += [
+        "",
+        "## HTTP scenarios",
+        "",
+        "Latencies in ms (wrk, client side). *service p50/p99*: the service's own histogram "
+        "(`http_request_duration_seconds`, bucket-interpolated). *CPU*: cores used per process group; "
+        "*all*: the whole machine, *other*: load that is not the bench's (someone else's processes).",
+        "",
+        *_header(
+            "scenario",
+            "via",
+            "conns",
+            "req/s",
+            "p50",
+            "p95",
+            "p99",
+            "errors",
+            "requests",
+            "service p50/p99",
+            "CPU (cores)",
+        ),
+    ]
+    for run in results.get("http", []):
+        lines.append(
+            _row(
+                run["scenario"],
+                run["via"],
+                run["connections"],
+                f"{run['rps']:.1f}",
+                f"{run['p50_ms']:.2f}",
+                f"{run['p95_ms']:.2f}",
+                f"{run['p99_ms']:.2f}",
+                _errors(run),
+                run["requests"],
+                _service_side(run),
+                _cpu(run),
+            )
+        )
+    lines += ["", "## Gateway comparison (issue 7): `GET /api/v1/posts?limit=20`", ""]
+    lines += _header(
+        "request", "direct req/s", "gateway req/s", "gateway / direct", "direct p99", "gateway p99", right=5
+    )
+    for key, label in (
+        ("feed", "anonymous (forwardAuth: 200, no identity)"),
+        ("feed-auth", "bearer token (forwardAuth verifies it)"),
+    ):
+        gw, direct = _find(results, key, "gateway"), _find(results, key, "posts")
+        if gw and direct:
+            ratio = gw["rps"] / direct["rps"] if direct["rps"] else 0.0
+            rates = (f"{direct['rps']:.1f}", f"{gw['rps']:.1f}", f"{ratio:.2f}")
+            lines.append(_row(label, *rates, f"{direct['p99_ms']:.2f}", f"{gw['p99_ms']:.2f}"))
+    lines += ["", "## Event pipeline", ""]
+    lines += [
+        _row("measurement", "events", "events/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "notes"),
+        _row("---", *["---:"] * 6, "---"),
+    ]
+    real = results.get("pipeline_real")
+    if real:
+        note = (
+            "produced at the HTTP vote rate; vote counts matched"
+            f" {real.get('drain_after_load_s')} s after the last vote"
+        )
+        label = "real: votes.vote.cast -> posts (vote runs)"
+        lines.append(_pipeline_row(label, real, note, f"{real['consumed']}/{real['events']}"))
+    inproc = results.get("pipeline_inprocess", {})
+    where = f"`{inproc.get('database')}`, `{inproc.get('prefix')}`"
+    for phase in ("burst", "paced"):
+        stats = inproc.get(phase)
+        if not stats:
+            continue
+        if phase == "burst":
+            note = f"all rows written in {stats['write_s']} s, batches of {inproc.get('batch')}"
+        else:
+            note = (
+                f"{stats['offered_per_s']:.0f}/s offered, {stats['written_per_s']}/s written,"
+                f" batches of {stats['paced_batch']}"
+            )
+        lines.append(_pipeline_row(f"in-process {phase} ({where})", stats, note, stats["events"]))
+    stages = [
+        (name, inproc[key])
+        for name, key in (("relay", "relay_alone"), ("consumer", "consumer_alone"))
+        if key in inproc
+    ]
+    if stages:
+        lines += ["", "Each stage alone, in-process (which one limits the pipeline):", ""]
+        lines += _header("stage", "events", "events/s", "CPU ms per event", right=3)
+        for name, stats in stages:
+            lines.append(
+                _row(f"{name} alone", stats["events"], stats["events_per_s"], stats["cpu_ms_per_event"])
+            )
+    lines += ["", "## Targets (from the issues; informational, nothing fails on them)", ""]
+    lines += _header("target", "measured", "met")
+    for item in results.get("targets", []):
+        met = "n/a" if item["met"] is None else ("yes" if item["met"] else "**no**")
+        lines.append(_row(item["target"], item["measured"], met))
+    return "\n".join(lines) + "\n"
+
+
+def write(out_dir: Path, env: dict[str, Any], text: str, results: dict[str, Any]) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{env['date']}-{env['short_commit']}"
+    md_path, json_path = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
+    md_path.write_text(text)
+    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return md_path, json_path

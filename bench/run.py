@@ -1,0 +1,447 @@
+"""``make bench``: start the stack, seed it, drive load with wrk, measure the event pipeline, write a report.
+
+    .venv/bin/python bench/run.py                  # the full run (about 7 minutes)
+    .venv/bin/python bench/run.py --smoke          # seconds-long runs on a tiny seed (make test)
+    .venv/bin/python bench/run.py --use-running http://127.0.0.1:8000   # a stack already up
+
+Every HTTP scenario runs through the gateway AND straight against its service's port, for a fixed
+time after a warm-up, and records requests/s, p50/p95/p99, errors (status >= 400, socket errors),
+the latency the service itself measured, and the CPU each process used. Results are printed as a
+Markdown table and written to ``bench/results/<date>-<shortcommit>.{md,json}``.
+
+Worker processes per service (``--workers``, default 1) on this two-core machine: measured both ways
+(see bench/README.md). Two workers per service make ten Python processes plus PostgreSQL and wrk
+fight over two cores; the feed through the gateway was not faster with two, and one worker keeps the
+per-request cost readable. Argon2 logins do not need a second worker: hashing runs in a thread and
+releases the GIL, so one worker already uses both cores for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable as a package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Cache compiled bytecode: with PYTHONDONTWRITEBYTECODE every service process and migration would
+# compile SQLAlchemy, FastAPI and pydantic from source at each start (seconds each on two cores).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
+from bench import loadgen, observe, pipeline, report  # noqa: E402
+from bench.seed import PASSWORD, SeedData, seed, wait_for_drain  # noqa: E402
+from bench.stackctl import ROOT, ManagedStack, Target, load_stack_module, running_target  # noqa: E402
+
+DEFAULT_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    users: int
+    posts: int
+    seed_votes: int
+    duration: float
+    warmup: float
+    connections: int
+    login_connections: int
+    events_burst: int
+    events_paced: int
+    events_rate: float
+    events_batch: int
+    #: Events pushed through the relay alone, then the consumer alone (which stage limits).
+    events_stages: int
+    #: Seeding posts through the API stops here (the run has a 10-minute budget on a busy machine).
+    posts_max_s: float
+
+
+FULL = Profile(
+    name="full",
+    users=50,
+    posts=10_000,
+    seed_votes=2_000,
+    duration=15,
+    warmup=2,
+    connections=32,
+    login_connections=8,
+    events_burst=16_000,
+    events_paced=4_000,
+    events_stages=3_000,
+    events_rate=2_000,
+    events_batch=500,
+    posts_max_s=120,
+)
+SMOKE = Profile(
+    name="smoke",
+    users=4,
+    posts=100,
+    seed_votes=40,
+    duration=1,
+    warmup=0,
+    connections=4,
+    login_connections=2,
+    events_burst=200,
+    events_paced=200,
+    events_stages=100,
+    events_rate=400,
+    events_batch=100,
+    posts_max_s=30,
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    via: str  # "gateway" or the service whose port is hit
+    mode: str
+    connections: int
+    #: (service, method, route template) whose service-side latency is read from /metrics.
+    observed: tuple[tuple[str, str, str], ...]
+    files: dict[str, str] = field(default_factory=dict)
+    #: Runs whose requests create something: their sequence continues across runs (scenario.lua).
+    sequenced: bool = False
+
+
+def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
+    c, lc = profile.connections, profile.login_connections
+    fa = ("auth", "GET", "/internal/forward-auth")
+    feed = ("posts", "GET", "/api/v1/posts")
+    one = ("posts", "GET", "/api/v1/posts/{post_id}")
+    create = ("posts", "POST", "/api/v1/posts")
+    vote = ("votes", "PUT", "/api/v1/votes/{post_id}")
+    login = ("auth", "POST", "/api/v1/auth/login")
+    feed_files = {"paths": files["feed_paths"]}
+    feed_auth = {"paths": files["feed_paths"], "tokens": files["tokens"]}
+    one_files = {"paths": files["post_paths"]}
+    fa_files = {"paths": files["forward_auth_paths"], "tokens": files["tokens"]}
+    login_files = {"users": files["users"], "password": PASSWORD}
+    create_files = {"tokens": files["tokens"]}
+    vote_files = {"tokens": files["tokens"], "ids": files["post_ids"]}
+    return [
+        Scenario("feed", "feed read, anonymous", "gateway", "get", c, (feed, fa), feed_files),
+        Scenario("feed", "feed read, anonymous", "posts", "get", c, (feed,), feed_files),
+        Scenario("feed-auth", "feed read, bearer token", "gateway", "get", c, (feed, fa), feed_auth),
+        Scenario("feed-auth", "feed read, bearer token", "posts", "get", c, (feed,), feed_auth),
+        Scenario("post-get", "one post by id", "gateway", "get", c, (one, fa), one_files),
+        Scenario("post-get", "one post by id", "posts", "get", c, (one,), one_files),
+        Scenario("forward-auth", "forwardAuth check, bearer token", "auth", "get", c, (fa,), fa_files),
+        Scenario("forward-auth-1c", "forwardAuth check, 1 connection", "auth", "get", 1, (fa,), fa_files),
+        Scenario("login", "login form (Argon2id)", "gateway", "login", lc, (login, fa), login_files),
+        Scenario("login", "login form (Argon2id)", "auth", "login", lc, (login,), login_files),
+        Scenario(
+            "post-create",
+            "post create, bearer token",
+            "gateway",
+            "create",
+            c,
+            (create, fa),
+            create_files,
+            True,
+        ),
+        Scenario(
+            "post-create", "post create, bearer token", "posts", "create", c, (create,), create_files, True
+        ),
+        Scenario("vote", "vote, new (user, post) pairs", "gateway", "vote", c, (vote, fa), vote_files, True),
+        Scenario("vote", "vote, new (user, post) pairs", "votes", "vote", c, (vote,), vote_files, True),
+    ]
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603, S607
+    return result.stdout.strip()
+
+
+def environment(target: Target, profile: Profile, wrk: str) -> dict[str, Any]:
+    commit = _git("rev-parse", "HEAD") or "unknown"
+    dirty = bool(_git("status", "--porcelain"))
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit + ("-dirty" if dirty else ""),
+        "short_commit": commit[:8],
+        "nproc": os.cpu_count(),
+        "cpu_model": observe.cpu_model(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "wrk": loadgen.wrk_version(wrk),
+        "workers_per_service": target.workers if target.workers is not None else "unknown (running stack)",
+        "mode": profile.name,
+        "duration_s": profile.duration,
+        "warmup_s": profile.warmup,
+        "gateway_url": target.gateway_url,
+        "service_urls": target.service_urls,
+        "managed_stack": target.managed,
+        "notes": target.notes,
+    }
+
+
+def write_files(directory: Path, data: SeedData, target: Target) -> dict[str, str]:
+    """The lists wrk's Lua script reads: paths, tokens, users, post ids."""
+    directory.mkdir(parents=True, exist_ok=True)
+    contents = {
+        "feed_paths": ["/api/v1/posts?limit=20"],
+        "forward_auth_paths": ["/internal/forward-auth"],
+        "post_paths": [f"/api/v1/posts/{post_id}" for post_id in data.post_ids],
+        "post_ids": data.post_ids,
+        "tokens": [user.token for user in data.users],
+        "users": [user.username for user in data.users],
+    }
+    files = {}
+    for name, lines in contents.items():
+        path = directory / f"{name}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        files[name] = str(path)
+    return files
+
+
+class Runner:
+    def __init__(
+        self, wrk: str, target: Target, profile: Profile, meter: observe.CpuMeter, seed_votes: int
+    ) -> None:
+        self.wrk = wrk
+        self.target = target
+        self.profile = profile
+        self.meter = meter
+        self.threads = max(1, min(2, os.cpu_count() or 1))
+        #: Next sequence number for vote/create runs: seed votes used 0 .. seed_votes-1.
+        self.sequence = {"vote": seed_votes, "create": 0}
+
+    def _url(self, via: str) -> str:
+        return self.target.gateway_url if via == "gateway" else self.target.service_urls[via]
+
+    def _wrk(self, scenario: Scenario, duration: float) -> loadgen.WrkResult:
+        args: dict[str, str | int] = {"mode": scenario.mode, **scenario.files}
+        threads = min(self.threads, scenario.connections)
+        if scenario.sequenced:
+            args["base"] = self.sequence[scenario.mode]
+        result = loadgen.run_wrk(
+            self.wrk,
+            self._url(scenario.via),
+            duration=duration,
+            connections=scenario.connections,
+            threads=threads,
+            lua_args=args,
+        )
+        if scenario.sequenced:  # each thread walks its own stride; leave room for the longest
+            self.sequence[scenario.mode] += threads * result.requests + 1000
+        return result
+
+    def run(self, scenario: Scenario) -> dict[str, Any]:
+        if self.profile.warmup > 0:
+            self._wrk(scenario, self.profile.warmup)
+        before_hist = {
+            (svc, m, r): observe.scrape_histograms(self.target.service_urls[svc], svc).get((m, r))
+            for svc, m, r in scenario.observed
+        }
+        cpu_before = self.meter.snapshot()
+        wall = time.perf_counter()
+        result = self._wrk(scenario, self.profile.duration)
+        wall = time.perf_counter() - wall
+        cpu = observe.CpuMeter.cores(cpu_before, self.meter.snapshot(), wall)
+        service_side = {}
+        for (svc, method, route), before in before_hist.items():
+            after = observe.scrape_histograms(self.target.service_urls[svc], svc).get((method, route))
+            if after is None:
+                continue
+            delta = after.minus(before)
+            service_side[f"{svc} {method} {route}"] = {
+                "count": int(delta.count),
+                "p50_ms": observe.histogram_quantile(0.5, delta),
+                "p99_ms": observe.histogram_quantile(0.99, delta),
+            }
+        return {
+            "scenario": scenario.key,
+            "title": scenario.title,
+            "via": scenario.via,
+            "connections": scenario.connections,
+            "threads": min(self.threads, scenario.connections),
+            **result.to_json(),
+            "service_side": service_side,
+            "cpu_cores": cpu,
+        }
+
+
+_T0 = time.perf_counter()
+
+
+def _say(message: str) -> None:
+    """A progress line, stamped with the seconds since the bench started."""
+    print(f"[{time.perf_counter() - _T0:5.0f}s] {message}", flush=True)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed, as uvicorn picks it for the services."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _hold(target: Target, data: SeedData) -> None:
+    """Keep the seeded stack up for manual work (profiling); Ctrl-C goes on to tear it down."""
+    token = data.users[0].token
+    _say(f"\nholding: gateway {target.gateway_url}, services {target.service_urls}")
+    _say(f"a token (user {data.users[0].username}): {token}")
+    _say("Ctrl-C (or SIGTERM) stops the stack.")
+
+    signal.signal(signal.SIGINT, _interrupt)  # even when started in the background (SIGINT ignored)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        raise SystemExit(0) from None
+
+
+def bench(args: argparse.Namespace) -> int:
+    profile = SMOKE if args.smoke else FULL
+    only = {key.strip() for key in (args.only or "").split(",") if key.strip()}
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped bench still stops the stack it started
+    overrides = {"duration": args.duration, "posts": args.posts, "users": args.users}
+    profile = Profile(**{**profile.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+    out_dir = Path(args.out) if args.out else ROOT / "bench" / "results" / ("smoke" if args.smoke else "")
+    wrk = loadgen.ensure_wrk()
+    started = time.perf_counter()
+    managed: ManagedStack | None = None
+    if args.use_running:
+        target = running_target(args.use_running, db_suffix=args.db_suffix, workers=args.workers)
+        roots: dict[str, int] = {}
+    else:
+        workers = args.workers or DEFAULT_WORKERS
+        managed = ManagedStack(workers=workers, log_dir=ROOT / ".dev" / "logs" / "bench")
+        _say(f"starting the bench stack ({workers} worker(s) per service; logs in {managed.log_dir}) ...")
+        managed.start()
+        target = managed.target()
+        roots = managed.pids()
+        _say(f"  ready in {time.perf_counter() - started:.1f}s: gateway {target.gateway_url}")
+    meta = environment(target, profile, wrk)
+    results: dict[str, Any] = {"environment": meta, "profile": profile.__dict__}
+    meter = observe.CpuMeter(roots)
+    try:
+        _say(f"seeding: {profile.users} users, {profile.posts} posts, {profile.seed_votes} votes ...")
+        data = asyncio.run(
+            seed(
+                target,
+                users=profile.users,
+                posts=profile.posts,
+                votes=profile.seed_votes,
+                posts_max_s=profile.posts_max_s,
+                progress=_say,
+            )
+        )
+        drained, state = asyncio.run(wait_for_drain(target))
+        data.timings_s["drain"] = round(drained, 2)
+        counts = f"{state.posts} posts, {state.votes} votes"
+        _say(f"  event pipeline drained {drained:.1f}s after seeding ({counts})")
+        results["seed"] = data.summary()
+        if args.hold:
+            _hold(target, data)
+        with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+            files = write_files(Path(tmp), data, target)
+            runner = Runner(wrk, target, profile, meter, seed_votes=profile.seed_votes)
+            runs: list[dict[str, Any]] = []
+            vote_window: list[datetime] = []
+            for scenario in scenarios(profile, files):
+                if only and scenario.key not in only:
+                    continue
+                if scenario.key == "vote" and not vote_window:
+                    vote_window.append(_now())
+                run = runner.run(scenario)
+                runs.append(run)
+                _say(report.progress_line(run))
+                if scenario.sequenced:  # let the events this run produced drain before the next run
+                    lag, _ = asyncio.run(wait_for_drain(target, within=300))
+                    run["drain_after_s"] = round(lag, 2)
+                    _say(f"    events drained {lag:.1f}s after the run")
+            vote_window.append(_now())
+        results["http"] = runs
+        if any(r["scenario"] == "vote" for r in runs):
+            real = asyncio.run(pipeline.real_pipeline(target, vote_window[0], vote_window[1]))
+            real["drain_after_load_s"] = next(
+                (r.get("drain_after_s") for r in reversed(runs) if r["scenario"] == "vote"), None
+            )
+            results["pipeline_real"] = real
+            _say(report.pipeline_line("real services (votes -> posts)", real))
+    finally:
+        if managed is not None:
+            _say("stopping the bench stack ...")
+            managed.stop()
+    if not only or "events" in only:
+        phases = (
+            f"{profile.events_stages} per stage, {profile.events_burst} burst, {profile.events_paced} paced"
+        )
+        _say(f"event pipeline in-process ({phases}) ...")
+        stack_config = load_stack_module().StackConfig()
+        measure = pipeline.in_process(
+            target.pg_base,
+            str(stack_config.amqp_url),
+            burst=profile.events_burst,
+            paced=profile.events_paced,
+            rate=profile.events_rate,
+            batch=profile.events_batch,
+            stages=profile.events_stages,
+            max_wait_s=30 if args.smoke else 120,
+        )
+        with asyncio.Runner(loop_factory=_loop_factory()) as loop_runner:
+            results["pipeline_inprocess"] = loop_runner.run(measure)
+    results["elapsed_s"] = round(time.perf_counter() - started, 1)
+    results["targets"] = report.targets(results)
+    markdown = report.markdown(results)
+    print("\n" + markdown, flush=True)
+    md_path, json_path = report.write(out_dir, meta, markdown, results)
+    _say(
+        f"written: {md_path.relative_to(ROOT) if md_path.is_relative_to(ROOT) else md_path}, {json_path.name}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny seed, 1 s runs, few connections (make test)"
+    )
+    parser.add_argument("--use-running", metavar="URL", help="gateway URL of a stack already running")
+    parser.add_argument(
+        "--db-suffix", help="with --use-running: its databases' suffix (default from the port)"
+    )
+    parser.add_argument(
+        "--workers", type=int, help=f"worker processes per service (default {DEFAULT_WORKERS})"
+    )
+    parser.add_argument("--duration", type=float, help="seconds per measured run (default 15; smoke 1)")
+    parser.add_argument("--posts", type=int, help="posts to seed (default 10,000; smoke 100)")
+    parser.add_argument("--users", type=int, help="users to seed (default 50; smoke 4)")
+    parser.add_argument("--out", help="directory for the result files (default bench/results)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated scenario keys to run (feed, feed-auth, post-get, forward-auth, forward-auth-1c,"
+        " login, post-create, vote, events); default all",
+    )
+    parser.add_argument("--hold", action="store_true", help="after seeding, keep the stack up until Ctrl-C")
+    return bench(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

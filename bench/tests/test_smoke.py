@@ -1,0 +1,86 @@
+"""``make test`` runs the bench in smoke mode: the whole path, tiny seed, one-second runs.
+
+It checks that the bench still works end to end against the current services (stack start, seeding
+through the API, every wrk scenario, both event-pipeline measurements, both result files), never how
+fast anything is: timings on a shared two-core machine would make a flaky test.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Every (scenario, via) the report must hold.
+EXPECTED = {
+    ("feed", "gateway"),
+    ("feed", "posts"),
+    ("feed-auth", "gateway"),
+    ("feed-auth", "posts"),
+    ("post-get", "gateway"),
+    ("post-get", "posts"),
+    ("forward-auth", "auth"),
+    ("forward-auth-1c", "auth"),
+    ("login", "gateway"),
+    ("login", "auth"),
+    ("post-create", "gateway"),
+    ("post-create", "posts"),
+    ("vote", "gateway"),
+    ("vote", "votes"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=360)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)  # the bench stops the stack it started on SIGTERM
+        output, _ = proc.communicate(timeout=30)
+        pytest.fail(f"bench --smoke did not finish in 360 s:\n{output[-6000:]}")
+    assert proc.returncode == 0, output[-6000:]
+
+    markdown = list(tmp_path.glob("*.md"))
+    documents = list(tmp_path.glob("*.json"))
+    assert len(markdown) == 1, output[-3000:]
+    assert len(documents) == 1, output[-3000:]
+    results = json.loads(documents[0].read_text())
+
+    env = results["environment"]
+    for field in ("nproc", "cpu_model", "python", "workers_per_service", "commit", "date"):
+        assert env.get(field), f"environment lacks {field}"
+
+    runs = {(run["scenario"], run["via"]): run for run in results["http"]}
+    assert set(runs) == EXPECTED
+    for key, run in runs.items():
+        assert run["requests"] > 0, f"{key} sent no request"
+        assert run["rps"] > 0, f"{key} has no throughput"
+        assert run["p99_ms"] >= run["p50_ms"] > 0, f"{key} has no latency"
+        # Not a timing: a changed route would otherwise be "measured" as a stream of 404s.
+        ok = sum(n for status, n in run["statuses"].items() if 200 <= int(status) < 300)
+        assert ok >= 0.9 * run["requests"], f"{key}: mostly not 2xx: {run['statuses']}"
+
+    assert results["pipeline_real"]["consumed"] > 0
+    for phase in ("burst", "paced"):
+        stats = results["pipeline_inprocess"][phase]
+        assert stats["events"] > 0, f"in-process {phase} consumed nothing"
+        assert stats["events_per_s"] > 0
+
+    text = markdown[0].read_text()
+    for scenario, via in EXPECTED:
+        assert f"| {scenario} | {via} |" in text
+    assert "## Event pipeline" in text
