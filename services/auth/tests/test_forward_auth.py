@@ -182,3 +182,135 @@ async def test_forward_auth_runs_no_sql(client, api, app):
         app.state.tier_cache.start()
     assert during_forward_auth == []
     assert any("FROM users" in s for s in statements)
+
+
+# --- X-Client-Version: one check for every service ------------------------------------------------
+@pytest.fixture
+def minimum_version(app, monkeypatch):
+    """Raise the served minimum for one test (the suite's settings keep the default, 0.0.0)."""
+    from auth_service.client_version import ClientVersionPolicy
+
+    def set_minimum(version: str) -> None:
+        monkeypatch.setattr(app.state.forward_auth, "versions", ClientVersionPolicy(version))
+
+    return set_minimum
+
+
+async def test_without_a_minimum_every_well_formed_version_is_served(client, api):
+    for version in (None, "0.0.0", "0.1.0-beta.1", "3.2.1+build.5"):
+        headers = {"X-Client-Version": version} if version else {}
+        assert (await api.forward_auth(None, **headers)).status_code == 200
+
+
+@pytest.mark.parametrize("version", ["1.2", "v1.2.3", "latest", "1.2.3.4", "1.2.3-", "x" * 500])
+async def test_a_malformed_client_version_is_a_400(client, api, version):
+    response = await api.forward_auth(None, **{"X-Client-Version": version})
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("X-Client-Version must be a semantic version such as 1.4.2")
+    assert len(detail) < 200  # a huge header is not echoed back whole
+
+
+async def test_an_old_client_gets_426_naming_the_minimum(client, api, minimum_version):
+    minimum_version("2.1.0")
+    account = await api.signup()
+    for version in ("2.0.9", "2.1.0-rc.1", "0.0.0"):
+        response = await api.forward_auth(account.access, **{"X-Client-Version": version})
+        assert response.status_code == 426, version
+        assert response.json() == {
+            "detail": f"Client version {version} is no longer supported; upgrade to 2.1.0 or later"
+        }
+        assert response.headers["X-Min-Client-Version"] == "2.1.0"
+        assert not any(h.lower().startswith("x-user") for h in response.headers)
+    for version in ("2.1.0", "2.1.1", "10.0.0"):
+        response = await api.forward_auth(account.access, **{"X-Client-Version": version})
+        assert response.status_code == 200, version
+        assert response.headers["X-User-Id"] == account.id
+    assert (await api.forward_auth(account.access)).status_code == 200  # no header: served
+
+
+async def test_the_version_is_checked_before_the_token(client, api, minimum_version):
+    minimum_version("1.0.0")
+    response = await api.forward_auth("not-a-token", **{"X-Client-Version": "0.9.0"})
+    assert response.status_code == 426  # the upgrade is what the client must do first
+
+
+# --- routes anyone may call: a stale token is ignored, not refused ----------------------------------
+PUBLIC_URIS = [
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/login/json",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/refresh?source=app",
+    "/api/v1/auth/password/forgot",
+    "/api/v1/auth/password/reset",
+    "/api/v1/auth/verify",
+    "/api/v1/auth/.well-known/jwks.json",
+    "/.well-known/jwks.json",
+    "/docs",
+    "/docs/swagger-ui-bundle.js",
+]
+PROTECTED_URIS = [
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/verify/request",
+    "/api/v1/auth/password/change",
+    "/api/v1/auth/refreshx",
+    "/api/v1/auth/%6Cogin",  # decodes to /login, but the gateway routes it as sent: refused, to be safe
+    "/api/v1/auth/login/../me",
+    "/api/v1/posts",
+    "/api/v1/votes/me",
+    "/docsx",
+]
+
+
+async def _stale_tokens(client, api, forger) -> dict[str, str]:
+    account = await api.signup()
+    now = int(time.time())
+    expired = forger.resign(account.access, iat=now - 3600, nbf=now - 3600, exp=now - 60)
+    revoked = await api.signup()
+    assert (await client.post("/api/v1/auth/logout", headers=revoked.headers)).status_code == 204
+    return {"expired": expired, "garbage": "not-a-token", "revoked": revoked.access}
+
+
+async def test_a_stale_token_on_a_public_route_is_ignored(client, api, forger):
+    tokens = await _stale_tokens(client, api, forger)
+    for uri in PUBLIC_URIS:
+        for kind, token in tokens.items():
+            sent = {"X-Forwarded-Uri": uri, "X-Forwarded-For": "10.1.1.1"}
+            response = await api.forward_auth(token, **sent)
+            assert response.status_code == 200, (uri, kind, response.text)
+            assert not any(h.lower().startswith("x-user") for h in response.headers), (uri, kind)
+        malformed = await client.get(
+            "/internal/forward-auth", headers={"Authorization": "Basic dXNlcjpwYXNz", "X-Forwarded-Uri": uri}
+        )
+        assert malformed.status_code == 200, uri
+
+
+async def test_a_stale_token_anywhere_else_is_still_a_401(client, api, forger):
+    tokens = await _stale_tokens(client, api, forger)
+    for uri in PROTECTED_URIS:
+        for kind, token in tokens.items():
+            response = await api.forward_auth(token, **{"X-Forwarded-Uri": uri})
+            assert response.status_code == 401, (uri, kind)
+            assert response.headers["www-authenticate"] == "Bearer"
+    # Without X-Forwarded-Uri nobody knows the route: refused as before.
+    assert (await api.forward_auth(tokens["expired"])).status_code == 401
+
+
+async def test_a_valid_token_on_a_public_route_still_gives_identity(client, api):
+    account = await api.signup()
+    response = await api.forward_auth(account.access, **{"X-Forwarded-Uri": "/api/v1/auth/refresh"})
+    assert response.status_code == 200
+    assert response.headers["X-User-Id"] == account.id
+
+
+def test_anonymous_routes_match_exactly():
+    from auth_service.forward_auth import anonymous_allowed
+
+    assert anonymous_allowed("/api/v1/auth/login/")  # the service redirects it to /login
+    assert anonymous_allowed("/docs/")
+    assert not anonymous_allowed("/")
+    assert not anonymous_allowed("/api/v1/auth")
+    assert not anonymous_allowed("/api/v1/auth/login/json/extra")
+    assert not anonymous_allowed("/API/v1/auth/login")

@@ -6,6 +6,12 @@ remembered until it expires (``VerifiedTokens``), so a client reusing its token 
 Anonymous callers are limited per client address under the default tier; signed-in callers per
 user under the tier in their token. A request without ``X-Forwarded-Uri`` did not come through the
 gateway and is not rate-limited.
+
+Before anything else the client's ``X-Client-Version`` is checked (``client_version``): 400 or 426.
+On the routes anyone may call (``ANONYMOUS_PATHS``: sign-up, sign-in, refresh, password reset,
+e-mail verification, JWKS, the docs page) a token that does not verify, or whose session was
+signed out, is ignored rather than refused: the request goes on as anonymous, so a client holding
+an expired access token can still refresh or sign in. Anywhere else such a token is a 401.
 """
 
 from __future__ import annotations
@@ -17,13 +23,14 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from auth_service.client_version import ClientVersionPolicy
 from auth_service.denylist import Denylist
 from auth_service.network import client_ip
 from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.ratelimit import Decision, RateLimiter
 
-__all__ = ["IDENTITY_HEADERS", "ForwardAuth", "VerifiedTokens"]
+__all__ = ["ANONYMOUS_PATHS", "IDENTITY_HEADERS", "ForwardAuth", "VerifiedTokens", "anonymous_allowed"]
 
 IDENTITY_HEADERS = (
     "X-User-Id",
@@ -33,6 +40,35 @@ IDENTITY_HEADERS = (
     "X-User-Tier",
     "X-User-Verified",
 )
+
+#: Auth's routes that need no token (as the gateway sends them in ``X-Forwarded-Uri``, query removed).
+ANONYMOUS_PATHS = frozenset(
+    {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/login/json",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/password/forgot",
+        "/api/v1/auth/password/reset",
+        "/api/v1/auth/verify",
+        "/api/v1/auth/.well-known/jwks.json",
+        "/.well-known/jwks.json",
+        "/docs",
+    }
+)
+_ANONYMOUS_PREFIXES = ("/docs/",)
+
+
+def anonymous_allowed(path: str) -> bool:
+    """Whether ``path`` (raw, as routed) is one of the routes anyone may call.
+
+    Compared byte for byte: a path that only decodes to one of these (``%6Cogin``) does not count,
+    which errs on the side of refusing. Misjudging could at worst let a stale token through as
+    anonymous; the services verify tokens themselves, so it could never grant an identity.
+    """
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    return path in ANONYMOUS_PATHS or path.startswith(_ANONYMOUS_PREFIXES)
 
 
 class VerifiedTokens:
@@ -90,7 +126,9 @@ class ForwardAuth:
         tiers: TierCache,
         *,
         trust_forwarded_for: bool,
+        min_client_version: str = "0.0.0",
     ) -> None:
+        self.versions = ClientVersionPolicy(min_client_version)
         self.tokens = VerifiedTokens(verifier)
         self.denylist = denylist
         self.redis = redis
@@ -107,13 +145,21 @@ class ForwardAuth:
         return await self.tokens.principal(token.strip())
 
     async def check(self, request: Request) -> Response:
-        """200 with identity headers, 200 without (anonymous), 401 or 429."""
-        principal = await self._principal(request.headers.get("authorization"))
+        """200 with identity headers, 200 without (anonymous), 400 or 426 (client version), 401 or 429."""
+        self.versions.check(request.headers.get("x-client-version"))
         uri = request.headers.get("x-forwarded-uri")
+        path = uri.split("?", 1)[0] if uri is not None else None
+        anonymous_ok = path is not None and anonymous_allowed(path)
+        try:
+            principal = await self._principal(request.headers.get("authorization"))
+        except Unauthorized:
+            if not anonymous_ok:
+                raise
+            principal = None  # a stale token on a route that needs none: carry on without it
         rules = []
-        if uri is not None:
+        if path is not None:
             tier = principal.tier if principal else self.tiers.default_tier
-            rules = self.tiers.rules_for(tier, uri.split("?", 1)[0])
+            rules = self.tiers.rules_for(tier, path)
         if principal is None and not rules:
             return Response(status_code=200)
         if principal is not None:
@@ -134,9 +180,11 @@ class ForwardAuth:
             raise ServiceUnavailable("Cannot check the token right now; try again") from None
         offset = 0
         if principal is not None:
-            if results[0]:
-                raise Unauthorized("This session was signed out; sign in again")
             offset = 1
+            if results[0]:
+                if not anonymous_ok:
+                    raise Unauthorized("This session was signed out; sign in again")
+                principal = None  # counted against the user's limits, but passed on as anonymous
         step = RateLimiter.COMMANDS_PER_HIT
         refused = [
             d for i, decide in enumerate(deciders) if not (d := decide(results[offset + i * step])).allowed

@@ -75,6 +75,7 @@ def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRi
         runtime.redis,
         tier_cache,
         trust_forwarded_for=settings.trust_forwarded_for,
+        min_client_version=settings.min_client_version,
     )
     return tier_cache
 

@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 
+from auth_service.client_version import ClientVersion
 from common import ServiceSettings
 from common.ratelimit import Limit
 
@@ -65,6 +66,10 @@ class AuthSettings(ServiceSettings):
     verify_request_account_limit: int = 3
     verify_request_account_period_seconds: int = 3600
 
+    # --- clients -----------------------------------------------------------------------------------
+    #: Oldest client build served (semver); an older ``X-Client-Version`` gets 426 at the gateway.
+    min_client_version: str = "0.0.0"
+
     # --- tiers -----------------------------------------------------------------------------------
     #: How often every process reloads tier limits even without a change notice (a safety net).
     tier_refresh_seconds: float = 30.0
@@ -95,6 +100,17 @@ class AuthSettings(ServiceSettings):
                 "set all of FIRST_SUPERUSER_EMAIL, FIRST_SUPERUSER_USERNAME and FIRST_SUPERUSER_PASSWORD, "
                 "or none"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _client_version_is_semver(self) -> Self:
+        try:
+            ClientVersion.parse(self.min_client_version)
+        except ValueError:
+            given = self.min_client_version
+            raise ValueError(
+                f"MIN_CLIENT_VERSION must be a semantic version such as 1.4.2, got {given!r}"
+            ) from None
         return self
 
     @model_validator(mode="after")
