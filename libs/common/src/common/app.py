@@ -15,7 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import JSONResponse
 
 from common.db import Database
 from common.errors import install_error_handlers
@@ -24,13 +25,13 @@ from common.events.consumer import Consumer, Handler
 from common.events.outbox import OutboxRelay
 from common.health import HealthCheck, health_router
 from common.http import create_http_client
-from common.identity import JWKSKeySource, TokenVerifier
+from common.identity import JWKSKeySource, TokenVerifier, admin_user
 from common.logging import configure_logging
 from common.metrics import metrics_router
 from common.middleware import ObservabilityMiddleware
-from common.settings import ServiceSettings
+from common.settings import Environment, ServiceSettings
 
-__all__ = ["Runtime", "create_service_app"]
+__all__ = ["Runtime", "create_service_app", "routed_openapi_router"]
 
 Setup = Callable[[FastAPI, "Runtime"], contextlib.AbstractAsyncContextManager[None]]
 
@@ -70,6 +71,34 @@ class Runtime:
         consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer
+
+
+#: What the gateway routes to a service; the rest of its OpenAPI document is not reachable by clients.
+_ROUTED_PREFIXES = ("/api/", "/.well-known/")
+
+
+def routed_openapi_router(app: FastAPI, settings: ServiceSettings) -> APIRouter:
+    """``GET /api/v1/<service>/openapi.json``: the service's routed API, for the gateway's docs page.
+
+    Under the service's own prefix so the gateway's existing router reaches it. Open in development
+    and test; staging needs an admin's bearer token; production does not serve it (404).
+    """
+    router = APIRouter(include_in_schema=False)
+    if settings.environment is Environment.PRODUCTION:
+        return router
+    guard = [] if settings.is_dev else [Depends(admin_user)]
+
+    @router.get(f"/api/v1/{settings.service_name}/openapi.json", dependencies=guard)
+    async def routed_openapi() -> JSONResponse:
+        document = app.openapi()
+        paths = {
+            path: item
+            for path, item in document.get("paths", {}).items()
+            if path.startswith(_ROUTED_PREFIXES)
+        }
+        return JSONResponse({**document, "paths": paths}, headers={"Cache-Control": "no-store"})
+
+    return router
 
 
 def create_service_app(
@@ -122,14 +151,18 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        docs_url=None if not settings.is_dev else "/docs",
+        # One docs page for every service, at the gateway's /docs (served by auth, assets vendored):
+        # no per-service Swagger UI, which would load its files from a CDN.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url="/openapi.json",  # the whole document, on the service's own port (not routed)
     )
     install_error_handlers(app)
     app.add_middleware(ObservabilityMiddleware, service=settings.service_name)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    # Before the service's routers, so /api/v1/posts/openapi.json is not taken for a post id.
+    app.include_router(routed_openapi_router(app, settings))
     for router in routers:
         app.include_router(router)
     return app

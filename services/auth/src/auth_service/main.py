@@ -15,6 +15,7 @@ from auth_service.admin import AdminService
 from auth_service.admin_router import admin_router
 from auth_service.bootstrap import bootstrap
 from auth_service.denylist import Denylist
+from auth_service.docs import docs_router
 from auth_service.forward_auth import ForwardAuth
 from auth_service.guards import BruteForceGuard
 from auth_service.handlers import TokenCleanup
@@ -29,6 +30,7 @@ from auth_service.tiers.router import tiers_router
 from common import Runtime, TokenVerifier, create_service_app
 from common.events.schemas import TokensCleanupRequested
 from common.ratelimit import RateLimiter
+from common.settings import Environment
 
 __all__ = ["create_app", "load_keyring"]
 
@@ -108,7 +110,16 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         settings,
         title="Auth service",
         description="Accounts, sign-in, sessions, tiers and the gateway's token check.",
-        routers=[router, account_router, admin_router, tiers_router, public_router, internal_router],
+        routers=[
+            router,
+            account_router,
+            admin_router,
+            tiers_router,
+            public_router,
+            internal_router,
+            # The gateway's docs page for every service; none in production (404).
+            *([docs_router] if settings.environment is not Environment.PRODUCTION else []),
+        ],
         setup=setup,
         verifier=verifier,
     )

@@ -1,0 +1,117 @@
+"""``GET /docs``: one page showing every service's API, and the Swagger UI files it needs.
+
+Why auth: Traefik cannot serve a page, and auth owns the sign-in that the page's "Authorize" button
+uses (OAuth2 password flow on ``/api/v1/auth/login``). The page carries no API description itself:
+its script (``static/docs.js``) fetches each service's OpenAPI document through the gateway
+(``/api/v1/<service>/openapi.json``, served by every service, see ``common.app``), merges them and
+starts Swagger UI on the result. Nothing comes from a CDN: the Swagger UI files are vendored
+(``static/VENDORED.md``) and served here, and the gateway sets a same-origin-only
+Content-Security-Policy on ``/docs`` (``docs-csp`` in ``gateway/traefik/dynamic/routes.yml``).
+
+Per environment: development and test serve everything openly; staging serves the page and its
+files (no API information in them) while every OpenAPI document needs an admin's bearer token, so
+the API appears once an admin signs in with "Authorize"; production does not include this router
+and the documents are not served (404 at the gateway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter, Request, Response
+
+from common import NotFound
+
+__all__ = ["DOCUMENTED_SERVICES", "SWAGGER_UI_VERSION", "docs_router"]
+
+#: The services routed by the gateway whose APIs the page shows (the worker has no public route).
+DOCUMENTED_SERVICES: Final = ("auth", "posts", "votes")
+SWAGGER_UI_VERSION: Final = "5.35.0"  # swagger-ui-dist, vendored in static/
+TOKEN_URL: Final = "/api/v1/auth/login"  # noqa: S105 (an address, not a password)
+TITLE: Final = "Social posts API"
+
+_STATIC = Path(__file__).resolve().parent / "static"
+_TYPES: Final = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "docs.js": "text/javascript; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+
+docs_router = APIRouter(prefix="/docs", include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Asset:
+    body: bytes
+    media_type: str
+    digest: str
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.digest}"'
+
+
+def _load_assets() -> dict[str, _Asset]:
+    assets = {}
+    for name, media_type in _TYPES.items():
+        body = (_STATIC / name).read_bytes()
+        assets[name] = _Asset(body, media_type, hashlib.sha256(body).hexdigest()[:32])
+    return assets
+
+
+_ASSETS: Final = _load_assets()
+
+
+def _url(name: str) -> str:
+    """An asset's address, versioned by its content so a changed file is never served stale."""
+    return f"/docs/{name}?v={_ASSETS[name].digest[:12]}"
+
+
+def _page() -> str:
+    specs = [{"name": name, "url": f"/api/v1/{name}/openapi.json"} for name in DOCUMENTED_SERVICES]
+    title = html.escape(TITLE)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title}</title>
+  <link rel="icon" type="image/png" href="{_url("favicon-32x32.png")}">
+  <link rel="stylesheet" href="{_url("swagger-ui.css")}">
+</head>
+<body>
+  <noscript>This page needs JavaScript: it runs Swagger UI {SWAGGER_UI_VERSION}.</noscript>
+  <div id="swagger-ui" data-specs="{html.escape(json.dumps(specs))}" data-token-url="{TOKEN_URL}"
+       data-title="{title}"></div>
+  <script src="{_url("swagger-ui-bundle.js")}"></script>
+  <script src="{_url("docs.js")}"></script>
+</body>
+</html>
+"""
+
+
+_PAGE: Final = _page().encode()
+
+
+@docs_router.get("")
+async def docs_page() -> Response:
+    """The docs page (a shell: the API descriptions are fetched by its script)."""
+    return Response(_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+@docs_router.get("/{name}")
+async def docs_asset(name: str, request: Request) -> Response:
+    """One of the page's files; anything else is 404."""
+    asset = _ASSETS.get(name)
+    if asset is None:
+        raise NotFound("Not Found")
+    headers = {"ETag": asset.etag, "Cache-Control": "public, max-age=3600"}
+    if request.headers.get("if-none-match") == asset.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
