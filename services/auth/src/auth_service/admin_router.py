@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from auth_service.dependencies import AdminDep, AdminServiceDep
-from auth_service.schemas import RoleUpdate, TierAssign, UserAdminPublic, UserPage
+from auth_service.schemas import NO_NUL, RoleUpdate, TierAssign, UserAdminPublic, UserPage
 from common import SessionDep
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -22,7 +22,9 @@ async def list_users(
     _: AdminDep,
     session: SessionDep,
     admin: AdminServiceDep,
-    q: Annotated[str | None, Query(max_length=100, description="part of an e-mail or username")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, pattern=NO_NUL, description="part of an e-mail or username")
+    ] = None,
     role: Literal["user", "admin"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from auth_service.tiers.schemas import TierName
 
 __all__ = [
+    "NO_NUL",
     "PASSWORD_MAX",
     "PASSWORD_MIN",
     "LoginForm",
@@ -33,6 +34,8 @@ __all__ = [
     "password_policy_error",
 ]
 
+#: PostgreSQL text cannot hold NUL: a field that reaches a query refuses it (422, not a 500).
+NO_NUL = r"^[^\x00]*$"
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 Username = Annotated[
@@ -44,7 +47,7 @@ Password = Annotated[
 Email = Annotated[EmailStr, Field(max_length=254)]
 #: What a client sends back: refresh tokens and mailed tokens; bounded so nothing huge is hashed.
 OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
-Platform = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)]
+Platform = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True, pattern=NO_NUL)]
 
 
 def password_policy_error(password: str, *, email: str, username: str) -> str | None:
@@ -117,7 +120,7 @@ class LoginForm(BaseModel):
     """The OAuth2 password form (what the OpenAPI "Authorize" button sends)."""
 
     grant_type: Literal["password"] | None = None
-    username: str = Field(min_length=1, max_length=254, description="username or e-mail")
+    username: str = Field(min_length=1, max_length=254, pattern=NO_NUL, description="username or e-mail")
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     scope: str = Field(default="", max_length=1000)
 
@@ -127,7 +130,7 @@ class LoginRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    login: str = Field(min_length=1, max_length=254, description="username or e-mail")
+    login: str = Field(min_length=1, max_length=254, pattern=NO_NUL, description="username or e-mail")
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     platform: Platform | None = Field(default=None, description="a name for this device, e.g. 'ios'")
 

@@ -20,6 +20,8 @@ __all__ = [
 ]
 
 TIER_NAME_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
+#: PostgreSQL text cannot hold NUL: stored text refuses it (422, not a 500).
+_NO_NUL = r"^[^\x00]*$"
 MAX_LIMITS_PER_TIER = 20
 MAX_REQUEST_LIMIT = 1_000_000_000
 MAX_PERIOD_SECONDS = 86_400
@@ -33,7 +35,7 @@ class TierLimitIn(BaseModel):
     path_prefix: str = Field(
         min_length=1,
         max_length=200,
-        pattern=r"^/[^\s?#]*$",
+        pattern=r"^/[^\s?#\x00]*$",
         description="requests whose path starts with this (e.g. /api/v1/posts) count against the limit",
     )
     request_limit: int = Field(ge=1, le=MAX_REQUEST_LIMIT, description="requests allowed per period")
@@ -56,7 +58,7 @@ class TierCreate(BaseModel):
     name: TierName = Field(
         description="2 to 32 lowercase letters, digits, '-' or '_', starting with a letter"
     )
-    description: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=200, pattern=_NO_NUL)
     is_default: bool = Field(default=False, description="new accounts and anonymous callers get this tier")
     limits: Limits = Field(default_factory=list)
 
@@ -66,7 +68,7 @@ class TierCreate(BaseModel):
 class TierUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=200, pattern=_NO_NUL)
     is_default: bool | None = Field(
         default=None, description="true makes this the default tier (the previous default stops being one)"
     )
