@@ -7,7 +7,7 @@ dependency in the thread pool, and that hop cost more than the whole cached feed
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -84,8 +84,22 @@ async def get_feed_params(request: Request) -> FeedParams:
         raise RequestValidationError(errors) from None
 
 
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/X"}`` replaced by X: a parameter cannot point into a
+    model's private ``$defs`` (OpenAPI tools cannot resolve that; it is not in ``components``)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline_refs(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    return node
+
+
 def _openapi_parameters() -> list[dict[str, object]]:
     schema = FeedParams.model_json_schema()
+    schema = _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema.get("$defs", {}))
     return [
         {
             "name": name,
