@@ -1,0 +1,152 @@
+"""The gateway's /docs page in a real browser: every service listed, "Authorize", "Try it out".
+
+Debian's Chromium (``/usr/bin/chromium``, installed by ``tests/e2e/install-browser.sh``) driven by
+Playwright through ``executable_path``: Playwright's own browser download is never used. The page
+runs under the gateway's Content-Security-Policy, so a violation would show up here too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+INSTALL_SCRIPT = Path(__file__).with_name("install-browser.sh")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
+TIMEOUT_MS = 30_000
+# Report CSP violations where the test can read them (console errors are collected below).
+_WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
+"""
+
+
+def _chromium() -> str | None:
+    """Debian's Chromium, installed now if it is missing and this machine allows it."""
+    if not Path(CHROMIUM).exists():
+        subprocess.run(["bash", str(INSTALL_SCRIPT)], check=False, timeout=600)
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    if executable is None:
+        pytest.skip(f"Chromium is not installed and {INSTALL_SCRIPT.name} could not install it (see above)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _register(gateway_url: str) -> str:
+    name = f"docs_{uuid.uuid4().hex[:8]}"
+    response = httpx.post(
+        f"{gateway_url}/api/v1/auth/register",
+        json={"email": f"{name}@example.com", "username": name, "password": PASSWORD},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return name
+
+
+def _operation(page: Page, method: str, path: str) -> Any:
+    return page.locator(f".opblock-{method}:has(.opblock-summary-path[data-path='{path}'])")
+
+
+def _try_it_out(page: Page, method: str, path: str) -> Any:
+    """Expand an operation, "Try it out", "Execute"; the live response's status cell."""
+    operation = _operation(page, method, path)
+    operation.locator(".opblock-summary").first.click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    return operation
+
+
+def test_docs_page_lists_every_service_and_tries_a_protected_route(stack: Any, page: Page) -> None:
+    gateway_url = stack.config.gateway_url
+    name = _register(gateway_url)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "request",
+        lambda request: (
+            problems.append(f"left the gateway: {request.url}")
+            if not request.url.startswith((gateway_url, "data:"))
+            else None
+        ),
+    )
+    page.add_init_script(_WATCH_CSP)
+
+    page.goto(f"{gateway_url}/docs")
+    page.wait_for_selector("#swagger-ui[data-ready='true'] .opblock")
+
+    # Every service's operations, in one document.
+    paths = set(page.locator(".opblock-summary-path").evaluate_all("(els) => els.map(e => e.dataset.path)"))
+    expected = {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/me",
+        "/api/v1/posts",
+        "/api/v1/posts/{post_id}",
+        "/api/v1/votes/me",
+        "/api/v1/votes/{post_id}",
+    }
+    assert expected <= paths, expected - paths
+    description = page.locator(".information-container")
+    for service in ("auth", "posts", "votes"):
+        row = description.locator("tr", has_text=f"/api/v1/{service}/openapi.json")
+        expect(row).to_contain_text("loaded")
+
+    # "Authorize" signs in through auth's OAuth2 password flow.
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill(name)
+    dialog.locator("#oauth_password").fill(PASSWORD)
+    dialog.locator("button.modal-btn.authorize").click()
+    expect(dialog.locator("button", has_text="Logout")).to_be_visible()  # signed in
+    dialog.locator("button.btn-done").click()
+
+    # "Try it out" on protected routes of two services: the token goes with the request.
+    me = _try_it_out(page, "get", "/api/v1/auth/me")
+    expect(me.locator(".live-responses-table tr.response td.response-col_status")).to_have_text("200")
+    expect(me.locator(".live-responses-table tr.response td.response-col_description")).to_contain_text(name)
+    votes = _try_it_out(page, "get", "/api/v1/votes/me")
+    expect(votes.locator(".live-responses-table tr.response td.response-col_status")).to_have_text("200")
+
+    assert problems == []
