@@ -5,13 +5,13 @@ SHELL := /bin/bash
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY        := .venv/bin/python
 PACKAGES  := libs/common services/auth services/posts services/votes services/worker gateway
-SUITES    := libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests gateway/tests deploy/tests tests
+SUITES    := libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests gateway/tests deploy/tests tests bench/tests
 # mypy runs once per package (source and its tests together); each tests/ has its own conftest.
 TYPED     := libs/common services/auth services/posts services/votes services/worker gateway
 
 .PHONY: help
 help: ## List the verbs
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: install
 install: ## Install uv if missing and sync the workspace (one lock file)
@@ -43,6 +43,7 @@ fmt: install ## Format and autofix
 .PHONY: test
 test: install lint k8s-tools ## Lint, type checks and every test suite (real Postgres, Redis, RabbitMQ)
 	@$(PY) deploy/native/stack.py check
+	@bash tests/e2e/install-browser.sh
 	@set -e; for suite in $(SUITES); do \
 		echo "== pytest $$suite"; \
 		$(PY) -m pytest $$suite -q -p no:cacheprovider; \
@@ -68,6 +69,10 @@ k8s-tools: # a kustomize renderer: kubectl or kustomize if present, else the PyP
 .PHONY: k8s-sync
 k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing it
 	@$(PY) -m deploy.gateway_sync
+
+.PHONY: bench
+bench: install ## Load the native stack (seeded: users, 10,000 posts, votes) and write bench/results/
+	@$(PY) bench/run.py
 
 .PHONY: migrate
 migrate: install ## Create and migrate every service's database
