@@ -1,0 +1,83 @@
+"""Documented error answers, so every status a route can give is in its OpenAPI ``responses``.
+
+    router = APIRouter(prefix="/api/v1/posts", responses=error_responses(401, 429))
+
+    @router.get("/{post_id}", responses=error_responses((404, "No such post, or a draft of someone else")))
+
+Each entry carries the body every error has (``{"detail": "..."}``); 429 also documents
+``Retry-After``. Validation errors (422 with a list) are documented by FastAPI itself; pass 422 here
+only for a route that also answers 422 with a message (it then documents both shapes), or whose
+parameters FastAPI does not see.
+
+:func:`link` writes an OpenAPI link (what a client, or a stateful fuzzer, may call next with a value
+from this response), pointing at the target operation by path and method.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ErrorBody", "ValidationErrorBody", "error_responses", "link"]
+
+
+class ErrorBody(BaseModel):
+    """What every error answer carries."""
+
+    detail: str = Field(description="what went wrong, for a person to read")
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """422: a list of field problems, or one message about the request as a whole."""
+
+    detail: list[ValidationIssue] | str
+
+
+#: What each status means wherever it is answered; a route may pass its own wording instead.
+DESCRIPTIONS: dict[int, str] = {
+    400: "The request is malformed: a body that cannot be parsed, a bad cursor or a bad combination",
+    401: "No valid access token (missing, malformed, expired or signed out); see WWW-Authenticate",
+    403: "Signed in, but not allowed to do this",
+    404: "Not found (or not visible to the caller)",
+    409: "Conflicts with the current state",
+    413: "The body is over the limit (at the gateway: 1 MiB for JSON, 10 MiB for media uploads)",
+    415: "Unsupported media type",
+    422: "Validation error",
+    429: "Over a rate limit; retry after Retry-After seconds",
+    503: "A dependency is unavailable; retry shortly",
+}
+
+_RETRY_AFTER = {
+    "Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer"}}
+}
+
+
+def error_responses(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these statuses: ``401`` or ``(404, "No such post")``."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for entry in codes:
+        code, description = entry if isinstance(entry, tuple) else (entry, DESCRIPTIONS[entry])
+        model: type[BaseModel] = ValidationErrorBody if code == 422 else ErrorBody
+        responses[code] = {"model": model, "description": description}
+        if code == 429:
+            responses[code]["headers"] = _RETRY_AFTER
+    return responses
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to ``method path``; ``parameters`` map its parameters to runtime expressions
+    such as ``$response.body#/id`` or ``$request.path.post_id``."""
+    pointer = quote(path.replace("~", "~0").replace("/", "~1"), safe="~")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "description": description,
+        "parameters": parameters,
+    }

@@ -1,0 +1,78 @@
+"""Documented error answers and links: what ``common.openapi`` writes into a route's responses."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from common.errors import NotFound, TooManyRequests, install_error_handlers
+from common.openapi import error_responses, link
+
+
+def _app() -> FastAPI:
+    router = APIRouter(prefix="/things", responses=error_responses(429))
+
+    @router.get("/{thing_id}", responses=error_responses((404, "No such thing")))
+    async def get_thing(thing_id: int) -> dict[str, int]:
+        if thing_id == 0:
+            raise NotFound("No such thing")
+        if thing_id == 1:
+            raise TooManyRequests("Slow down", retry_after=7)
+        return {"id": thing_id}
+
+    @router.post(
+        "",
+        status_code=201,
+        responses={
+            201: {
+                "description": "Created",
+                "links": {"Get": link("GET", "/things/{thing_id}", "Read it", thing_id="$response.body#/id")},
+            }
+        },
+    )
+    async def create_thing() -> dict[str, int]:
+        return {"id": 2}
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
+
+
+def test_each_status_documents_the_error_body_and_429_its_retry_after():
+    document = _app().openapi()
+    responses = document["paths"]["/things/{thing_id}"]["get"]["responses"]
+    assert responses["404"]["description"] == "No such thing"
+    assert responses["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    assert "Retry-After" in responses["429"]["headers"]
+    assert document["components"]["schemas"]["ErrorBody"]["required"] == ["detail"]
+
+
+def test_a_documented_422_takes_a_message_or_a_list_of_problems():
+    responses = error_responses(422)
+    assert responses[422]["model"].model_validate({"detail": "no file"})
+    assert responses[422]["model"].model_validate(
+        {"detail": [{"loc": ["body", "x"], "msg": "m", "type": "t"}]}
+    )
+
+
+async def test_the_documented_bodies_are_what_the_handlers_send():
+    transport = httpx.ASGITransport(_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        missing = await client.get("/things/0")
+        limited = await client.get("/things/1")
+    assert missing.json() == {"detail": "No such thing"}
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "7"
+
+
+def test_a_link_points_at_its_operation_by_path_and_method():
+    document = _app().openapi()
+    created = document["paths"]["/things"]["post"]["responses"]["201"]
+    assert created["links"]["Get"] == {
+        "operationRef": "#/paths/~1things~1%7Bthing_id%7D/get",
+        "description": "Read it",
+        "parameters": {"thing_id": "$response.body#/id"},
+    }
