@@ -18,21 +18,39 @@ from auth_service.schemas import (
     VerifyEmail,
 )
 from common import SessionDep
+from common.openapi import error_responses
 
 __all__ = ["account_router"]
 
-account_router = APIRouter(prefix="/api/v1/auth", tags=["account"])
+#: Through the gateway every route is rate limited; the signed-in ones also refuse a bad token (401).
+account_router = APIRouter(prefix="/api/v1/auth", tags=["account"], responses=error_responses(429))
+
+_BODY = error_responses(400, 413)
+_GONE = (404, "The account no longer exists")
+_BAD_TOKEN = (400, "The token is invalid, already used or expired (or the body cannot be parsed)")
 
 FORGOT_ANSWER = "If an account uses this e-mail address, a reset link is on its way."
 
 
-@account_router.get("/users/me", response_model=UserPublic)
+@account_router.get("/users/me", response_model=UserPublic, responses=error_responses(401, _GONE))
 async def read_me(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
     """The signed-in user's profile."""
     return await auth.profile(session, user.user_id)
 
 
-@account_router.patch("/users/me", response_model=UserPublic)
+@account_router.patch(
+    "/users/me",
+    response_model=UserPublic,
+    responses={
+        **_BODY,
+        **error_responses(
+            (400, "current_password missing or wrong (a new e-mail needs it)"),
+            401,
+            _GONE,
+            (409, "The e-mail address or username is taken"),
+        ),
+    },
+)
 async def update_me(
     data: UserUpdate, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
 ) -> Any:
@@ -40,7 +58,11 @@ async def update_me(
     return await accounts.update_me(session, user.user_id, data)
 
 
-@account_router.delete("/users/me", status_code=status.HTTP_204_NO_CONTENT)
+@account_router.delete(
+    "/users/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, _GONE, (409, "An admin account cannot delete itself")),
+)
 async def delete_me(
     user: SignedIn,
     session: SessionDep,
@@ -53,7 +75,9 @@ async def delete_me(
     clear_session_cookies(response, settings)
 
 
-@account_router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
+@account_router.post(
+    "/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Message, responses=_BODY
+)
 async def forgot_password(
     data: PasswordForgot, session: SessionDep, accounts: AccountServiceDep, ip: ClientIPDep
 ) -> Message:
@@ -62,14 +86,23 @@ async def forgot_password(
     return Message(detail=FORGOT_ANSWER)
 
 
-@account_router.post("/password/reset", response_model=Message)
+@account_router.post(
+    "/password/reset", response_model=Message, responses={**_BODY, **error_responses(_BAD_TOKEN)}
+)
 async def reset_password(data: PasswordReset, session: SessionDep, accounts: AccountServiceDep) -> Message:
     """Set a new password with the mailed token; every session is signed out."""
     await accounts.reset_password(session, data.token, data.new_password)
     return Message(detail="Password changed; sign in with the new password")
 
 
-@account_router.post("/password/change", response_model=Message)
+@account_router.post(
+    "/password/change",
+    response_model=Message,
+    responses={
+        **_BODY,
+        **error_responses((400, "The current password is wrong, or the new one is refused"), 401, _GONE),
+    },
+)
 async def change_password(
     data: PasswordChange, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
 ) -> Message:
@@ -80,14 +113,19 @@ async def change_password(
     return Message(detail=f"Password changed; {count} other session(s) signed out")
 
 
-@account_router.post("/verify/request", status_code=status.HTTP_202_ACCEPTED, response_model=Message)
+@account_router.post(
+    "/verify/request",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Message,
+    responses=error_responses(401, _GONE, (409, "The e-mail address is already verified")),
+)
 async def request_verification(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Message:
     """Send a new verification e-mail (the older links stop working)."""
     await accounts.request_verification(session, user.user_id)
     return Message(detail="A verification link is on its way")
 
 
-@account_router.post("/verify", response_model=UserPublic)
+@account_router.post("/verify", response_model=UserPublic, responses={**_BODY, **error_responses(_BAD_TOKEN)})
 async def verify_email(data: VerifyEmail, session: SessionDep, accounts: AccountServiceDep) -> Any:
     """Confirm the e-mail address with the mailed token; new tokens carry email_verified=true."""
     return await accounts.verify_email(session, data.token)

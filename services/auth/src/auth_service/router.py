@@ -20,21 +20,47 @@ from auth_service.forward_auth import ForwardAuth
 from auth_service.schemas import LoginForm, LoginRequest, SessionPublic, TokenPair, UserCreate, UserPublic
 from auth_service.sessions import DeviceInfo
 from common import SessionDep
+from common.openapi import error_responses, link
 
 __all__ = ["internal_router", "public_router", "router"]
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-public_router = APIRouter(tags=["auth"])
+#: Through the gateway every route is rate limited; the signed-in ones also refuse a bad token (401).
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(429))
+public_router = APIRouter(tags=["auth"], responses=error_responses(429))
 internal_router = APIRouter(prefix="/internal", include_in_schema=False)
 
+_BODY = error_responses(400, 413)
+_BAD_LOGIN = (401, "Wrong username or password, or a deactivated account")
+_SIGNED_IN_ONLY = error_responses(401)
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses={**_BODY, **error_responses((409, "The e-mail address or username is taken"))},
+)
 async def register(data: UserCreate, session: SessionDep, auth: AuthServiceDep, ip: ClientIPDep) -> Any:
     """Create an account; a verification e-mail follows."""
     return await auth.register(session, data, ip)
 
 
-@router.post("/login", response_model=TokenPair)
+_SIGNED_IN = {
+    "description": "A new session's tokens",
+    "links": {
+        "RevokeSession": link(
+            "DELETE",
+            "/api/v1/auth/sessions/{session_id}",
+            "Sign this session out from another one",
+            session_id="$response.body#/session_id",
+        )
+    },
+}
+
+
+@router.post(
+    "/login", response_model=TokenPair, responses={200: _SIGNED_IN, **_BODY, **error_responses(_BAD_LOGIN)}
+)
 async def login(
     form: Annotated[LoginForm, Form()],
     session: SessionDep,
@@ -49,7 +75,11 @@ async def login(
     return pair
 
 
-@router.post("/login/json", response_model=TokenPair)
+@router.post(
+    "/login/json",
+    response_model=TokenPair,
+    responses={200: _SIGNED_IN, **_BODY, **error_responses(_BAD_LOGIN)},
+)
 async def login_json(
     data: LoginRequest,
     session: SessionDep,
@@ -66,7 +96,17 @@ async def login_json(
     return pair
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post(
+    "/refresh",
+    response_model=TokenPair,
+    responses={
+        **_BODY,
+        **error_responses(
+            (401, "No refresh token, or an invalid, expired, reused or signed-out one"),
+            (403, "The refresh cookie without a matching X-CSRF-Token"),
+        ),
+    },
+)
 async def refresh(
     token: PresentedRefreshToken,
     session: SessionDep,
@@ -81,7 +121,7 @@ async def refresh(
     return pair
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=_SIGNED_IN_ONLY)
 async def logout(
     user: SignedIn, session: SessionDep, auth: AuthServiceDep, settings: SettingsDep, response: Response
 ) -> None:
@@ -90,7 +130,7 @@ async def logout(
     clear_session_cookies(response, settings)
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=_SIGNED_IN_ONLY)
 async def logout_all(
     user: SignedIn, session: SessionDep, auth: AuthServiceDep, settings: SettingsDep, response: Response
 ) -> None:
@@ -99,13 +139,17 @@ async def logout_all(
     clear_session_cookies(response, settings)
 
 
-@router.get("/sessions", response_model=list[SessionPublic])
+@router.get("/sessions", response_model=list[SessionPublic], responses=_SIGNED_IN_ONLY)
 async def list_sessions(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
     """The caller's signed-in devices, most recently used first."""
     return await auth.list_sessions(session, user.user_id, user.session_id)
 
 
-@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, (404, "No such session of the caller's")),
+)
 async def revoke_session(
     session_id: uuid.UUID, user: SignedIn, session: SessionDep, auth: AuthServiceDep
 ) -> None:
@@ -113,7 +157,7 @@ async def revoke_session(
     await auth.revoke_session(session, user.user_id, session_id)
 
 
-@router.get("/me", response_model=UserPublic)
+@router.get("/me", response_model=UserPublic, responses=error_responses(401, (404, "The account is gone")))
 async def me(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
     """The signed-in user's profile (same as GET /users/me)."""
     return await auth.profile(session, user.user_id)

@@ -20,10 +20,25 @@ from auth_service.tiers.schemas import (
     TierUpdate,
 )
 from common import SessionDep
+from common.openapi import error_responses, link
 
 __all__ = ["tiers_router"]
 
-tiers_router = APIRouter(prefix="/api/v1/auth/admin/tiers", tags=["admin"])
+tiers_router = APIRouter(
+    prefix="/api/v1/auth/admin/tiers",
+    tags=["admin"],
+    responses=error_responses(401, (403, "Not an admin"), 429),
+)
+_NO_TIER = (404, "No such tier")
+_ITEM = "/api/v1/auth/admin/tiers/{name}"
+_NAME = "$response.body#/name"
+_CREATED_LINKS = {
+    "GetTier": link("GET", _ITEM, "Read the new tier", name=_NAME),
+    "UpdateTier": link("PATCH", _ITEM, "Change the new tier", name=_NAME),
+    "ReplaceLimits": link("PUT", f"{_ITEM}/limits", "Replace the new tier's limits", name=_NAME),
+    "DeleteTier": link("DELETE", _ITEM, "Delete the new tier", name=_NAME),
+}
+_BODY = error_responses(400, 413)
 
 NamePath = Annotated[str, Path(max_length=32, pattern=TIER_NAME_PATTERN)]
 
@@ -34,7 +49,16 @@ async def list_tiers(_: AdminDep, session: SessionDep) -> list[TierPublic]:
     return await service.list_tiers(session)
 
 
-@tiers_router.post("", status_code=status.HTTP_201_CREATED, response_model=TierPublic)
+@tiers_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TierPublic,
+    responses={
+        201: {"description": "The tier", "links": _CREATED_LINKS},
+        **_BODY,
+        **error_responses((409, "The name is taken, or there are as many tiers as allowed")),
+    },
+)
 async def create_tier(
     data: TierCreate, _: AdminDep, session: SessionDep, cache: TierCacheDep, background: BackgroundTasks
 ) -> TierPublic:
@@ -44,13 +68,17 @@ async def create_tier(
     return tier
 
 
-@tiers_router.get("/{name}", response_model=TierPublic)
+@tiers_router.get("/{name}", response_model=TierPublic, responses=error_responses(_NO_TIER))
 async def get_tier(name: NamePath, _: AdminDep, session: SessionDep) -> TierPublic:
     """One tier with its limits."""
     return await service.get_tier(session, name)
 
 
-@tiers_router.patch("/{name}", response_model=TierPublic)
+@tiers_router.patch(
+    "/{name}",
+    response_model=TierPublic,
+    responses={**_BODY, **error_responses(_NO_TIER, (409, "The default tier cannot stop being the default"))},
+)
 async def update_tier(
     name: NamePath,
     data: TierUpdate,
@@ -65,7 +93,9 @@ async def update_tier(
     return tier
 
 
-@tiers_router.put("/{name}/limits", response_model=TierPublic)
+@tiers_router.put(
+    "/{name}/limits", response_model=TierPublic, responses={**_BODY, **error_responses(_NO_TIER)}
+)
 async def replace_limits(
     name: NamePath,
     data: TierLimitsReplace,
@@ -80,7 +110,13 @@ async def replace_limits(
     return tier
 
 
-@tiers_router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@tiers_router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(
+        _NO_TIER, (409, "The default tier, or a tier some accounts are on, cannot be deleted")
+    ),
+)
 async def delete_tier(
     name: NamePath, _: AdminDep, session: SessionDep, cache: TierCacheDep, background: BackgroundTasks
 ) -> None:
