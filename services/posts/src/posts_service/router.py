@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from common import AdminUser, CurrentUser, OptionalUser, SessionDep
+from common.openapi import error_responses, link
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from posts_service import reads, service
 from posts_service.dependencies import (
@@ -34,11 +35,27 @@ from posts_service.settings import PostsSettings
 
 __all__ = ["internal_router", "router"]
 
-router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
+#: Every route reads the bearer token if one is sent (an invalid one is a 401) and is rate limited.
+router = APIRouter(prefix="/api/v1/posts", tags=["posts"], responses=error_responses(401, 429))
 internal_router = APIRouter(prefix="/internal", include_in_schema=False)
 NoStore = Depends(no_store)
 _READ: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified (the If-None-Match tag is current)"}
+}
+_NO_POST = (404, "No such post (or a draft of someone else, or deleted)")
+#: JSON bodies: unparseable (400) or over the gateway's body limit (413).
+_BODY = error_responses(400, 413)
+_WRITE = {**_BODY, **error_responses((403, "Not the post's author"), _NO_POST)}
+_ITEM = "/api/v1/posts/{post_id}"
+_NEW_ID = "$response.body#/id"
+#: What a client can do next with a post it just wrote (OpenAPI links; a stateful fuzzer follows them).
+_CREATED_LINKS = {
+    "GetPost": link("GET", _ITEM, "Read the new post", post_id=_NEW_ID),
+    "ReplacePost": link("PUT", _ITEM, "Replace the new post", post_id=_NEW_ID),
+    "PatchPost": link("PATCH", _ITEM, "Change the new post", post_id=_NEW_ID),
+    "DeletePost": link("DELETE", _ITEM, "Delete the new post", post_id=_NEW_ID),
+    "ListMedia": link("GET", f"{_ITEM}/media", "The new post's media", post_id=_NEW_ID),
+    "UploadMedia": link("POST", f"{_ITEM}/media", "Attach an image to the new post", post_id=_NEW_ID),
 }
 
 
@@ -46,7 +63,17 @@ def _public_cache_control(settings: PostsSettings) -> str:
     return f"public, max-age={settings.public_max_age_seconds}"
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PostPublic, dependencies=[NoStore])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PostPublic,
+    dependencies=[NoStore],
+    responses={
+        201: {"description": "The post", "links": _CREATED_LINKS},
+        **_BODY,
+        **error_responses((403, "This account was deleted")),
+    },
+)
 async def create_post(
     data: PostCreate, user: CurrentUser, session: WriteSession, response: Response
 ) -> PostPublic:
@@ -56,7 +83,15 @@ async def create_post(
     return post
 
 
-@router.get("", response_model=PostPage, responses=_READ, openapi_extra=FEED_PARAMETERS)
+@router.get(
+    "",
+    response_model=PostPage,
+    responses={
+        **_READ,
+        **error_responses((400, "A bad cursor, or a bad combination of parameters"), 422),
+    },
+    openapi_extra=FEED_PARAMETERS,
+)
 async def list_posts(
     request: Request,
     params: FeedParamsDep,
@@ -77,7 +112,12 @@ async def list_posts(
     return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
 
 
-@router.get("/deleted", response_model=DeletedPostPage, dependencies=[NoStore])
+@router.get(
+    "/deleted",
+    response_model=DeletedPostPage,
+    dependencies=[NoStore],
+    responses=error_responses((403, "Not an admin")),
+)
 async def list_deleted_posts(
     _: AdminUser,
     session: SessionDep,
@@ -90,7 +130,7 @@ async def list_deleted_posts(
     return await service.list_deleted(session, page=page, size=size, retention=retention)
 
 
-@router.get("/{post_id}", response_model=PostPublic, responses=_READ)
+@router.get("/{post_id}", response_model=PostPublic, responses={**_READ, **error_responses(_NO_POST)})
 async def get_post(
     request: Request,
     post_id: uuid.UUID,
@@ -106,7 +146,7 @@ async def get_post(
     return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
 
 
-@router.put("/{post_id}", response_model=PostPublic, dependencies=[NoStore])
+@router.put("/{post_id}", response_model=PostPublic, dependencies=[NoStore], responses=_WRITE)
 async def replace_post(
     post_id: uuid.UUID, data: PostReplace, user: CurrentUser, session: WriteSession
 ) -> PostPublic:
@@ -114,7 +154,7 @@ async def replace_post(
     return await service.update_post(session, user, post_id, data.model_dump())
 
 
-@router.patch("/{post_id}", response_model=PostPublic, dependencies=[NoStore])
+@router.patch("/{post_id}", response_model=PostPublic, dependencies=[NoStore], responses=_WRITE)
 async def patch_post(
     post_id: uuid.UUID, data: PostUpdate, user: CurrentUser, session: WriteSession
 ) -> PostPublic:
@@ -122,13 +162,37 @@ async def patch_post(
     return await service.update_post(session, user, post_id, data.changes())
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[NoStore])
+@router.delete(
+    "/{post_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[NoStore],
+    responses={
+        204: {
+            "description": "Deleted",
+            "links": {
+                "RestorePost": link(
+                    "POST", f"{_ITEM}/restore", "Admins: restore it", post_id="$request.path.post_id"
+                )
+            },
+        },
+        **error_responses((403, "Neither the author nor an admin"), _NO_POST),
+    },
+)
 async def delete_post(post_id: uuid.UUID, user: CurrentUser, session: WriteSession) -> None:
     """Delete your post (admins: any post). It can be restored by an admin until it is purged."""
     await service.delete_post(session, user, post_id)
 
 
-@router.post("/{post_id}/restore", response_model=PostPublic, dependencies=[NoStore])
+@router.post(
+    "/{post_id}/restore",
+    response_model=PostPublic,
+    dependencies=[NoStore],
+    responses=error_responses(
+        (403, "Not an admin"),
+        (404, "No deleted post with this id (live, or already purged)"),
+        (409, "The author's account was deleted"),
+    ),
+)
 async def restore_post(post_id: uuid.UUID, _: AdminUser, session: WriteSession) -> PostPublic:
     """Admins: bring back a soft-deleted post that has not been purged yet."""
     return await service.restore_post(session, post_id)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from common import CurrentUser, OptionalUser, SessionDep
+from common.openapi import error_responses
 from posts_service.cache import etag_of
 from posts_service.dependencies import SettingsDep, StorageDep, WriteSession
 from posts_service.media import service
@@ -19,8 +20,8 @@ from posts_service.responses import JSON, NO_STORE, conditional
 
 __all__ = ["files_router", "router"]
 
-router = APIRouter(prefix="/api/v1/posts", tags=["media"])
-files_router = APIRouter(prefix=service.MEDIA_URL_PREFIX, tags=["media"])
+router = APIRouter(prefix="/api/v1/posts", tags=["media"], responses=error_responses(401, 429))
+files_router = APIRouter(prefix=service.MEDIA_URL_PREFIX, tags=["media"], responses=error_responses(401, 429))
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -36,11 +37,18 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
-_UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
-    409: {"description": "the post already has the most media items allowed"},
-    413: {"description": "the image is larger than MEDIA_MAX_BYTES"},
-    415: {"description": "not multipart, or not a JPEG, PNG, WebP or GIF image"},
-    422: {"description": "no 'file' field, or an empty file"},
+_UPLOAD_ERRORS = error_responses(
+    (400, "a multipart body without a boundary, or one that cannot be parsed"),
+    (403, "not the post's author"),
+    (404, "no such post (or a draft of someone else)"),
+    (409, "the post already has the most media items allowed"),
+    (413, "the image is larger than MEDIA_MAX_BYTES (or the body than the gateway's 10 MiB)"),
+    (415, "not multipart, or not a JPEG, PNG, WebP or GIF image"),
+    (422, "no 'file' field, more than one, or an empty file"),
+    (503, "the object storage is unavailable; retry"),
+)
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (the If-None-Match tag is current)"}
 }
 #: Images are served with their own type only: no sniffing, no scripts, no embedding in pages.
 _FILE_HEADERS = {
@@ -92,7 +100,11 @@ def _status_response(
     return conditional(request, body, etag=etag_of(body), cache_control=cache_control, media_type=JSON)
 
 
-@router.get("/{post_id}/media", response_model=MediaList)
+@router.get(
+    "/{post_id}/media",
+    response_model=MediaList,
+    responses={**_NOT_MODIFIED, **error_responses((404, "No such post (or a draft of someone else)"))},
+)
 async def list_media(
     post_id: uuid.UUID, request: Request, session: SessionDep, viewer: OptionalUser, settings: SettingsDep
 ) -> Response:
@@ -101,7 +113,11 @@ async def list_media(
     return _status_response(request, viewer is not None, media, settings.public_max_age_seconds)
 
 
-@router.get("/{post_id}/media/{media_id}", response_model=MediaPublic)
+@router.get(
+    "/{post_id}/media/{media_id}",
+    response_model=MediaPublic,
+    responses={**_NOT_MODIFIED, **error_responses((404, "No such post or media item (or not ready yet)"))},
+)
 async def get_media(
     post_id: uuid.UUID,
     media_id: uuid.UUID,
@@ -118,7 +134,11 @@ async def get_media(
 @files_router.get(
     "/{media_id}/{name}",
     response_class=Response,
-    responses={200: {"content": {"image/webp": {}}, "description": "the image"}},
+    responses={
+        200: {"content": {t: {} for t in sorted(set(_TYPES.values()))}, "description": "the image"},
+        **_NOT_MODIFIED,
+        **error_responses((404, "No such ready media item or file")),
+    },
 )
 async def get_media_file(
     media_id: uuid.UUID,
