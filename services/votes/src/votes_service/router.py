@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from common import CurrentUser, SessionDep
+from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from votes_service import service
 from votes_service.dependencies import PostLookupDep, enforce_vote_rate_limit
@@ -15,15 +16,13 @@ from votes_service.schemas import MyVotesPage, VoteState
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/votes", tags=["votes"])
+#: Every route needs a signed-in user and is rate limited (vote changes also per user, below).
+router = APIRouter(prefix="/api/v1/votes", tags=["votes"], responses=error_responses(401, 429))
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No valid access token"},
-    429: {"description": "Too many vote changes; see Retry-After"},
-}
+_VOTE_LIMITED = error_responses((429, "Too many vote changes (or requests); see Retry-After"))
 
 
-@router.get("/me", response_model=MyVotesPage, responses={401: _ERRORS[401]})
+@router.get("/me", response_model=MyVotesPage, responses=error_responses((400, "A bad cursor")))
 async def my_votes(
     user: CurrentUser,
     session: SessionDep,
@@ -41,9 +40,11 @@ async def my_votes(
     dependencies=[Depends(enforce_vote_rate_limit)],
     responses={
         200: {"model": VoteState, "description": "Already voted: nothing changed"},
-        404: {"description": "No such post, or it was deleted"},
-        503: {"description": "Could not check the post with the posts service; retry"},
-        **_ERRORS,
+        **error_responses(
+            (404, "No such post, or it was deleted"),
+            (503, "Could not check the post with the posts service; retry"),
+        ),
+        **_VOTE_LIMITED,
     },
 )
 async def vote(
@@ -60,14 +61,14 @@ async def vote(
     "/{post_id}",
     response_model=VoteState,
     dependencies=[Depends(enforce_vote_rate_limit)],
-    responses=_ERRORS,
+    responses=_VOTE_LIMITED,
 )
 async def retract(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Take my vote back; `changed` is false when there was none."""
     return await service.retract_vote(session, user, post_id)
 
 
-@router.get("/{post_id}/me", response_model=VoteState, responses={401: _ERRORS[401]})
+@router.get("/{post_id}/me", response_model=VoteState)
 async def did_i_vote(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Whether I voted for this post."""
     return await service.my_vote(session, user, post_id)
