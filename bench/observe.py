@@ -21,11 +21,15 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["CpuMeter", "Histogram", "cpu_model", "histogram_quantile", "scrape_histograms"]
+__all__ = ["STACK", "CpuMeter", "Histogram", "cpu_model", "histogram_quantile", "scrape_histograms"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 #: Backing services, found by process name.
+#: PostgreSQL counts only the bench's backends (``*_bench``, ``bench_events``) and the shared
+#: auxiliary processes; Redis and RabbitMQ are one process each, shared with whoever else uses them.
 BACKING = {"postgres": ("postgres",), "redis": ("redis-server",), "rabbitmq": ("beam.smp", "erl_child_setup")}
+#: Groups that are the system under test (not the load generator, not the bench's own process).
+STACK = ("auth", "posts", "votes", "worker", "gateway", "postgres", "redis", "rabbitmq")
 
 
 def cpu_model() -> str:
@@ -47,6 +51,20 @@ def _machine_busy_seconds() -> float:
     ticks = [int(v) for v in fields[:8]]
     idle = ticks[3] + ticks[4]  # idle + iowait
     return (sum(ticks) - idle) / _TICKS
+
+
+def _postgres_backend_of_others(pid: int) -> bool:
+    """A PostgreSQL backend serving a database that is not the bench's (another suite's)."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    # Backends are titled "postgres: <user> <database> <client> <state>"; auxiliary processes
+    # (checkpointer, walwriter, ...) are shared and stay in the postgres group.
+    parts = title.split()
+    if len(parts) < 3 or parts[0] != "postgres:" or "(" not in title:
+        return False
+    return "bench" not in parts[2]
 
 
 def _proc_table() -> dict[int, tuple[int, str, float]]:
@@ -90,7 +108,11 @@ class CpuMeter:
                 stack.extend(children.get(pid, ()))
             out[name] = total
         for name, comms in BACKING.items():
-            out[name] = sum(cpu for _, comm, cpu in table.values() if comm in comms)
+            out[name] = sum(
+                cpu
+                for pid, (_, comm, cpu) in table.items()
+                if comm in comms and not (comm == "postgres" and _postgres_backend_of_others(pid))
+            )
         out["machine"] = _machine_busy_seconds()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         out["wrk"] = usage.ru_utime + usage.ru_stime  # the bench's finished children: wrk runs

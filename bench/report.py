@@ -37,6 +37,11 @@ def _cpu(run: dict[str, Any], top: int = 4) -> str:
     return text
 
 
+def _ceiling(run: dict[str, Any]) -> str:
+    ceiling = run.get("ceiling_rps")
+    return "-" if ceiling is None else f"{ceiling:.0f}"
+
+
 def _errors(run: dict[str, Any]) -> str:
     if not run["errors"]:
         return "0"
@@ -76,13 +81,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     if feed:
         add(
             "feed through the gateway >= 930 req/s, p99 < 100 ms (32 connections)",
-            f"{feed['rps']:.0f} req/s, p99 {feed['p99_ms']:.1f} ms (c={feed['connections']})",
+            f"{feed['rps']:.0f} req/s, p99 {feed['p99_ms']:.1f} ms (c={feed['connections']})"
+            + (f"; ceiling {feed['ceiling_rps']:.0f} req/s" if feed.get("ceiling_rps") else ""),
             feed["rps"] >= 930 and feed["p99_ms"] < 100,
         )
     for via in ("gateway", "auth"):
         login = _find(results, "login", via)
         if login:
-            add(f"logins >= 40/s ({via})", f"{login['rps']:.1f}/s", login["rps"] >= 40)
+            ceiling = f"; ceiling {login['ceiling_rps']:.0f}/s" if login.get("ceiling_rps") else ""
+            add(f"logins >= 40/s ({via})", f"{login['rps']:.1f}/s{ceiling}", login["rps"] >= 40)
     fa = _find(results, "forward-auth", "auth")
     fa1 = _find(results, "forward-auth-1c", "auth")
     for run in (fa1, fa):
@@ -157,7 +164,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Latencies in ms (wrk, client side). *service p50/p99*: the service's own histogram "
         "(`http_request_duration_seconds`, bucket-interpolated). *CPU*: cores used per process group; "
-        "*all*: the whole machine, *other*: load that is not the bench's (someone else's processes).",
+        "*all*: the whole machine, *other*: load that is not the bench's (someone else's processes). "
+        "*stack CPU ms/req*: CPU the services, gateway, PostgreSQL (the bench's backends), Redis and "
+        "RabbitMQ used per request; *ceiling req/s*: nproc divided by it, what the stack could serve "
+        "with every core to itself (an estimate for comparing runs on a shared machine, not a measurement).",
         "",
         *_header(
             "scenario",
@@ -170,6 +180,8 @@ def markdown(results: dict[str, Any]) -> str:
             "errors",
             "requests",
             "service p50/p99",
+            "stack CPU ms/req",
+            "ceiling req/s",
             "CPU (cores)",
         ),
     ]
@@ -186,6 +198,8 @@ def markdown(results: dict[str, Any]) -> str:
                 _errors(run),
                 run["requests"],
                 _service_side(run),
+                run.get("stack_cpu_ms_per_request", "-"),
+                _ceiling(run),
                 _cpu(run),
             )
         )

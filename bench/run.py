@@ -71,7 +71,7 @@ FULL = Profile(
     name="full",
     users=50,
     posts=10_000,
-    seed_votes=2_000,
+    seed_votes=1_000,
     duration=15,
     warmup=2,
     connections=32,
@@ -81,7 +81,7 @@ FULL = Profile(
     events_stages=3_000,
     events_rate=2_000,
     events_batch=500,
-    posts_max_s=120,
+    posts_max_s=90,
 )
 SMOKE = Profile(
     name="smoke",
@@ -262,6 +262,15 @@ class Runner:
                 "p50_ms": observe.histogram_quantile(0.5, delta),
                 "p99_ms": observe.histogram_quantile(0.99, delta),
             }
+        efficiency: dict[str, float] = {}
+        if self.target.managed and result.rps > 0:
+            stack_cores = sum(cpu.get(name, 0.0) for name in observe.STACK)
+            if stack_cores > 0:
+                per_request = stack_cores / result.rps
+                efficiency = {
+                    "stack_cpu_ms_per_request": round(per_request * 1000, 2),
+                    "ceiling_rps": round((os.cpu_count() or 1) / per_request, 0),
+                }
         return {
             "scenario": scenario.key,
             "title": scenario.title,
@@ -271,6 +280,7 @@ class Runner:
             **result.to_json(),
             "service_side": service_side,
             "cpu_cores": cpu,
+            **efficiency,
         }
 
 
