@@ -214,14 +214,18 @@ class TcpProxy:
     """A loopback TCP proxy that can cut a connection the way a network fault or a broker restart does.
 
     ``cut()`` closes every open connection and stops listening (new connections are refused);
-    ``restore()`` listens again on the same port.
+    ``restore()`` listens again on the same port. ``pause()`` keeps every connection open but
+    forwards nothing (a stalled server: requests wait, nothing fails); ``resume()`` delivers what
+    was held back and carries on. Pass ``port`` to listen on a fixed port.
     """
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, port: int = 0) -> None:
         self.target = (target_host, target_port)
-        self.port = 0
+        self.port = port
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
@@ -234,16 +238,20 @@ class TcpProxy:
         return scheme_url.replace(f"{host}:{port}", f"127.0.0.1:{self.port}", 1)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
+            self._writers.discard(writer)
             writer.close()
             return
-        self._writers |= {writer, up_writer}
+        self._writers.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
                 while data := await src.read(65536):
+                    await self._flowing.wait()
                     dst.write(data)
                     await dst.drain()
             dst.close()
@@ -264,5 +272,13 @@ class TcpProxy:
         if self._server is None:
             await self.start()
 
+    async def pause(self) -> None:
+        """Hold every byte in both directions (connections stay open) until :meth:`resume`."""
+        self._flowing.clear()
+
+    async def resume(self) -> None:
+        self._flowing.set()
+
     async def close(self) -> None:
+        self._flowing.set()
         await self.cut()
