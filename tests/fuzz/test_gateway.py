@@ -1,0 +1,61 @@
+"""The same documents, fuzzed through the gateway: once operation by operation, once as flows.
+
+The gateway's document is the union of the services' documents plus the links that cross a
+service boundary (see ``gateway_document``). The stateful run follows the links from
+``POST /api/v1/posts``: read the new post, replace or change it, delete it, list and upload its
+media, vote for it, take the vote back, ask whether I voted. Everything runs as a signed-in user
+from the gateway fuzz's own address, from a fixed seed, with bounded scenarios and steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from schemathesis import Case
+from schemathesis.generation.stateful import run_state_machine_as_test
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+pytestmark = pytest.mark.e2e
+
+gateway = schemathesis.pytest.from_fixture("gateway_schema")
+
+
+@gateway.parametrize()
+def test_every_routed_operation_through_the_gateway(case: Case[Any], fuzzer: Any) -> None:
+    fuzzer.check(case, gateway=True)
+
+
+def test_create_read_update_vote_flows_through_the_gateway(gateway_flows: OpenApiSchema, fuzzer: Any) -> None:
+    steps: list[tuple[str, int]] = []
+
+    class Flows(gateway_flows.as_state_machine()):  # type: ignore[misc]
+        def call(self, case: Case[Any], **kwargs: Any) -> Any:
+            fuzzer.defuse(case)
+            response = super().call(case, **kwargs)
+            fuzzer.record(case, response.status_code)
+            steps.append((case.operation.label, response.status_code))
+            return response
+
+        def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
+            return {
+                "session": fuzzer.via_gateway,
+                "headers": fuzzer.headers_for(case, gateway=True),
+                "timeout": 10,
+            }
+
+    settings = hypothesis.settings(
+        max_examples=12,
+        stateful_step_count=6,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    run_state_machine_as_test(Flows, settings=settings)
+    flows = [
+        label for label in fuzzer.statuses if label.startswith(("PUT /api/v1/votes", "GET /api/v1/posts/{"))
+    ]
+    assert flows, "the stateful run never followed a link from a new post"
