@@ -132,9 +132,9 @@ def _row(*cells: object) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def _header(*names: str, right: int = 0) -> list[str]:
-    """A table header; the last ``right`` columns are right-aligned numbers."""
-    align = ["---"] * (len(names) - right) + ["---:"] * right
+def _header(*names: str, right: int = 0, numeric: tuple[int, ...] = ()) -> list[str]:
+    """A table header; the last ``right`` columns and those in ``numeric`` are right-aligned."""
+    align = ["---:" if i >= len(names) - right or i in numeric else "---" for i in range(len(names))]
     return [_row(*names), _row(*align)]
 
 
@@ -183,6 +183,7 @@ def markdown(results: dict[str, Any]) -> str:
             "stack CPU ms/req",
             "ceiling req/s",
             "CPU (cores)",
+            numeric=(2, 3, 4, 5, 6, 8, 10, 11),
         ),
     ]
     for run in results.get("http", []):
