@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+import redis.exceptions
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import exc as sa_exc
 
 from common.errors import BadRequest, Conflict, NotFound, install_error_handlers
 from common.health import health_router
@@ -56,6 +59,19 @@ def _inline_app() -> FastAPI:
     async def body(data: Body) -> dict[str, int]:
         return {"n": data.n}
 
+    @app.get("/db-full")
+    async def db_full() -> None:
+        cause = asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already")
+        raise sa_exc.DBAPIError("SELECT 1", {}, cause)
+
+    @app.get("/redis-down")
+    async def redis_down() -> None:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    @app.get("/integrity")
+    async def integrity() -> None:
+        raise sa_exc.IntegrityError("INSERT", {}, ValueError("duplicate key"))
+
     @app.get("/rid")
     async def rid() -> dict[str, str | None]:
         return {"request_id": request_id_var.get()}
@@ -95,6 +111,16 @@ async def test_unexpected_errors_are_a_bland_500(
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error"}
     assert "secret internals" not in response.text
+
+
+async def test_a_dependency_that_does_not_answer_is_a_503_to_retry(inline: httpx.AsyncClient) -> None:
+    for path in ("/db-full", "/redis-down"):
+        response = await inline.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["retry-after"] == "1"
+        assert "retry" in response.json()["detail"]
+        assert "too many clients" not in response.text
+    assert (await inline.get("/integrity")).status_code == 500  # a bug stays a bug
 
 
 async def test_request_id_is_taken_or_generated_and_returned(inline: httpx.AsyncClient) -> None:

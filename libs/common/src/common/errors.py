@@ -14,7 +14,10 @@ Exception hierarchy::
     └── ServiceUnavailable  503
 
 Services raise these below the router; one handler renders every error as ``{"detail": ...}``.
-Unexpected exceptions become a logged 500 with a body that leaks nothing.
+A dependency that does not answer (PostgreSQL refusing connections or out of them, a pool that
+stays empty, a statement cut off by its timeout, Redis unreachable) is a 503 with ``Retry-After``:
+the client did nothing wrong and may retry. Anything else unexpected becomes a logged 500 with a
+body that leaks nothing.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+import asyncpg
+import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
@@ -127,7 +133,44 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return _render(422, errors)
 
 
+#: Causes that mean "a dependency is not answering", not "this request is wrong" or "our bug".
+_UNAVAILABLE_CAUSES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    sa_exc.TimeoutError,
+)
+
+
+def _dependency_down(exc: BaseException) -> bool:
+    """Whether ``exc``, or anything in its cause chain, says a backing service is not answering."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, _UNAVAILABLE_CAUSES):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated:
+            return True
+        orig = getattr(seen, "orig", None)
+        seen = orig if isinstance(orig, BaseException) else (seen.__cause__ or seen.__context__)
+    return False
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    if _dependency_down(exc):
+        log.warning("dependency unavailable", extra={"error": repr(exc)[:300]})
+        return _render(
+            503,
+            "Service temporarily unavailable: a backing service is not answering; retry shortly",
+            {"Retry-After": "1"},
+        )
     log.exception("unhandled error", exc_info=exc)
     return _render(500, "Internal server error")
 
