@@ -163,7 +163,8 @@ def _dependency_down(exc: BaseException) -> bool:
     return False
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
+    """Database, Redis and socket errors: registered by class so they are answered, not re-raised."""
     if _dependency_down(exc):
         log.warning("dependency unavailable", extra={"error": repr(exc)[:300]})
         return _render(
@@ -171,6 +172,10 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
             "Service temporarily unavailable: a backing service is not answering; retry shortly",
             {"Retry-After": "1"},
         )
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return _render(500, "Internal server error")
 
@@ -179,4 +184,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for infrastructure in (sa_exc.SQLAlchemyError, redis.exceptions.RedisError, OSError):
+        app.add_exception_handler(infrastructure, _infrastructure_error)
     app.add_exception_handler(Exception, _unexpected)
