@@ -139,8 +139,6 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         Scenario("post-get", "one post by id", "posts", "get", c, (one,), one_files),
         Scenario("forward-auth", "forwardAuth check, bearer token", "auth", "get", c, (fa,), fa_files),
         Scenario("forward-auth-1c", "forwardAuth check, 1 connection", "auth", "get", 1, (fa,), fa_files),
-        Scenario("login", "login form (Argon2id)", "gateway", "login", lc, (login, fa), login_files),
-        Scenario("login", "login form (Argon2id)", "auth", "login", lc, (login,), login_files),
         Scenario(
             "post-create",
             "post create, bearer token",
@@ -156,6 +154,10 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         ),
         Scenario("vote", "vote, new (user, post) pairs", "gateway", "vote", c, (vote, fa), vote_files, True),
         Scenario("vote", "vote, new (user, post) pairs", "votes", "vote", c, (vote,), vote_files, True),
+        # Last: every login opens a session, and past auth's MAX_SESSIONS_PER_USER the oldest ones
+        # (those of the seeding tokens the other runs use) are signed out, so forwardAuth says 401.
+        Scenario("login", "login form (Argon2id)", "gateway", "login", lc, (login, fa), login_files),
+        Scenario("login", "login form (Argon2id)", "auth", "login", lc, (login,), login_files),
     ]
 
 
@@ -384,10 +386,11 @@ def bench(args: argparse.Namespace) -> int:
                     lag, _ = asyncio.run(wait_for_drain(target, within=300))
                     run["drain_after_s"] = round(lag, 2)
                     _say(f"    events drained {lag:.1f}s after the run")
-            vote_window.append(_now())
+                if scenario.key == "vote":
+                    vote_window[1:] = [_now()]
         results["http"] = runs
         if any(r["scenario"] == "vote" for r in runs):
-            real = asyncio.run(pipeline.real_pipeline(target, vote_window[0], vote_window[1]))
+            real = asyncio.run(pipeline.real_pipeline(target, vote_window[0], vote_window[-1]))
             real["drain_after_load_s"] = next(
                 (r.get("drain_after_s") for r in reversed(runs) if r["scenario"] == "vote"), None
             )
