@@ -25,16 +25,17 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import requests
-import schemathesis
 from requests.adapters import HTTPAdapter
-from schemathesis import Case
-from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 #: Where the gateway fuzz connects from (its own rate-limit buckets at the gateway and in auth).
 GATEWAY_SOURCE_ADDRESS = "127.0.0.31"
@@ -69,6 +70,8 @@ def fuzz_config(
     *, max_examples: int, base_url: str | None = None, coverage: bool = True, stateful: bool = False
 ) -> SchemathesisConfig:
     """Bounded and reproducible: a fixed seed, derandomized generation, no example database."""
+    from schemathesis.config import SchemathesisConfig
+
     checks: dict[str, Any] = {"enabled": False, **{name: {"enabled": True} for name in CHECKS}}
     data: dict[str, Any] = {
         "seed": SEED,
@@ -242,6 +245,8 @@ def fuzzer(stack: Any) -> Iterator[Fuzzer]:
 
 
 def _service_schema(stack: Any, service: str, max_examples: int) -> OpenApiSchema:
+    import schemathesis
+
     url = f"{stack.config.service_url(service)}/openapi.json"
     return schemathesis.openapi.from_url(url, config=fuzz_config(max_examples=max_examples), timeout=TIMEOUT)
 
@@ -307,6 +312,8 @@ def gateway_openapi(stack: Any) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def gateway_schema(stack: Any, gateway_openapi: dict[str, Any]) -> OpenApiSchema:
     """Every routed operation, a few generated cases each (the services were fuzzed in depth)."""
+    import schemathesis
+
     config = fuzz_config(max_examples=3, base_url=stack.config.gateway_url, coverage=False)
     return schemathesis.openapi.from_dict(gateway_openapi, config=config)
 
@@ -314,8 +321,12 @@ def gateway_schema(stack: Any, gateway_openapi: dict[str, Any]) -> OpenApiSchema
 @pytest.fixture(scope="session")
 def gateway_flows(stack: Any, gateway_openapi: dict[str, Any]) -> OpenApiSchema:
     """Posts and votes only, for the stateful run that follows the links."""
+    import schemathesis
+    from schemathesis.specs.openapi.schemas import OpenApiSchema
+
     config = fuzz_config(max_examples=12, base_url=stack.config.gateway_url, stateful=True)
     schema = schemathesis.openapi.from_dict(gateway_openapi, config=config)
-    flows = schema.include(path_regex=r"^/api/v1/(posts|votes)")
+    # A new post and what its links lead to: read, replace, change, delete, vote, take back, ask.
+    flows = schema.include(path_regex=r"^/api/v1/(posts|posts/\{post_id\}|votes/\{post_id\}(/me)?)$")
     assert isinstance(flows, OpenApiSchema)
     return flows
