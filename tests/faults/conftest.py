@@ -166,13 +166,12 @@ class Outcomes:
 
     statuses: Counter[str] = field(default_factory=Counter)
     unclear: list[str] = field(default_factory=list)
-    timeouts: int = 0
+    unanswered: list[str] = field(default_factory=list)
 
     def record(self, label: str, response: httpx.Response | None, error: BaseException | None) -> None:
-        if error is not None:
+        if error is not None:  # a timeout (hung past CLIENT_TIMEOUT) or no answer at all
             self.statuses[f"{label} {type(error).__name__}"] += 1
-            if isinstance(error, httpx.TimeoutException):
-                self.timeouts += 1
+            self.unanswered.append(f"{label}: {error!r}")
             return
         assert response is not None
         self.statuses[f"{label} {response.status_code}"] += 1
@@ -376,26 +375,46 @@ def load(fault_stack: Any, accounts: list[Account], request: pytest.FixtureReque
     return Load(fault_stack.config.gateway_url, accounts, seed=sum(map(ord, request.node.name)))
 
 
-async def _settle_and_check(ledger: Ledger, load: Load, stack: Any) -> None:
+async def _settle_and_check(
+    ledger: Ledger, load: Load, stack: Any, report: Callable[[str], None] = print
+) -> None:
     """After a fault: every acknowledged write stored, nothing lost or applied twice, counts agree,
     and every request was answered (a success or a clear JSON error) within the client timeout."""
     await load.stop()
     await asyncio.to_thread(stack.wait_ready, 60)
     with contextlib.suppress(AssertionError):
         await eventually(ledger.settled, within=60, interval=0.5)
-    print(f"\n{len(load.posts)} posts, {len(load.votes)} votes, {len(load.sign_ups)} sign-ups acknowledged")
-    print(f"answers: {load.outcomes.summary()}")
-    assert load.outcomes.timeouts == 0, f"requests hung past {CLIENT_TIMEOUT}s: {load.outcomes.summary()}"
+    report(
+        f"acknowledged {len(load.posts)} posts, {len(load.votes)} votes, {len(load.sign_ups)} sign-ups;"
+        f" answers: {load.outcomes.summary()}"
+    )
+    unanswered = load.outcomes.unanswered
+    assert unanswered == [], f"no answer within {CLIENT_TIMEOUT}s: {unanswered[:5]}"
     assert load.outcomes.unclear == [], load.outcomes.unclear
     assert load.posts, f"nothing was acknowledged: {load.outcomes.summary()}"
     missing = await ledger.missing(load)
     assert missing == {"posts": [], "votes": [], "sign-ups": []}, missing
     for pipeline, result in (await ledger.reconciliations()).items():
+        assert result.produced > 0, f"{pipeline}: the load produced no event to check"
         assert result.clean, f"{pipeline}: {result}"
     assert await ledger.pending_events() == 0
     assert await ledger.vote_count_mismatches() == {}
 
 
 @pytest.fixture
-def settle_and_check() -> Callable[[Ledger, Load, Any], Awaitable[None]]:
-    return _settle_and_check
+def settle_and_check(request: pytest.FixtureRequest) -> Callable[[Ledger, Load, Any], Awaitable[None]]:
+    """The checks, reporting what the writers saw on the terminal (shown even when captured)."""
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def report(line: str) -> None:
+        if terminal is None or capture is None:
+            print(line)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(f"\n{request.node.name}: {line}")
+
+    async def check(ledger: Ledger, load: Load, stack: Any) -> None:
+        await _settle_and_check(ledger, load, stack, report)
+
+    return check
