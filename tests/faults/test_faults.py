@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+#: The first test also starts the fault stack.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 #: How long the writers run before, during and after a fault (seconds).
 BEFORE, DURING, AFTER = 1.5, 3.0, 1.5

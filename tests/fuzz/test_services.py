@@ -15,7 +15,8 @@ import pytest
 if TYPE_CHECKING:
     from schemathesis import Case
 
-pytestmark = pytest.mark.e2e
+#: One test fuzzes every operation of a service; under load that takes more than the default 120 s.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 #: A root dev dependency; until it is installed the fuzz suite is skipped (and says so).
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed (root dev group)")
 
