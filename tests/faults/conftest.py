@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import importlib.util
 import random
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -137,8 +139,35 @@ def proxies() -> Iterator[Proxies]:
         running.close()
 
 
+@contextlib.contextmanager
+def exclusive(name: str, *, wait: float = 240.0) -> Iterator[None]:
+    """Hold a machine-wide lock: two runs of this suite on one machine would drop each other's
+    databases and fight over the ports, so the second waits for the first."""
+    path = ROOT / ".dev" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another run has held {path} for {wait:.0f}s")
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def fault_stack(proxies: Proxies, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with exclusive("faults-stack"):
+        yield from _fault_stack(proxies, tmp_path_factory)
+
+
+def _fault_stack(proxies: Proxies, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     config = fault_config(proxies, tmp_path_factory.mktemp("fault-keys"))
     asyncio.run(_reset(config))
     native.prepare(config)

@@ -110,9 +110,8 @@ class Accounts:
         self._addresses = itertools.count(1)
 
     def forwarded_for(self) -> dict[str, str]:
-        """A client address of its own (TEST-NET-2), so no per-address limit is shared."""
-        n = next(self._addresses)
-        return {"X-Forwarded-For": f"198.51.{n // 250 % 250}.{n % 250 + 1}"}
+        """A client address of its own (IPv6 documentation prefix), so no per-address limit is shared."""
+        return {"X-Forwarded-For": f"2001:db8::{next(self._addresses):x}"}
 
     def register(self, name: str) -> str:
         response = self.client.post(
