@@ -209,6 +209,20 @@ class Fuzzer:
         seen = self.statuses.setdefault(case.operation.label, {})
         seen[status] = seen.get(status, 0) + 1
 
+    def remove_new_tiers(self) -> None:
+        """Delete the tiers the fuzzer made (after moving its throwaway accounts off them), so the
+        suites after it find the tiers as they were."""
+        client, admin = self.accounts.client, self.admin
+        tiers = client.get("/api/v1/auth/admin/tiers", headers=admin).json()
+        default = next(tier["name"] for tier in tiers if tier["is_default"])
+        assert default in self.existing_tiers, f"the fuzzer made {default!r} the default tier"
+        for user_id in self.accounts.throwaway_ids:
+            client.put(f"/api/v1/auth/admin/users/{user_id}/tier", json={"tier": default}, headers=admin)
+        for tier in tiers:
+            if tier["name"] not in self.existing_tiers:
+                deleted = client.delete(f"/api/v1/auth/admin/tiers/{tier['name']}", headers=admin)
+                assert deleted.status_code == 204, deleted.text
+
     def report(self) -> str:
         return "\n".join(
             f"  {label}: {dict(sorted(seen.items()))}" for label, seen in sorted(self.statuses.items())
@@ -221,6 +235,12 @@ def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
     (it has ``nodeid`` only); give them one to read so each operation still reports on its own."""
     if not hasattr(request.node, "_nodeid"):
         request.node._nodeid = request.node.nodeid
+
+
+@pytest.fixture
+def leaves_tiers_as_found(fuzzer: Fuzzer) -> Iterator[None]:
+    yield
+    fuzzer.remove_new_tiers()
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,9 @@ gateway = schemathesis.pytest.from_fixture("gateway_schema")
 
 
 @gateway.parametrize()
-def test_every_routed_operation_through_the_gateway(case: Case[Any], fuzzer: Any) -> None:
+def test_every_routed_operation_through_the_gateway(
+    case: Case[Any], fuzzer: Any, leaves_tiers_as_found: None
+) -> None:
     fuzzer.check(case, gateway=True)
 
 

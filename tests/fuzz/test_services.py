@@ -26,7 +26,7 @@ votes = schemathesis.pytest.from_fixture("votes_schema")
 
 
 @auth.parametrize()
-def test_auth_operations(case: Case[Any], fuzzer: Any) -> None:
+def test_auth_operations(case: Case[Any], fuzzer: Any, leaves_tiers_as_found: None) -> None:
     fuzzer.check(case)
 
 
