@@ -33,7 +33,7 @@ def test_every_routed_operation_through_the_gateway(
 
 
 def test_create_read_update_vote_flows_through_the_gateway(gateway_flows: OpenApiSchema, fuzzer: Any) -> None:
-    import hypothesis
+    hypothesis = pytest.importorskip("hypothesis")  # comes with schemathesis
     from schemathesis.generation.stateful import run_state_machine_as_test
 
     created: set[str] = set()  # ids of the posts this run wrote
