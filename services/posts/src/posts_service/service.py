@@ -9,8 +9,8 @@ others who can see it); deleting is for its author or an admin.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,6 +69,16 @@ async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Pr
     return to_public(row)
 
 
+_State = TypeVar("_State", PostCreated, PostUpdated, PostRestored)
+
+
+def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:
+    """A post-state event (created, updated, restored) as of ``at``; consumers order them by it."""
+    return cls(
+        post_id=post.id, author_id=post.author_id, title=post.title, published=post.published, changed_at=at
+    )
+
+
 async def create_post(session: AsyncSession, author: Principal, data: PostCreate) -> PostPublic:
     if await repository.ensure_author(session, author.user_id, author.username):
         raise Forbidden("This account was deleted; it cannot write posts")
@@ -77,13 +87,7 @@ async def create_post(session: AsyncSession, author: Principal, data: PostCreate
     await session.flush()
     await add_event(
         session,
-        PostCreated(
-            post_id=post.id,
-            author_id=post.author_id,
-            title=post.title,
-            published=post.published,
-            changed_at=post.created_at,
-        ),
+        _state_event(PostCreated, post, post.created_at),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
@@ -109,13 +113,7 @@ async def update_post(
     await session.flush()
     await add_event(
         session,
-        PostUpdated(
-            post_id=post.id,
-            author_id=post.author_id,
-            title=post.title,
-            published=post.published,
-            changed_at=post.updated_at,
-        ),
+        _state_event(PostUpdated, post, post.updated_at),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
@@ -148,13 +146,7 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     post.updated_at = utcnow()
     await add_event(
         session,
-        PostRestored(
-            post_id=post.id,
-            author_id=post.author_id,
-            title=post.title,
-            published=post.published,
-            changed_at=post.updated_at,
-        ),
+        _state_event(PostRestored, post, post.updated_at),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
