@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Text, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database, asyncpg_dsn
@@ -104,6 +103,9 @@ class OutboxRelay:
         await self.bus.ready.wait()
         failures = 0
         while True:
+            # Cleared before the pass, not after: a row committed while the pass runs (too late for
+            # its SELECT) sets the flag again, so the next pass starts at once instead of at the poll.
+            self._wake.clear()
             try:
                 sent = await self.relay_once()
                 failures = 0
@@ -117,7 +119,6 @@ class OutboxRelay:
                 continue
             if sent >= self.batch_size:
                 continue  # more waiting: go again at once
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
 
@@ -126,7 +127,8 @@ class OutboxRelay:
         async with self.db.session() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.envelope)
+                    # the stored JSON as text: it is published as is, never decoded and encoded again
+                    select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.envelope.cast(Text))
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
@@ -148,10 +150,9 @@ class OutboxRelay:
             EVENTS_CONFIRMED.labels(self.service, r.type).inc()
         return len(rows)
 
-    async def _publish(self, event_type: str, envelope: dict[str, object], event_id: str) -> None:
+    async def _publish(self, event_type: str, envelope: str, event_id: str) -> None:
         EVENTS_PUBLISHED.labels(self.service, event_type).inc()
-        body = json.dumps(envelope, separators=(",", ":")).encode()
-        await self.bus.publish(event_type, body, message_id=event_id)
+        await self.bus.publish(event_type, envelope.encode(), message_id=event_id)
 
     async def _record_failure(self, ids: list[int], exc: Exception) -> None:
         with contextlib.suppress(Exception):
