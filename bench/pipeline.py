@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bench.stackctl import Target
 from common.db import Database, asyncpg_dsn
 from common.dbtools import drop_database, ensure_database
-from common.events import INBOX_DDL, OUTBOX_DDL, Consumer, Envelope, Event, EventBus, OutboxRelay, outbox
+from common.events import (
+    INBOX_DDL,
+    OUTBOX_DDL,
+    Batched,
+    Consumer,
+    Envelope,
+    Event,
+    EventBus,
+    OutboxRelay,
+    outbox,
+)
 from common.events.topology import SUBSCRIPTIONS, Subscription
 from common.testing import delete_topology
 
@@ -103,11 +114,18 @@ async def real_pipeline(target: Target, since: datetime, until: datetime) -> dic
 # --- 2. in-process, on a scratch database --------------------------------------------------------
 
 
-async def _probe_handler(session: AsyncSession, event: Envelope) -> None:
+async def _apply_probes(session: AsyncSession, events: Sequence[Envelope]) -> None:
+    """One effect row per event, written as one statement per run (the way posts applies votes)."""
     await session.execute(
-        text("INSERT INTO effects (event_id, seq) VALUES (:id, :seq)"),
-        {"id": event.id, "seq": event.parse(BenchProbe).seq},
+        text(
+            "INSERT INTO effects (event_id, seq)"
+            " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:seqs AS int[]))"
+        ),
+        {"ids": [e.id for e in events], "seqs": [e.parse(BenchProbe).seq for e in events]},
     )
+
+
+_probe_handler = Batched(_apply_probes)
 
 
 async def _fresh_schema(url: str) -> None:
@@ -149,9 +167,10 @@ class _Recorder:
         self.arrived = asyncio.Event()
         self.expected = 0
 
-    async def after_commit(self, envelope: Envelope) -> None:
+    async def after_commit(self, envelopes: Sequence[Envelope]) -> None:
         now = time.time()
-        self.records[envelope.id] = (envelope.occurred_at.timestamp(), now)
+        for envelope in envelopes:
+            self.records[envelope.id] = (envelope.occurred_at.timestamp(), now)
         if len(self.records) >= self.expected:
             self.arrived.set()
 

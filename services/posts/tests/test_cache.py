@@ -6,8 +6,10 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from fastapi import FastAPI
 
-from common.events.schemas import UserUpdated, VoteCast
+from common.events import Event, add_event
+from common.events.schemas import UserUpdated, VoteCast, VoteRetracted
 from common.testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
@@ -60,6 +62,32 @@ async def test_a_vote_event_changes_the_count_within_a_second(
         return bool(one == feed == 1)
 
     await eventually(counts, within=1)
+
+
+async def test_a_burst_of_votes_is_summed_per_post_and_shows_in_cached_reads(
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, new_post
+):
+    """Casts and retractions arriving together are applied as one batch: each post gets its sum."""
+    _, alice = tokens.user()
+    first, second = await new_post(alice), await new_post(alice)
+    for post in (first, second):
+        assert (await client.get(f"{POSTS}/{post['id']}")).json()["vote_count"] == 0  # cached
+    voters = [uuid.uuid4() for _ in range(30)]
+    events: list[Event] = [VoteCast(post_id=first["id"], user_id=v) for v in voters]
+    events += [VoteRetracted(post_id=first["id"], user_id=v) for v in voters[:10]]
+    events += [VoteCast(post_id=second["id"], user_id=v) for v in voters[:5]]
+    async with app.state.db.session() as session, session.begin():  # one commit: they travel together
+        for event in events:
+            await add_event(session, event, producer="votes")
+
+    async def counts() -> bool:
+        one = (await client.get(f"{POSTS}/{first['id']}")).json()["vote_count"]
+        two = (await client.get(f"{POSTS}/{second['id']}")).json()["vote_count"]
+        return bool((one, two) == (20, 5))
+
+    await eventually(counts, within=5)
+    top = (await client.get(POSTS, params={"sort": "top"})).json()["items"]
+    assert [(p["id"], p["vote_count"]) for p in top] == [(first["id"], 20), (second["id"], 5)]
 
 
 async def test_a_rename_event_shows_in_cached_reads(

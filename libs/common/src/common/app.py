@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from common.db import Database
 from common.errors import install_error_handlers
 from common.events.bus import EventBus
-from common.events.consumer import Consumer, Handler
+from common.events.consumer import Batched, Consumer, Handler
 from common.events.outbox import OutboxRelay
 from common.health import HealthCheck, health_router
 from common.http import create_http_client
@@ -67,7 +67,9 @@ class Runtime:
     async def _ping_redis(self) -> None:
         await self.redis.ping()
 
-    def consume(self, subscription: str, handlers: Mapping[str, Handler], **kwargs: Any) -> Consumer:
+    def consume(
+        self, subscription: str, handlers: Mapping[str, Handler | Batched], **kwargs: Any
+    ) -> Consumer:
         consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer

@@ -8,11 +8,13 @@ refuses new ones, which is what producers and consumers see when the broker goes
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from common.events import Batched, Consumer, Envelope
 from common.events.bus import EventBus
 from common.events.dlq import list_dead_letters, replay_dead_letters
 from common.events.reconcile import Reconciliation, reconcile
@@ -186,6 +188,94 @@ async def test_relay_wakes_on_insert_without_waiting_for_the_poll(kit: Kit) -> N
         await consumer.stop()
         await relay.stop()
         await bus.close()
+
+
+async def test_a_row_committed_during_a_relay_pass_is_not_left_for_the_poll(kit: Kit) -> None:
+    """The wake-up that arrives while a pass runs (after its SELECT) must start another pass."""
+    bus = await kit.started_bus()
+    relay, consumer = kit.relay(bus, poll_interval=60), kit.consumer(bus)
+    real_pass = relay.relay_once
+    passes = 0
+
+    async def pass_then_commit_another() -> int:
+        nonlocal passes
+        passes += 1
+        sent: int = await real_pass()
+        if passes == 1:  # too late for this pass's SELECT; its NOTIFY is delivered before we return
+            await kit.write_events([2])
+            await asyncio.sleep(0.3)
+        return sent
+
+    relay.relay_once = pass_then_commit_another
+    consumer.start()
+    await asyncio.sleep(0.3)
+    await kit.write_events([1])
+    relay.start()
+    try:
+        await eventually(lambda: _drained(kit, 2), within=5)
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await bus.close()
+
+
+async def test_a_batch_is_acked_once_and_nothing_is_left_unacked(kit: Kit) -> None:
+    """200 events consumed in batches, then the consumer's channel closes: nothing comes back."""
+    bus = await kit.started_bus()
+    relay, consumer = kit.relay(bus), kit.consumer(bus)
+    await kit.write_events(range(200))
+    while await relay.relay_once():
+        pass
+    duplicates_before = _duplicates_seen(kit.probe_type)
+    consumer.start()
+    try:
+        await eventually(lambda: _drained(kit, 200), within=15)
+    finally:
+        await consumer.stop()  # an unacked delivery would be requeued now
+    queue = f"{kit.prefix}probe.events"
+    await asyncio.sleep(0.3)
+    assert await _queue_depth(bus, queue) == 0
+    second = kit.consumer(bus)
+    second.start()
+    await asyncio.sleep(0.5)
+    await second.stop()
+    await bus.close()
+    assert kit.control.calls == 200
+    assert _duplicates_seen(kit.probe_type) == duplicates_before
+    assert (await _check(kit)).clean
+
+
+async def test_batched_handlers_get_runs_in_delivery_order_and_duplicates_apply_once(kit: Kit) -> None:
+    calls: list[tuple[str, list[int]]] = []
+
+    async def apply_run(_: Any, events: Sequence[Envelope]) -> None:
+        calls.append(("batched", [e.data["seq"] for e in events]))
+
+    async def apply_one(_: Any, event: Envelope) -> None:
+        calls.append(("single", [event.data["seq"]]))
+
+    consumer = Consumer(
+        kit.db,
+        kit.bus(),
+        subscription="probe",
+        handlers={kit.probe_type: Batched(apply_run)},
+    )
+    other = Consumer(kit.db, kit.bus(), subscription="probe", handlers={kit.probe_type: apply_one})
+
+    def probe(seq: int) -> Envelope:
+        return Envelope(type=kit.probe_type, producer="test", data={"seq": seq})
+
+    first, second, third = probe(1), probe(2), probe(3)
+    outcomes = await consumer._apply_many([first, second, first, third])
+    assert outcomes == ["ok", "ok", "duplicate", "ok"]
+    assert calls == [("batched", [1, 2, 3])]
+    # a redelivery of the whole batch is recognised by the inbox, and no handler runs
+    assert await consumer._apply_many([first, second, third]) == ["duplicate"] * 3
+    assert len(calls) == 1
+    # a plain handler is called once per event, in order
+    calls.clear()
+    assert await other._apply_many([probe(4), probe(5)]) == ["ok", "ok"]
+    assert calls == [("single", [4]), ("single", [5])]
 
 
 async def test_sent_rows_are_pruned_after_retention(kit: Kit) -> None:

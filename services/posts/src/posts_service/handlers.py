@@ -8,12 +8,12 @@ that commit, so a reader can never re-cache the pre-event state.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
-from common.events import Envelope
+from common.events import AfterCommit, Batched, Envelope, Handler
 from common.events.schemas import (
     MediaFailed,
     MediaProcessed,
@@ -46,12 +46,16 @@ async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
     await repository.mark_author_deleted(session, event.parse(UserDeleted).user_id, utcnow())
 
 
-async def on_vote_cast(session: AsyncSession, event: Envelope) -> None:
-    await repository.adjust_vote_count(session, event.parse(VoteCast).post_id, +1)
-
-
-async def on_vote_retracted(session: AsyncSession, event: Envelope) -> None:
-    await repository.adjust_vote_count(session, event.parse(VoteRetracted).post_id, -1)
+async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None:
+    """Casts and retractions, summed per post: one statement for a run of vote events, not one each."""
+    deltas: dict[uuid.UUID, int] = {}
+    for event in events:
+        if event.type == VoteCast.TYPE:
+            post_id, delta = event.parse(VoteCast).post_id, +1
+        else:
+            post_id, delta = event.parse(VoteRetracted).post_id, -1
+        deltas[post_id] = deltas.get(post_id, 0) + delta
+    await repository.adjust_vote_counts(session, deltas)
 
 
 async def on_media_started(session: AsyncSession, event: Envelope) -> None:
@@ -66,12 +70,13 @@ async def on_media_failed(session: AsyncSession, event: Envelope) -> None:
     await media_service.mark_failed(session, event.parse(MediaFailed))
 
 
-HANDLERS = {
+_ON_VOTES = Batched(on_votes)
+HANDLERS: dict[str, Handler | Batched] = {
     UserRegistered.TYPE: on_user_registered,
     UserUpdated.TYPE: on_user_updated,
     UserDeleted.TYPE: on_user_deleted,
-    VoteCast.TYPE: on_vote_cast,
-    VoteRetracted.TYPE: on_vote_retracted,
+    VoteCast.TYPE: _ON_VOTES,
+    VoteRetracted.TYPE: _ON_VOTES,
     MediaProcessingStarted.TYPE: on_media_started,
     MediaProcessed.TYPE: on_media_processed,
     MediaFailed.TYPE: on_media_failed,
@@ -81,15 +86,19 @@ _USER_EVENTS = {UserRegistered.TYPE, UserUpdated.TYPE, UserDeleted.TYPE}
 _VOTE_EVENTS = {VoteCast.TYPE, VoteRetracted.TYPE}
 
 
-def make_after_commit(db: Database, cache: ResponseCache) -> Callable[[Envelope], Awaitable[None]]:
-    """The consumer's hook: invalidate the cached responses an applied event made stale."""
+def make_after_commit(db: Database, cache: ResponseCache) -> AfterCommit:
+    """The consumer's hook: invalidate the cached responses applied events made stale, in one go."""
 
-    async def after_commit(event: Envelope) -> None:
-        if event.type in _VOTE_EVENTS:
-            await cache.invalidate([uuid.UUID(str(event.data["post_id"]))])
-        elif event.type in _USER_EVENTS:  # a rename shows in every post of the author
-            async with db.session() as session:
-                post_ids = await repository.author_post_ids(session, uuid.UUID(str(event.data["user_id"])))
-            await cache.invalidate(post_ids)
+    async def after_commit(events: Sequence[Envelope]) -> None:
+        stale: set[uuid.UUID] = set()
+        for event in events:
+            if event.type in _VOTE_EVENTS:
+                stale.add(uuid.UUID(str(event.data["post_id"])))
+            elif event.type in _USER_EVENTS:  # a rename shows in every post of the author
+                async with db.session() as session:
+                    user_id = uuid.UUID(str(event.data["user_id"]))
+                    stale.update(await repository.author_post_ids(session, user_id))
+        if stale:
+            await cache.invalidate(stale)
 
     return after_commit

@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
+    Table,
     and_,
+    bindparam,
     delete,
     func,
     literal,
@@ -33,7 +35,7 @@ __all__ = [
     "DELETED_AUTHOR",
     "FeedFilter",
     "PostRow",
-    "adjust_vote_count",
+    "adjust_vote_counts",
     "author_deleted",
     "author_post_ids",
     "claim_expired",
@@ -237,11 +239,21 @@ async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: da
     )
 
 
-async def adjust_vote_count(session: AsyncSession, post_id: uuid.UUID, delta: int) -> None:
+async def adjust_vote_counts(session: AsyncSession, deltas: dict[uuid.UUID, int]) -> None:
+    """Add each post's delta to its count (never below zero).
+
+    One pipelined round trip (asyncpg's executemany), in id order: two consumers updating overlapping
+    posts lock them in the same order, so they wait for each other instead of deadlocking.
+    """
+    params = [{"post_id": post_id, "delta": delta} for post_id, delta in sorted(deltas.items()) if delta]
+    if not params:
+        return
+    posts = cast("Table", Post.__table__)  # type: ignore[attr-defined]  # Core, not ORM: a plain executemany
     await session.execute(
-        update(Post)
-        .where(col(Post.id) == post_id)
-        .values(vote_count=func.greatest(col(Post.vote_count) + delta, 0))
+        update(posts)
+        .where(posts.c.id == bindparam("post_id"))
+        .values(vote_count=func.greatest(posts.c.vote_count + bindparam("delta"), 0)),
+        params,
     )
 
 

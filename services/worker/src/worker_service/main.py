@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 
@@ -31,10 +31,10 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             )
             app.state.storage, app.state.job_runners, app.state.scheduler = storage, runners, scheduler
 
-            async def wake_mail(_: Envelope) -> None:
+            async def wake_mail(_: Sequence[Envelope]) -> None:
                 runners.wake("mail")
 
-            async def wake_media(_: Envelope) -> None:
+            async def wake_media(_: Sequence[Envelope]) -> None:
                 runners.wake("media")
 
             runtime.consume("worker-mail", MAIL_HANDLERS, after_commit=wake_mail)

@@ -1,7 +1,7 @@
 """The event backbone: envelope, schemas, topology, transactional outbox, idempotent consumers."""
 
 from common.events.bus import EventBus
-from common.events.consumer import Consumer, Handler
+from common.events.consumer import AfterCommit, Batched, Consumer, Handler
 from common.events.envelope import Envelope, Event
 from common.events.outbox import OutboxRelay, add_event
 from common.events.tables import INBOX_DDL, OUTBOX_DDL, inbox, outbox
@@ -11,6 +11,8 @@ __all__ = [
     "INBOX_DDL",
     "OUTBOX_DDL",
     "SUBSCRIPTIONS",
+    "AfterCommit",
+    "Batched",
     "Consumer",
     "Envelope",
     "Event",

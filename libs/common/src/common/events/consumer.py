@@ -6,10 +6,12 @@ For each delivery:
    inbox row that already exists means the effect was committed before (a redelivery): skip it;
 3. commit, then ack. A crash between commit and ack makes the broker redeliver; step 2 absorbs it.
 
-Deliveries that arrive together are applied in batches (one transaction, one multi-row inbox
-insert), which is what makes a consumer keep up with thousands of events a second. If anything in a
-batch fails, the batch rolls back and each of its messages is applied alone, so one poisoned message
-is retried by itself and the others commit.
+Deliveries that arrive together are applied in batches: one transaction, one inbox statement (the
+ids as arrays, so its plan is prepared once), handlers marked :class:`Batched` called once for a run
+of their events, one ``after_commit`` call, and one ack (``multiple``) for the lot. That is what makes
+a consumer keep up with thousands of events a second. If anything in a batch fails, the batch rolls
+back and each of its messages is applied alone, so one poisoned message is retried by itself and the
+others commit.
 4. If the handler raises, the transaction rolls back and the message is republished to the
    retry queue of its attempt (a fixed delay, growing per attempt) with a confirmed publish, then
    acked; after the last attempt it goes to ``<name>.dlq`` with the error in its headers. Messages
@@ -21,31 +23,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Uuid, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
 from common.events.bus import EventBus
 from common.events.envelope import Envelope
-from common.events.tables import inbox
 from common.events.topology import SUBSCRIPTIONS, Subscription, retry_delays_ms
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONSUMED
 
-__all__ = ["ATTEMPT_HEADER", "Consumer", "Handler"]
+__all__ = ["ATTEMPT_HEADER", "AfterCommit", "Batched", "Consumer", "Handler"]
 
 log = logging.getLogger("common.events.consumer")
 
 #: A handler is a plain function handed its dependencies: the open session and the event.
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+#: Runs once the effects of these events committed (cache invalidation, waking a worker).
+AfterCommit = Callable[[Sequence[Envelope]], Awaitable[None]]
 ATTEMPT_HEADER = "x-attempt"
-AfterCommit = Callable[[Envelope], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Batched:
+    """A handler that applies several events in one call: one statement for a batch, not one each.
+
+    For effects that aggregate (counters, upserts). The consumer hands it each run of consecutive
+    events in a batch that map to this same handler (register one ``Batched`` for several types to
+    let them share runs), so delivery order is kept. Called with one event when a batch fell back to
+    applying its messages alone.
+    """
+
+    apply: Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+
+
+#: The inbox claim for a whole batch: rows that already existed (redeliveries) are not returned.
+_CLAIM = text(
+    "INSERT INTO inbox (event_id, consumer, type)"
+    " SELECT u.event_id, :consumer, u.type"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS varchar[])) AS u(event_id, type)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+).columns(event_id=Uuid)
 
 
 def _attempt(message: AbstractIncomingMessage) -> int:
@@ -60,7 +86,7 @@ class Consumer:
         bus: EventBus,
         *,
         subscription: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler | Batched],
         prefetch: int = 64,
         after_commit: AfterCommit | None = None,
         batch_size: int = 64,
@@ -137,9 +163,14 @@ class Consumer:
             except Exception:
                 outcomes = None  # something in the batch failed: apply each alone to isolate it
             if outcomes is not None:
-                for (message, envelope), outcome in zip(parsed, outcomes, strict=True):
-                    await message.ack()
-                    EVENTS_CONSUMED.labels(self.sub.name, envelope.type, outcome).inc()
+                # Every earlier delivery on this channel is settled (batches run one at a time, in
+                # order), so one ack with ``multiple`` settles this batch.
+                await parsed[-1][0].ack(multiple=True)
+                counts = Counter(
+                    (envelope.type, outcome) for (_, envelope), outcome in zip(parsed, outcomes, strict=True)
+                )
+                for (event_type, outcome), n in counts.items():
+                    EVENTS_CONSUMED.labels(self.sub.name, event_type, outcome).inc(n)
                 return
         for message, envelope in parsed:
             await self.on_message(message, envelope)
@@ -154,7 +185,7 @@ class Consumer:
                 return
         token = request_id_var.set(envelope.correlation_id)
         try:
-            outcome = await self._apply(envelope)
+            outcome = (await self._apply_many([envelope]))[0]
         except Exception as exc:
             log.warning(
                 "event handler failed",
@@ -173,18 +204,23 @@ class Consumer:
         EVENTS_CONSUMED.labels(self.sub.name, envelope.type, outcome).inc()
 
     async def _apply_many(self, envelopes: list[Envelope]) -> list[str]:
-        """Apply a batch in one transaction; any failure rolls all of it back (the caller isolates)."""
+        """Apply events in one transaction; any failure rolls all of it back (the caller isolates).
+
+        Returns each event's outcome: ``ok``, ``ignored`` (no handler for its type) or ``duplicate``
+        (its inbox row existed: a redelivery, or the same event twice in the batch).
+        """
         outcomes: list[str] = []
+        fresh: list[Envelope] = []
         async with self.db.session() as session:
             claimed = set(
                 (
                     await session.execute(
-                        pg_insert(inbox)
-                        .values(
-                            [{"event_id": e.id, "consumer": self.sub.name, "type": e.type} for e in envelopes]
-                        )
-                        .on_conflict_do_nothing()
-                        .returning(inbox.c.event_id)
+                        _CLAIM,
+                        {
+                            "consumer": self.sub.name,
+                            "ids": [e.id for e in envelopes],
+                            "types": [e.type for e in envelopes],
+                        },
                     )
                 ).scalars()
             )
@@ -193,45 +229,41 @@ class Consumer:
                     outcomes.append("duplicate")
                     continue
                 claimed.discard(envelope.id)  # the same event twice in one batch applies once
-                handler = self.handlers.get(envelope.type)
-                if handler is not None:
-                    token = request_id_var.set(envelope.correlation_id)
-                    try:
-                        await handler(session, envelope)
-                    finally:
-                        request_id_var.reset(token)
-                outcomes.append("ok" if handler is not None else "ignored")
+                fresh.append(envelope)
+                outcomes.append("ok" if envelope.type in self.handlers else "ignored")
+            await self._run_handlers(session, fresh)
             await session.commit()
-        for envelope, outcome in zip(envelopes, outcomes, strict=True):
-            if outcome != "duplicate":
-                await self._after_commit(envelope)
+        if fresh:
+            await self._after_commit(fresh)
         return outcomes
 
-    async def _after_commit(self, envelope: Envelope) -> None:
+    async def _run_handlers(self, session: AsyncSession, envelopes: list[Envelope]) -> None:
+        """Each event's handler, in delivery order; a ``Batched`` one once per run of its events."""
+        i = 0
+        while i < len(envelopes):
+            handler = self.handlers.get(envelopes[i].type)
+            if isinstance(handler, Batched):
+                j = i + 1
+                while j < len(envelopes) and self.handlers.get(envelopes[j].type) is handler:
+                    j += 1
+                await handler.apply(session, envelopes[i:j])
+                i = j
+                continue
+            if handler is not None:
+                token = request_id_var.set(envelopes[i].correlation_id)
+                try:
+                    await handler(session, envelopes[i])
+                finally:
+                    request_id_var.reset(token)
+            i += 1
+
+    async def _after_commit(self, envelopes: Sequence[Envelope]) -> None:
         if self.after_commit is None:
             return
         try:
-            await self.after_commit(envelope)
+            await self.after_commit(envelopes)
         except Exception as exc:  # a cache refresh must not turn a committed effect into a retry
             log.warning("after-commit hook failed", extra={"error": repr(exc)[:300]})
-
-    async def _apply(self, envelope: Envelope) -> str:
-        handler = self.handlers.get(envelope.type)
-        async with self.db.session() as session:
-            claimed = await session.execute(
-                pg_insert(inbox)
-                .values(event_id=envelope.id, consumer=self.sub.name, type=envelope.type)
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
-            )
-            if claimed.first() is None:
-                await session.rollback()
-                return "duplicate"
-            if handler is not None:
-                await handler(session, envelope)
-            await session.commit()
-        await self._after_commit(envelope)
-        return "ok" if handler is not None else "ignored"
 
     async def _retry_or_dead_letter(
         self, message: AbstractIncomingMessage, event_type: str, attempt: int, error: str
