@@ -10,14 +10,15 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from prometheus_client import REGISTRY
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
 
-from common.errors import BadRequest, Conflict, NotFound, install_error_handlers
+from common.errors import BadRequest, Conflict, NotFound, Unauthorized, install_error_handlers
 from common.health import health_router
 from common.logging import configure_logging, request_id_var
-from common.middleware import ObservabilityMiddleware
+from common.middleware import FastPaths, ObservabilityMiddleware
 from common.pagination import decode_cursor, encode_cursor
 from common.ratelimit import Limit, RateLimiter
 from common.settings import ServiceSettings
@@ -130,6 +131,61 @@ async def test_request_id_is_taken_or_generated_and_returned(inline: httpx.Async
     generated = await inline.get("/rid")
     assert len(generated.headers["x-request-id"]) == 32
     assert generated.json()["request_id"] == generated.headers["x-request-id"]
+
+
+def _fast_app() -> FastAPI:
+    """A fast path in front of the router, wired as ``create_service_app`` wires it."""
+
+    async def check(request: Request) -> Response:
+        verdict = request.headers.get("x-verdict", "ok")
+        if verdict == "refuse":
+            raise Unauthorized("Sign in first")
+        if verdict == "redis":
+            raise redis.exceptions.ConnectionError("Connection refused")
+        if verdict == "bug":
+            raise RuntimeError("secret internals")
+        return Response(status_code=200, headers={"X-User-Id": "42", "X-Rid": request_id_var.get() or ""})
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(FastPaths, endpoints={"/check": check})
+    app.add_middleware(ObservabilityMiddleware, service="fast", quiet_routes=("/check",))
+
+    @app.post("/check")
+    async def posted() -> dict[str, str]:
+        return {"served_by": "router"}
+
+    return app
+
+
+async def test_a_fast_path_answers_like_a_route_with_metrics_errors_and_quiet_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = httpx.ASGITransport(_fast_app(), raise_app_exceptions=False)
+    before = REGISTRY.get_sample_value(
+        "http_requests_total", {"service": "fast", "method": "GET", "route": "/check", "status": "200"}
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://fast") as client:
+        with caplog.at_level(logging.INFO, logger="access"):
+            ok = await client.get("/check", headers={"X-Request-ID": "rid-1"})
+            refused = await client.get("/check", headers={"X-Verdict": "refuse"})
+        down = await client.get("/check", headers={"X-Verdict": "redis"})
+        with caplog.at_level(logging.ERROR):
+            bug = await client.get("/check", headers={"X-Verdict": "bug"})
+        posted = await client.post("/check")
+    assert (ok.status_code, ok.headers["x-user-id"], ok.headers["x-rid"]) == (200, "42", "rid-1")
+    assert ok.headers["x-request-id"] == "rid-1"
+    assert (refused.status_code, refused.json()) == (401, {"detail": "Sign in first"})
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert (down.status_code, down.headers["retry-after"]) == (503, "1")
+    assert (bug.status_code, bug.json()) == (500, {"detail": "Internal server error"})
+    assert posted.json() == {"served_by": "router"}  # other methods go through FastAPI's router
+    after = REGISTRY.get_sample_value(
+        "http_requests_total", {"service": "fast", "method": "GET", "route": "/check", "status": "200"}
+    )
+    assert (after or 0) - (before or 0) == 1
+    logged = [r for r in caplog.records if r.name == "access"]
+    assert [getattr(r, "status", None) for r in logged] == [401]  # the refusal, not the success
 
 
 async def test_json_logs_redact_secrets(capsys: pytest.CaptureFixture[str]) -> None:

@@ -28,7 +28,7 @@ from common.http import create_http_client
 from common.identity import JWKSKeySource, TokenVerifier, admin_user
 from common.logging import configure_logging
 from common.metrics import metrics_router
-from common.middleware import ObservabilityMiddleware
+from common.middleware import FastEndpoint, FastPaths, ObservabilityMiddleware
 from common.settings import Environment, ServiceSettings
 
 __all__ = ["Runtime", "create_service_app", "routed_openapi_router"]
@@ -111,8 +111,13 @@ def create_service_app(
     routers: Sequence[APIRouter],
     setup: Setup | None = None,
     verifier: TokenVerifier | None = None,
+    fast_endpoints: Mapping[str, FastEndpoint] | None = None,
 ) -> FastAPI:
-    """Build a service app. Pass ``verifier`` to use local keys instead of fetching auth's JWKS."""
+    """Build a service app. Pass ``verifier`` to use local keys instead of fetching auth's JWKS.
+
+    ``fast_endpoints``: ``GET`` paths answered by :class:`common.middleware.FastPaths`, ahead of
+    FastAPI's routing; their successful requests are counted, not logged one by one.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -160,7 +165,11 @@ def create_service_app(
         openapi_url="/openapi.json",  # the whole document, on the service's own port (not routed)
     )
     install_error_handlers(app)
-    app.add_middleware(ObservabilityMiddleware, service=settings.service_name)
+    if fast_endpoints:
+        app.add_middleware(FastPaths, endpoints=fast_endpoints)  # inside the observability layer
+    app.add_middleware(
+        ObservabilityMiddleware, service=settings.service_name, quiet_routes=tuple(fast_endpoints or ())
+    )
     app.include_router(health_router)
     app.include_router(metrics_router)
     # Before the service's routers, so /api/v1/posts/openapi.json is not taken for a post id.

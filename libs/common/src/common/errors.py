@@ -45,6 +45,7 @@ __all__ = [
     "Unauthorized",
     "UnsupportedMedia",
     "install_error_handlers",
+    "render_exception",
 ]
 
 log = logging.getLogger("common.errors")
@@ -178,6 +179,15 @@ async def _infrastructure_error(request: Request, exc: Exception) -> JSONRespons
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return _render(500, "Internal server error")
+
+
+async def render_exception(request: Request, exc: Exception) -> JSONResponse:
+    """The answer the installed handlers give for ``exc``, for code that runs outside FastAPI's stack."""
+    if isinstance(exc, DomainError):
+        return await _domain_error(request, exc)
+    if isinstance(exc, sa_exc.SQLAlchemyError | redis.exceptions.RedisError | OSError):
+        return await _infrastructure_error(request, exc)
+    return await _unexpected(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

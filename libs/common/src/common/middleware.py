@@ -1,16 +1,23 @@
-"""Pure-ASGI middleware: request id, access log and HTTP metrics in one pass."""
+"""Pure-ASGI middleware: request id, access log and HTTP metrics in one pass; hot endpoints' fast path."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common.errors import render_exception
 from common.logging import new_request_id, request_id_var
 from common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
-__all__ = ["REQUEST_ID_HEADER", "ObservabilityMiddleware"]
+__all__ = ["REQUEST_ID_HEADER", "FastEndpoint", "FastPaths", "ObservabilityMiddleware"]
+
+#: A hot endpoint that needs nothing but the request's headers (no body, no parameters, no DI).
+FastEndpoint = Callable[[Request], Awaitable[Response]]
 
 REQUEST_ID_HEADER = "x-request-id"
 _MAX_REQUEST_ID = 128
@@ -22,10 +29,54 @@ def _route_template(scope: Scope) -> str:
     return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
+class _Route:
+    """What metrics and logs see as the matched route of a fast path (Starlette's routes have ``path``)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class FastPaths:
+    """Answers a few hot ``GET`` endpoints before FastAPI's routing, dependency injection and middleware.
+
+    For endpoints called on every request of the system (the gateway's forwardAuth check), where that
+    machinery cost more than the endpoint itself. Sits inside :class:`ObservabilityMiddleware`, so
+    their metrics, request id and logs are as for any route; errors are rendered by
+    :func:`common.errors.render_exception`, exactly as the app's handlers would.
+    """
+
+    def __init__(self, app: ASGIApp, endpoints: Mapping[str, FastEndpoint]) -> None:
+        self.app = app
+        self.endpoints = dict(endpoints)
+        self.routes = {path: _Route(path) for path in endpoints}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None
+        if endpoint is None or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = self.routes[scope["path"]]
+        request = Request(scope, receive)
+        try:
+            response = await endpoint(request)
+        except Exception as exc:
+            response = await render_exception(request, exc)
+        await response(scope, receive, send)
+
+
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    """Request id in and out, one access-log line and the HTTP metrics per request.
+
+    ``quiet_routes``: routes whose successful (2xx/3xx) requests are not logged, only counted; for
+    checks that ride on another request which is logged already (forwardAuth: the gateway logs it).
+    """
+
+    def __init__(self, app: ASGIApp, service: str, quiet_routes: Collection[str] = ()) -> None:
         self.app = app
         self.service = service
+        self.quiet_routes = frozenset(quiet_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +104,8 @@ class ObservabilityMiddleware:
             if route != "/metrics":
                 HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
                 HTTP_LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
-            if not route.startswith("/health"):
+            quiet = route.startswith("/health") or (route in self.quiet_routes and status < 400)
+            if not quiet:
                 access_log.info(
                     "request",
                     extra={

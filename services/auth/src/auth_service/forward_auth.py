@@ -30,7 +30,17 @@ from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.ratelimit import Decision, RateLimiter
 
-__all__ = ["ANONYMOUS_PATHS", "IDENTITY_HEADERS", "ForwardAuth", "VerifiedTokens", "anonymous_allowed"]
+__all__ = [
+    "ANONYMOUS_PATHS",
+    "FORWARD_AUTH_PATH",
+    "IDENTITY_HEADERS",
+    "ForwardAuth",
+    "VerifiedTokens",
+    "anonymous_allowed",
+]
+
+#: Where the gateway asks (``GET``, headers only); served by ``common.middleware.FastPaths``.
+FORWARD_AUTH_PATH = "/internal/forward-auth"
 
 IDENTITY_HEADERS = (
     "X-User-Id",

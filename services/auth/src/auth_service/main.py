@@ -16,11 +16,11 @@ from auth_service.admin_router import admin_router
 from auth_service.bootstrap import bootstrap
 from auth_service.denylist import Denylist
 from auth_service.docs import docs_router
-from auth_service.forward_auth import ForwardAuth
+from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
 from auth_service.guards import BruteForceGuard
 from auth_service.handlers import TokenCleanup
 from auth_service.keys import KeyRing
-from auth_service.router import internal_router, public_router, router
+from auth_service.router import public_router, router
 from auth_service.security import Passwords, TokenIssuer
 from auth_service.service import AuthService
 from auth_service.sessions import SessionManager
@@ -116,12 +116,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             admin_router,
             tiers_router,
             public_router,
-            internal_router,
             # The gateway's docs page for every service; none in production (404).
             *([docs_router] if settings.environment is not Environment.PRODUCTION else []),
         ],
         setup=setup,
         verifier=verifier,
+        # The gateway's check, on every request of the system: served ahead of FastAPI's routing.
+        fast_endpoints={FORWARD_AUTH_PATH: lambda request: app.state.forward_auth.check(request)},
     )
     app.state.keyring = keyring
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Form, Response, status
 
 from auth_service.cookies import PresentedRefreshToken, clear_session_cookies, set_session_cookies
 from auth_service.dependencies import (
@@ -16,18 +16,16 @@ from auth_service.dependencies import (
     SettingsDep,
     SignedIn,
 )
-from auth_service.forward_auth import ForwardAuth
 from auth_service.schemas import LoginForm, LoginRequest, SessionPublic, TokenPair, UserCreate, UserPublic
 from auth_service.sessions import DeviceInfo
 from common import SessionDep
 from common.openapi import error_responses, link
 
-__all__ = ["internal_router", "public_router", "router"]
+__all__ = ["public_router", "router"]
 
 #: Through the gateway every route is rate limited; the signed-in ones also refuse a bad token (401).
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(429))
 public_router = APIRouter(tags=["auth"], responses=error_responses(429))
-internal_router = APIRouter(prefix="/internal", include_in_schema=False)
 
 _BODY = error_responses(400, 413)
 _BAD_LOGIN = (401, "Wrong username or password, or a deactivated account")
@@ -169,10 +167,3 @@ async def jwks(keyring: KeyRingDep, response: Response) -> dict[str, Any]:
     """Public keys that verify access tokens."""
     response.headers["Cache-Control"] = "public, max-age=300"
     return keyring.jwks()
-
-
-@internal_router.get("/forward-auth")
-async def forward_auth(request: Request) -> Response:
-    """The gateway's check: 200 with identity headers, 200 without them (anonymous), 401 or 429."""
-    checker: ForwardAuth = request.app.state.forward_auth
-    return await checker.check(request)
