@@ -138,7 +138,9 @@ class OutboxRelay:
             if not rows:
                 return 0
             try:
-                await asyncio.gather(*(self._publish(r.type, r.envelope, str(r.event_id)) for r in rows))
+                for r in rows:
+                    EVENTS_PUBLISHED.labels(self.service, r.type).inc()
+                await self.bus.publish_many([(r.type, r.envelope.encode(), str(r.event_id)) for r in rows])
             except Exception as exc:
                 await session.rollback()
                 await self._record_failure([r.id for r in rows], exc)
@@ -149,10 +151,6 @@ class OutboxRelay:
         for r in rows:
             EVENTS_CONFIRMED.labels(self.service, r.type).inc()
         return len(rows)
-
-    async def _publish(self, event_type: str, envelope: str, event_id: str) -> None:
-        EVENTS_PUBLISHED.labels(self.service, event_type).inc()
-        await self.bus.publish(event_type, envelope.encode(), message_id=event_id)
 
     async def _record_failure(self, ids: list[int], exc: Exception) -> None:
         with contextlib.suppress(Exception):
