@@ -1,8 +1,9 @@
-"""Rendered public responses in Redis: the bytes a client gets, with their ETag.
+"""Rendered responses in Redis: the bytes a client gets, with their ETag.
 
-Only anonymous reads are cached (one post; the first feed pages), so the hot path is one Redis round
-trip and no database or serialisation. Signed-in readers always read the database, which is why an
-author sees their own write in the very next read.
+Cached: anonymous reads (one post; the first feed pages) and each signed-in reader's own first feed
+pages (a field per reader in the same feed hash; see ``reads.py``). The hot path is one Redis round
+trip and no database or serialisation. An author sees their own write in the very next read because
+the write drops the entries before its response is sent (below).
 
 Staleness is prevented, not just bounded by the TTL:
 

@@ -1,9 +1,12 @@
 """The read side: a post or a feed page rendered to JSON bytes once, cached for anonymous readers.
 
 Anonymous reads of public data are the same for everyone, so their rendered bytes and ETag live in
-Redis (see ``cache.py``) and a hit costs no database query and no serialisation. Signed-in reads may
-contain the reader's own drafts, so they are rendered per request, marked ``private`` and never cached
-here; that is also what guarantees an author sees their own write in the next read.
+Redis (see ``cache.py``) and a hit costs no database query and no serialisation. A signed-in reader's
+feed pages may contain their own drafts, so they are cached per reader (the slot's field starts with
+the reader's id) and marked ``private``; they sit in the same hash as the anonymous pages, so every
+write and event that changes any post drops them too, before the writer gets its answer: an author
+still sees their own write in the next read. One post read by a signed-in reader is rendered per
+request.
 
 These functions open their own (read-only) session, and only on a miss: creating a session per
 request cost about as much as the whole cache hit, and a hit needs no database at all.
@@ -86,9 +89,10 @@ async def read_feed(
         async with db.session() as session:
             return await service.list_feed(session, viewer, query)
 
-    if viewer is not None:
-        return await _uncached(build, PRIVATE)
+    cache_control = PRIVATE if viewer is not None else public_cache_control
     field = query.cache_field(cached_pages)
     if field is None:
-        return await _uncached(build, public_cache_control)
-    return await _through_cache(cache, cache.feed_slot(field), build, public_cache_control)
+        return await _uncached(build, cache_control)
+    if viewer is not None:
+        field = f"viewer:{viewer.user_id}|{field}"
+    return await _through_cache(cache, cache.feed_slot(field), build, cache_control)
