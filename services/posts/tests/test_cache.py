@@ -187,15 +187,20 @@ async def test_anonymous_reads_come_from_the_cache_until_a_change(
 
 
 async def test_a_signed_in_readers_feed_is_cached_for_them_alone_until_a_change(
-    client: httpx.AsyncClient, tokens: TokenFactory, new_post, sql
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, new_post, sql
 ):
-    _, alice = tokens.user()
+    alice_user, alice = tokens.user()
     _, bob = tokens.user()
     public = await new_post(alice, title="Public")
     draft = await new_post(alice, title="Draft", published=False)
     alices = [p["title"] for p in (await client.get(POSTS, headers=alice)).json()["items"]]
     bobs = [p["title"] for p in (await client.get(POSTS, headers=bob)).json()["items"]]
     assert (alices, bobs) == (["Draft", "Public"], ["Public"])  # each reader's own page
+    alices = [p["title"] for p in (await client.get(POSTS, headers=alice)).json()["items"]]
+    bobs = [p["title"] for p in (await client.get(POSTS, headers=bob)).json()["items"]]
+    cache = app.state.posts_cache
+    # a key per reader, which expires on its own (nothing has to find it to delete it)
+    assert await cache.redis.ttl(f"{cache.prefix}:feed:reader:{alice_user.user_id}") > 0
     # behind the service's back: both signed-in pages are now served from the cache
     await sql("UPDATE posts SET title = 'Sneaky' WHERE id = :id", id=public["id"])
     assert [p["title"] for p in (await client.get(POSTS, headers=alice)).json()["items"]] == alices

@@ -1,9 +1,9 @@
 """Rendered responses in Redis: the bytes a client gets, with their ETag.
 
 Cached: anonymous reads (one post; the first feed pages) and each signed-in reader's own first feed
-pages (a field per reader in the same feed hash; see ``reads.py``). The hot path is one Redis round
-trip and no database or serialisation. An author sees their own write in the very next read because
-the write drops the entries before its response is sent (below).
+pages (a hash per reader, its entries tied to the feed's version; see ``Slot.versioned``). The hot
+path is one Redis round trip and no database or serialisation. An author sees their own write in the
+very next read because the write retires the entries before its response is sent (below).
 
 Staleness is prevented, not just bounded by the TTL:
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,6 +69,10 @@ class Slot:
     hash_key: str
     field: str
     version_key: str
+    #: The entry carries the version it was rendered at and counts only while that is current. For
+    #: slots that invalidation cannot name (a hash per signed-in reader): a write bumps the version
+    #: and their entries stop counting at once, while the keys expire on their own (bounded memory).
+    versioned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +103,32 @@ class ResponseCache:
     def feed_slot(self, query: str) -> Slot:
         return Slot(f"{self.prefix}:feed", query, self._feed_version)
 
+    def reader_feed_slot(self, reader_id: uuid.UUID, query: str) -> Slot:
+        """A signed-in reader's own feed page (it may hold their drafts): only they read it."""
+        return Slot(f"{self.prefix}:feed:reader:{reader_id}", query, self._feed_version, versioned=True)
+
+    async def _lookup_versioned(self, slot: Slot) -> Lookup:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(slot.hash_key, slot.field)
+            pipe.get(slot.version_key)
+            raw, version = cast("list[bytes | None]", await pipe.execute())
+        if version is None:
+            # Never written, or evicted: start from a random point, so a counter that starts over can
+            # never come back to the version of an entry still stored. Nothing is stored this time.
+            await self.redis.set(slot.version_key, secrets.randbits(48), nx=True)
+            return Lookup(slot, None, None)
+        if raw:
+            stored_at, _, rest = raw.partition(b"\n")
+            if stored_at == version:
+                etag, _, body = rest.partition(b"\n")
+                return Lookup(slot, Cached(body, etag.decode()), None)
+        return Lookup(slot, None, version)
+
     async def lookup(self, slot: Slot) -> Lookup:
         """A hit costs one round trip; a miss also notes the version, before the caller reads the database."""
         try:
+            if slot.versioned:
+                return await self._lookup_versioned(slot)
             # redis-py types replies as str; this client does not decode, so they are bytes
             raw = cast("bytes | None", await self.redis.hget(slot.hash_key, slot.field))
             if raw:
@@ -119,13 +147,23 @@ class ResponseCache:
         try:
             await self._store(
                 keys=[slot.hash_key, slot.version_key],
-                args=[lookup.version, slot.field, etag.encode() + b"\n" + body, self.ttl],
+                args=[lookup.version, slot.field, self._entry(lookup, etag, body), self.ttl],
             )
         except RedisError as exc:
             log.warning("cache store failed", extra={"error": repr(exc)[:200]})
 
+    @staticmethod
+    def _entry(lookup: Lookup, etag: str, body: bytes) -> bytes:
+        entry = etag.encode() + b"\n" + body
+        if lookup.slot.versioned and lookup.version is not None:
+            entry = lookup.version + b"\n" + entry
+        return entry
+
     async def invalidate(self, post_ids: Iterable[uuid.UUID]) -> None:
-        """Forget these posts and every feed page; bump versions so in-flight readers store nothing."""
+        """Forget these posts and every feed page; bump versions so in-flight readers store nothing.
+
+        Readers' own pages are not deleted (they cannot be named): the bumped feed version retires them.
+        """
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for post_id in post_ids:

@@ -2,11 +2,10 @@
 
 Anonymous reads of public data are the same for everyone, so their rendered bytes and ETag live in
 Redis (see ``cache.py``) and a hit costs no database query and no serialisation. A signed-in reader's
-feed pages may contain their own drafts, so they are cached per reader (the slot's field starts with
-the reader's id) and marked ``private``; they sit in the same hash as the anonymous pages, so every
-write and event that changes any post drops them too, before the writer gets its answer: an author
-still sees their own write in the next read. One post read by a signed-in reader is rendered per
-request.
+feed pages may contain their own drafts, so they are cached per reader (a hash per reader that
+expires on its own) and marked ``private``; they are tied to the feed's version, which every write and
+event that changes any post bumps before the writer gets its answer: an author still sees their own
+write in the next read. One post read by a signed-in reader is rendered per request.
 
 These functions open their own (read-only) session, and only on a miss: creating a session per
 request cost about as much as the whole cache hit, and a hit needs no database at all.
@@ -93,6 +92,5 @@ async def read_feed(
     field = query.cache_field(cached_pages)
     if field is None:
         return await _uncached(build, cache_control)
-    if viewer is not None:
-        field = f"viewer:{viewer.user_id}|{field}"
-    return await _through_cache(cache, cache.feed_slot(field), build, cache_control)
+    slot = cache.reader_feed_slot(viewer.user_id, field) if viewer is not None else cache.feed_slot(field)
+    return await _through_cache(cache, slot, build, cache_control)
