@@ -21,7 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiosmtpd.controller import Controller
 
-from common.testing import TEST_AMQP_URL, delete_topology
+from common.testing import TEST_AMQP_URL, delete_topology, machine_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,6 +86,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Mailbox, int]
             "JOB_RETRY_BASE_SECONDS": "0.5",
         },
     )
+    with machine_lock("e2e-stack"):  # another checkout's run would drop these databases mid-run
+        yield from _start_stack(config)
+
+
+def _start_stack(config: Any) -> Iterator[object]:
     # Every run starts from nothing: databases, queued events and Redis state (rate-limit counters).
     for name in stack_module.SERVICES:
         stack_module._run([sys.executable, "-c", _DROP, config.database_url(name)])

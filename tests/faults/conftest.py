@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import importlib.util
 import random
 import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -38,7 +36,7 @@ from common.dbtools import drop_database
 from common.events import schemas as events
 from common.events.reconcile import Reconciliation, reconcile
 from common.events.topology import SUBSCRIPTIONS
-from common.testing import TEST_AMQP_URL, TcpProxy, delete_topology, eventually
+from common.testing import TEST_AMQP_URL, TcpProxy, delete_topology, eventually, machine_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = ("127.0.0.1", 5432)
@@ -139,31 +137,9 @@ def proxies() -> Iterator[Proxies]:
         running.close()
 
 
-@contextlib.contextmanager
-def exclusive(name: str, *, wait: float = 240.0) -> Iterator[None]:
-    """Hold a machine-wide lock: two runs of this suite on one machine would drop each other's
-    databases and fight over the ports, so the second waits for the first."""
-    path = ROOT / ".dev" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"another run has held {path} for {wait:.0f}s")
-                time.sleep(1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="session")
 def fault_stack(proxies: Proxies, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with exclusive("faults-stack"):
+    with machine_lock("faults-stack"):
         yield from _fault_stack(proxies, tmp_path_factory)
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +26,7 @@ from common.pagination import decode_cursor, encode_cursor
 from common.ratelimit import Limit, RateLimiter
 from common.settings import ServiceSettings
 from common.storage import LocalStorage, validate_key
+from common.testing import machine_lock
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -249,3 +253,28 @@ async def test_local_storage_writes_reads_and_refuses_escapes(tmp_path: Path) ->
     for key in ("../etc/passwd", "/abs", "a/../../b", "a\\b", ""):
         with pytest.raises(ValueError, match="invalid storage key"):
             validate_key(key)
+
+
+def test_machine_lock_makes_a_second_holder_wait_and_is_freed_when_the_first_exits() -> None:
+    name = f"lock-test-{uuid.uuid4().hex[:8]}"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import time; from common.testing import machine_lock\n"
+            f"with machine_lock({name!r}):\n    print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == b"held\n"
+        with pytest.raises(TimeoutError), machine_lock(name, wait=1.5):
+            pass
+    finally:
+        holder.kill()  # killed, not released: the lock goes with the process
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    with machine_lock(name, wait=5):
+        pass

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ __all__ = [
     "delete_topology",
     "eventually",
     "fresh_service",
+    "machine_lock",
     "prepare_database",
     "serve",
     "test_database_url",
@@ -52,6 +55,29 @@ PG = os.environ.get("TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432
 TEST_AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 #: Tests use their own Redis databases (one per suite) so a running dev stack is not disturbed.
 TEST_REDIS_BASE = os.environ.get("TEST_REDIS_BASE", "redis://127.0.0.1:6379")
+
+
+@contextlib.contextmanager
+def machine_lock(name: str, *, wait: float = 900.0) -> Iterator[None]:
+    """Hold a lock every checkout on this machine shares (it lives in the temp directory, not in the
+    checkout): two test runs that start the same stack would drop each other's databases and fight
+    over its ports, so the second waits for the first. Released when the holder exits, even killed.
+    """
+    path = Path(tempfile.gettempdir()) / f"social-posts-{name}.lock"
+    with path.open("a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another test run has held {path} for {wait:.0f}s") from None
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def test_database_url(name: str) -> str:
