@@ -6,7 +6,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from common.errors import NotFound, TooManyRequests, install_error_handlers
-from common.openapi import error_responses, link
+from common.openapi import error_responses, link, with_gateway_answers
 
 
 def _app() -> FastAPI:
@@ -76,3 +76,17 @@ def test_a_link_points_at_its_operation_by_path_and_method():
         "description": "Read it",
         "parameters": {"thing_id": "$response.body#/id"},
     }
+
+
+def test_the_gateways_own_answers_are_added_to_every_operation_without_overriding_a_routes_own():
+    document = _app().openapi()
+    paths = with_gateway_answers(document["paths"])
+    for item in paths.values():
+        for operation in item.values():
+            assert "X-Min-Client-Version" in operation["responses"]["426"]["headers"]
+            assert "X-Client-Version" in operation["responses"]["400"]["description"]
+    own = {"/x": {"get": {"responses": {"400": {"description": "Bad cursor"}}}, "parameters": []}}
+    documented = with_gateway_answers(own)
+    assert documented["/x"]["get"]["responses"]["400"] == {"description": "Bad cursor"}
+    assert documented["/x"]["parameters"] == []
+    assert "426" not in own["/x"]["get"]["responses"]  # the input is left as it was

@@ -75,3 +75,12 @@ async def test_the_documented_error_bodies_are_what_clients_get(client: httpx.As
     bad_cursor = await client.get("/api/v1/posts", params={"cursor": "not-a-cursor"})
     assert bad_cursor.status_code == 400
     assert isinstance(bad_cursor.json()["detail"], str)
+
+
+async def test_the_routed_document_has_the_gateways_client_version_answers(client: httpx.AsyncClient):
+    """What the gateway's docs page shows: every operation may also get the gateway's 426 or 400."""
+    document = (await client.get("/api/v1/posts/openapi.json")).json()
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    assert operations
+    for operation in operations:
+        assert {"400", "426"} <= set(operation["responses"]), operation.get("operationId")

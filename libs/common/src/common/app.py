@@ -30,6 +30,7 @@ from common.identity import JWKSKeySource, TokenVerifier, admin_user
 from common.logging import configure_logging
 from common.metrics import metrics_router
 from common.middleware import FastEndpoint, FastPaths, ObservabilityMiddleware
+from common.openapi import with_gateway_answers
 from common.settings import Environment, ServiceSettings
 
 __all__ = ["Runtime", "create_service_app", "routed_openapi_router"]
@@ -94,11 +95,13 @@ def routed_openapi_router(app: FastAPI, settings: ServiceSettings) -> APIRouter:
     @router.get(f"/api/v1/{settings.service_name}/openapi.json", dependencies=guard)
     async def routed_openapi() -> JSONResponse:
         document = app.openapi()
-        paths = {
-            path: item
-            for path, item in document.get("paths", {}).items()
-            if path.startswith(_ROUTED_PREFIXES)
-        }
+        paths = with_gateway_answers(
+            {
+                path: item
+                for path, item in document.get("paths", {}).items()
+                if path.startswith(_ROUTED_PREFIXES)
+            }
+        )
         return JSONResponse({**document, "paths": paths}, headers={"Cache-Control": "no-store"})
 
     return router

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ErrorBody", "ValidationErrorBody", "error_responses", "link"]
+__all__ = ["ErrorBody", "ValidationErrorBody", "error_responses", "link", "with_gateway_answers"]
 
 
 class ErrorBody(BaseModel):
@@ -81,3 +81,43 @@ def link(method: str, path: str, description: str, **parameters: str) -> dict[st
         "description": description,
         "parameters": parameters,
     }
+
+
+_ERROR_BODY_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+#: What the gateway's forwardAuth check may answer for any routed operation, before the service sees it.
+_GATEWAY_ANSWERS: dict[str, dict[str, Any]] = {
+    "400": {
+        "description": "The request is malformed; at the gateway: an X-Client-Version header that is "
+        "not a semantic version",
+        **_ERROR_BODY_REF,
+    },
+    "426": {
+        "description": "At the gateway: the X-Client-Version header is below the minimum this "
+        "deployment serves; upgrade the client",
+        "headers": {
+            "X-Min-Client-Version": {
+                "description": "the oldest client version served",
+                "schema": {"type": "string"},
+            }
+        },
+        **_ERROR_BODY_REF,
+    },
+}
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def with_gateway_answers(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with the gateway's own answers (400 and 426 for ``X-Client-Version``) documented on
+    every operation that lacks them: a client calls the services through the gateway, so these are
+    answers it can get from any route (401 and 429 are documented by the services' routers)."""
+    documented: dict[str, Any] = {}
+    for path, item in paths.items():
+        documented[path] = {
+            method: (
+                {**operation, "responses": {**_GATEWAY_ANSWERS, **operation.get("responses", {})}}
+                if method in _METHODS and isinstance(operation, dict)
+                else operation
+            )
+            for method, operation in item.items()
+        }
+    return documented
