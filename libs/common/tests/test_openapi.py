@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from fastapi import APIRouter, FastAPI
 
@@ -85,7 +87,9 @@ def test_the_gateways_own_answers_are_added_to_every_operation_without_overridin
         for operation in item.values():
             assert "X-Min-Client-Version" in operation["responses"]["426"]["headers"]
             assert "X-Client-Version" in operation["responses"]["400"]["description"]
-    own = {"/x": {"get": {"responses": {"400": {"description": "Bad cursor"}}}, "parameters": []}}
+    own: dict[str, Any] = {
+        "/x": {"get": {"responses": {"400": {"description": "Bad cursor"}}}, "parameters": []}
+    }
     documented = with_gateway_answers(own)
     assert documented["/x"]["get"]["responses"]["400"] == {"description": "Bad cursor"}
     assert documented["/x"]["parameters"] == []
