@@ -94,31 +94,17 @@ class EventBus:
     def connected(self) -> bool:
         return self.connection is not None and not self.connection.is_closed
 
-    async def publish(
-        self, routing_key: str, body: bytes, *, message_id: str, headers: dict[str, Any] | None = None
-    ) -> None:
-        """Publish one persistent message and return once the broker confirmed it."""
-        if self.exchange is None or not self.connected:
-            raise ConnectionError("broker not connected")
-        message = aio_pika.Message(
-            body,
-            message_id=message_id,
-            content_type="application/json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers=headers or {},
-        )
-        await self.exchange.publish(message, routing_key=routing_key, timeout=self.publish_timeout)
-
     async def publish_many(self, messages: Sequence[tuple[str, bytes, str]]) -> None:
         """Publish persistent ``(routing_key, body, message_id)`` messages; return once all are confirmed.
 
         Built for the relay's batches, where what costs is not CPU but event-loop turns: while the
-        service is busy serving requests each turn takes milliseconds, and through ``publish`` every
-        message held the channel lock across turns (a batch of 500: about 1,500 turns, seconds of
-        delay). Here no message waits for the socket to drain (aiormq's ``wait=False``) and they are
-        started in waves that fit the connection's write queue, so nobody queues on the lock: a
-        batch takes a turn per wave, then one wait for all the confirmations. A message the broker
-        could not route (no queue bound to its type) is logged; a negative confirmation raises.
+        service is busy serving requests each turn takes milliseconds, and through aio-pika's
+        ``Exchange.publish`` every message held the channel lock across turns (a batch of 500:
+        about 1,500 turns, seconds of delay). Here no message waits for the socket to drain
+        (aiormq's ``wait=False``) and they are started in waves that fit the connection's write
+        queue, so nobody queues on the lock: a batch takes a turn per wave, then one wait for all
+        the confirmations. A message the broker could not route (no queue bound to its type) is
+        logged; a negative confirmation raises.
         """
         if self.exchange is None or self._publish_channel is None or not self.connected:
             raise ConnectionError("broker not connected")
