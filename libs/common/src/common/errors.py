@@ -164,6 +164,10 @@ def _dependency_down(exc: BaseException) -> bool:
     return False
 
 
+#: Errors of the database, Redis and sockets: answered by ``_infrastructure_error`` (503 or 500).
+_INFRASTRUCTURE: tuple[type[Exception], ...] = (sa_exc.SQLAlchemyError, redis.exceptions.RedisError, OSError)
+
+
 async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
     """Database, Redis and socket errors: registered by class so they are answered, not re-raised."""
     if _dependency_down(exc):
@@ -185,7 +189,7 @@ async def render_exception(request: Request, exc: Exception) -> JSONResponse:
     """The answer the installed handlers give for ``exc``, for code that runs outside FastAPI's stack."""
     if isinstance(exc, DomainError):
         return await _domain_error(request, exc)
-    if isinstance(exc, sa_exc.SQLAlchemyError | redis.exceptions.RedisError | OSError):
+    if isinstance(exc, _INFRASTRUCTURE):
         return await _infrastructure_error(request, exc)
     return await _unexpected(request, exc)
 
@@ -194,6 +198,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for infrastructure in (sa_exc.SQLAlchemyError, redis.exceptions.RedisError, OSError):
+    for infrastructure in _INFRASTRUCTURE:
         app.add_exception_handler(infrastructure, _infrastructure_error)
     app.add_exception_handler(Exception, _unexpected)
