@@ -18,6 +18,7 @@ from common import BadRequest, Conflict
 from common.events import add_event
 from common.events.schemas import (
     EmailVerificationRequested,
+    MailedTokenRequested,
     PasswordResetRequested,
     UserDeleted,
     UserUpdated,
@@ -112,17 +113,13 @@ class AccountService:
         user = await repository.find_login(session, email)
         if user is None or not user.is_active or user.email.lower() != email.lower():
             return
-        token, expires_at = await one_time.issue(
+        await self._mail_token(
             session,
             user,
             TokenPurpose.PASSWORD_RESET,
-            ttl_seconds=self.settings.password_reset_ttl_seconds,
-            email=user.email,
+            PasswordResetRequested,
+            self.settings.password_reset_ttl_seconds,
         )
-        event = PasswordResetRequested(
-            user_id=user.id, email=user.email, username=user.username, token=token, expires_at=expires_at
-        )
-        await add_event(session, event, producer=PRODUCER)
 
     async def reset_password(self, session: AsyncSession, token: str, new: str) -> None:
         """Set the password from a mailed token; every session is signed out."""
@@ -139,14 +136,27 @@ class AccountService:
 
     # --- e-mail verification ---------------------------------------------------------------------
     async def _send_verification(self, session: AsyncSession, user: User) -> None:
-        token, expires_at = await one_time.issue(
+        await self._mail_token(
             session,
             user,
             TokenPurpose.EMAIL_VERIFICATION,
-            ttl_seconds=self.settings.email_verification_ttl_seconds,
-            email=user.email,
+            EmailVerificationRequested,
+            self.settings.email_verification_ttl_seconds,
         )
-        event = EmailVerificationRequested(
+
+    async def _mail_token(
+        self,
+        session: AsyncSession,
+        user: User,
+        purpose: str,
+        event_type: type[MailedTokenRequested],
+        ttl_seconds: int,
+    ) -> None:
+        """Issue a single-use token for the user's current address; the worker mails it (the event)."""
+        token, expires_at = await one_time.issue(
+            session, user, purpose, ttl_seconds=ttl_seconds, email=user.email
+        )
+        event = event_type(
             user_id=user.id, email=user.email, username=user.username, token=token, expires_at=expires_at
         )
         await add_event(session, event, producer=PRODUCER)

@@ -14,6 +14,7 @@ __all__ = [
     "EVENT_TYPES",
     "EmailFailed",
     "EmailVerificationRequested",
+    "MailedTokenRequested",
     "MediaFailed",
     "MediaProcessed",
     "MediaProcessingStarted",
@@ -59,22 +60,22 @@ class UserDeleted(Event):
     user_id: uuid.UUID
 
 
-class PasswordResetRequested(Event):
+class MailedTokenRequested(Event):
+    """A single-use token (raw) the worker mails to the user; the subclasses say what it is for."""
+
+    user_id: uuid.UUID
+    email: str
+    username: str
+    token: str
+    expires_at: datetime
+
+
+class PasswordResetRequested(MailedTokenRequested):
     TYPE = "auth.password_reset.requested"
-    user_id: uuid.UUID
-    email: str
-    username: str
-    token: str
-    expires_at: datetime
 
 
-class EmailVerificationRequested(Event):
+class EmailVerificationRequested(MailedTokenRequested):
     TYPE = "auth.email_verification.requested"
-    user_id: uuid.UUID
-    email: str
-    username: str
-    token: str
-    expires_at: datetime
 
 
 class SessionRevoked(Event):
