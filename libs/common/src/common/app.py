@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
 from common.db import Database
+from common.edge import edge_errors_router
 from common.errors import install_error_handlers
 from common.events.bus import EventBus
 from common.events.consumer import Batched, Consumer, Handler
@@ -180,6 +181,7 @@ def create_service_app(
     )
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(edge_errors_router())  # the bodies of the gateway's own errors
     # Before the service's routers, so /api/v1/posts/openapi.json is not taken for a post id.
     app.include_router(routed_openapi_router(app, settings))
     for router in routers:
