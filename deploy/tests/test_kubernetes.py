@@ -304,8 +304,14 @@ def test_traefik_runs_the_repository_configuration(rendered: Rendered, overlay: 
     assert sources
     assert dynamic_map["data"] == sources
 
-    # Ports: the entry points of traefik.yml; probes on the ping entry point.
-    entry_ports = {name: int(ep["address"].rsplit(":", 1)[1]) for name, ep in config["entryPoints"].items()}
+    # Ports: the entry points of traefik.yml (but the loopback-only one, Traefik's own hops, which no
+    # other pod can reach); probes on the ping entry point.
+    entry_ports = {
+        name: int(ep["address"].rsplit(":", 1)[1])
+        for name, ep in config["entryPoints"].items()
+        if not ep["address"].startswith("127.0.0.1:")
+    }
+    assert set(config["entryPoints"]) - set(entry_ports) == {"internal"}
     container_ports = {p["containerPort"] for p in traefik["ports"]}
     assert container_ports == set(entry_ports.values())
     ping_port = entry_ports[config["ping"]["entryPoint"]]
