@@ -126,7 +126,6 @@ class ManagedStack:
         extra_env = {
             **LIMIT_OVERRIDES,
             "WEB_CONCURRENCY": str(workers),
-            "GATEWAY_ACCESS_LOG": "0",
             "DATABASE_POOL_SIZE": POOL_SIZE,
         }
         if workers > 1:

