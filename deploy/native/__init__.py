@@ -1,1 +1,1 @@
-"""The native stack (``stack.py``, run as a script by ``make dev``) and each service's own environment (``envs``)."""
+"""The native stack (``stack.py``, a script ``make dev`` runs) and each service's own env (``envs``)."""
