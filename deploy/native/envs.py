@@ -94,9 +94,12 @@ def service_environ(service: str, base: Mapping[str, str] | None = None) -> dict
 
     Drops what would put other packages on its path (``PYTHONPATH``, another ``VIRTUAL_ENV``, ...) and
     puts the environment's ``bin`` first on ``PATH``, as the image does, so ``alembic`` or ``uvicorn``
-    called by name are this service's own.
+    called by name are this service's own. ``PYTHONSAFEPATH`` keeps the working folder off
+    ``sys.path`` (``python -m`` would add it): a process started in the checkout cannot import its
+    top-level folders (``tests``, ``deploy``, ``bench``), which the image does not hold.
     """
     environ = {k: v for k, v in (os.environ if base is None else base).items() if k not in _LEAKY}
+    environ["PYTHONSAFEPATH"] = "1"
     bin_dir = env_dir(service) / "bin"
     environ["VIRTUAL_ENV"] = str(env_dir(service))
     environ["PATH"] = os.pathsep.join([str(bin_dir), *filter(None, [environ.get("PATH")])])

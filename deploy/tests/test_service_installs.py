@@ -313,6 +313,43 @@ def test_only_container_addresses_are_replaced() -> None:
     assert ON_S3 == ["posts", "worker"]
 
 
+def test_compose_interpolation_follows_compose_rules() -> None:
+    variables = {"SET": "value", "EMPTY": ""}
+    assert (
+        compose_checks.interpolate("${SET:-d}/${EMPTY:-d}/${EMPTY-d}/${UNSET-d}", variables) == "value/d//d"
+    )
+    assert (
+        compose_checks.interpolate("${SET:?m}/${SET:+alt}/${EMPTY:+alt}/$${SET}", variables)
+        == "value/alt//${SET}"
+    )
+    with pytest.raises(KeyError, match="UNSET"):
+        compose_checks.interpolate("${UNSET:?set UNSET}", variables)
+    with pytest.raises(KeyError, match="EMPTY"):
+        compose_checks.interpolate("${EMPTY:?set EMPTY}", variables)
+
+
+def test_service_environ_shows_no_other_code() -> None:
+    """Run from the checkout with a PYTHONPATH set, the env still sees only its own packages."""
+    python = envs.sync("votes")
+    leaky = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO_ROOT / "services/posts/src"),
+        "VIRTUAL_ENV": "x",
+    }
+    environ = envs.service_environ("votes", leaky)
+    assert "PYTHONPATH" not in environ
+    assert environ["VIRTUAL_ENV"] == str(envs.env_dir("votes"))
+    assert environ["PATH"].split(os.pathsep)[0] == str(envs.env_dir("votes") / "bin")
+    probe = "import importlib.util as u; print([m for m in {names!r} if u.find_spec(m)])".format(
+        names=("deploy", "tests", "posts_service", "pytest")
+    )
+    result = subprocess.run(
+        [str(python), "-c", probe], cwd=REPO_ROOT, env=environ, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+    assert envs.python("votes") == python
+
+
 @pytest.mark.parametrize("service", envs.SERVICES)
 def test_service_imports_from_its_own_install_only(installs: dict[str, Install], service: str) -> None:
     install = installs[service]
