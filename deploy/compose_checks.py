@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "compose_binary",
     "compose_config",
     "env_example_keys",
+    "interpolate",
     "referenced_variables",
     "schema_problems",
     "variable_problems",
@@ -41,6 +43,31 @@ def referenced_variables(text: str | None = None) -> dict[str, set[str]]:
     for match in _VARIABLE.finditer(text):
         uses.setdefault(match.group(1), set()).add(match.group(2) or "")
     return uses
+
+
+def interpolate(text: str, variables: Mapping[str, str]) -> str:
+    """``text`` with each ``${VAR...}`` replaced as compose does (``$$`` is a literal ``$``).
+
+    Raises ``KeyError`` for a required variable (``${VAR:?message}``, ``${VAR?message}``) left unset.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, operator, argument = match.group(1), match.group(2) or "", match.group(3) or ""
+        value = variables.get(name)
+        empty = not value
+        if operator in (":-", "-"):
+            return argument if value is None or (operator == ":-" and empty) else value
+        if operator in (":?", "?"):
+            if value is None or (operator == ":?" and empty):
+                raise KeyError(f"{name}: {argument}")
+            return value
+        if operator in (":+", "+"):
+            return "" if value is None or (operator == ":+" and empty) else argument
+        return value or ""
+
+    return re.sub(rf"\$\$|{_VARIABLE.pattern}", replace, text)
 
 
 def env_example_keys(path: Path = ENV_EXAMPLE) -> dict[str, str]:
