@@ -96,10 +96,14 @@ def _start_stack(config: Any) -> Iterator[object]:
         stack_module._run([sys.executable, "-c", _DROP, config.database_url(name)])
     asyncio.run(_reset_broker_and_redis(config.events_prefix, config.redis_url))
     stack_module.prepare(config)
+    for old in config.log_dir.glob("*.log"):  # this run's logs only (the edge tests read the gateway's)
+        old.unlink()
     running = stack_module.Stack(config)
     running.start()
     try:
         running.wait_ready(timeout=90)
+        # What Traefik logged from its start until the stack was ready, before any test stopped a service.
+        running.gateway_start_log = (config.log_dir / "gateway.log").read_text()
         yield running
     finally:
         running.stop()

@@ -29,7 +29,7 @@ from typing import IO
 if __package__ in (None, ""):  # run as a script (`python deploy/native/stack.py`), not as deploy.native.stack
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from deploy.native import traefik
+from deploy.native import envs, traefik
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "posts", "votes", "worker")
@@ -64,6 +64,19 @@ class StackConfig:
     def __post_init__(self) -> None:
         self.gateway_internal_port = self.gateway_internal_port or self.gateway_port + 6
         self.gateway_metrics_port = self.gateway_metrics_port or self.gateway_port + 5
+
+    @classmethod
+    def from_environment(cls) -> StackConfig:
+        """``make dev``'s stack; a second one can run beside it on other ports and databases:
+        ``STACK_PORT_BASE`` (gateway; services on the next four ports, Traefik's own two after them),
+        ``STACK_DB_SUFFIX``, ``STACK_EVENTS_PREFIX`` (and ``STACK_REDIS_URL`` for the Redis database)."""
+        base = int(os.environ.get("STACK_PORT_BASE", "8000"))
+        return cls(
+            gateway_port=base,
+            ports={name: base + 1 + i for i, name in enumerate(SERVICES)},
+            db_suffix=os.environ.get("STACK_DB_SUFFIX", ""),
+            events_prefix=os.environ.get("STACK_EVENTS_PREFIX", ""),
+        )
 
     @property
     def gateway_ports(self) -> traefik.Ports:
@@ -120,16 +133,19 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> None:
 
 
 def prepare(config: StackConfig) -> None:
-    """Databases exist and are migrated; a signing key exists (development only)."""
+    """Each service's own environment is synced; databases exist and are migrated, each with the
+    service's own install; a signing key exists (development only)."""
+    pythons = envs.sync_all()
     for name in SERVICES:
         url = config.database_url(name)
-        _run([sys.executable, "-m", "common.dbtools", "ensure", url])
+        py = str(pythons[name])
+        _run([py, "-m", "common.dbtools", "ensure", url])
         _run(
-            [sys.executable, "-m", "alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"],
+            [py, "-m", "alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"],
             env={"DATABASE_URL": url},
         )
     if not any(config.keys_dir.glob("*.pem")):
-        _run([sys.executable, "-m", "auth_service.keys", str(config.keys_dir)])
+        _run([str(pythons["auth"]), "-m", "auth_service.keys", str(config.keys_dir)])
 
 
 def _service_env(config: StackConfig, name: str) -> dict[str, str]:
@@ -153,7 +169,7 @@ def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]
     for name in SERVICES:
         procs[name] = (
             [
-                sys.executable,
+                str(envs.python(name)),  # the service's own install, as in its image
                 "-m",
                 "uvicorn",
                 f"{name}_service.main:create_app",
@@ -232,10 +248,13 @@ class Stack:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
             self._logs.append(out)
+        environ = {**os.environ, **env}
+        if name in SERVICES:  # nothing of the workspace's .venv or the checkout on its sys.path
+            environ = envs.service_environ(name, environ)
         self.processes[name] = subprocess.Popen(  # noqa: S603
             args,
             cwd=ROOT,
-            env={**os.environ, **env},
+            env=environ,
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             start_new_session=True,
@@ -357,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["up", "check", "prepare"])
     args = parser.parse_args(argv)
-    config = StackConfig()
+    config = StackConfig.from_environment()
     if args.command == "check":
         down = check_dependencies(config)
         for name in down:

@@ -49,7 +49,8 @@ EDGE_ERRORS: dict[str, EdgeError] = {
 def edge_errors_router() -> APIRouter:
     router = APIRouter(prefix=EDGE_ERRORS_PREFIX, include_in_schema=False)
 
-    @router.get("/{kind}")
+    # Any method: the catch-all router rewrites the path of whatever request no router took.
+    @router.api_route("/{kind}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     async def edge_error(kind: str) -> JSONResponse:
         """The body of an error the gateway made (unknown kinds read as a plain 404)."""
         error = EDGE_ERRORS.get(kind, EDGE_ERRORS["404"])
