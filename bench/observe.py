@@ -21,7 +21,15 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["STACK", "CpuMeter", "Histogram", "cpu_model", "histogram_quantile", "scrape_histograms"]
+__all__ = [
+    "STACK",
+    "CpuMeter",
+    "Histogram",
+    "cpu_model",
+    "histogram_quantile",
+    "scrape_histograms",
+    "tcp_connections",
+]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 #: Backing services, found by process name.
@@ -29,7 +37,7 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 #: auxiliary processes; Redis and RabbitMQ are one process each, shared with whoever else uses them.
 BACKING = {"postgres": ("postgres",), "redis": ("redis-server",), "rabbitmq": ("beam.smp", "erl_child_setup")}
 #: Groups that are the system under test (not the load generator, not the bench's own process).
-STACK = ("auth", "posts", "votes", "worker", "gateway", "postgres", "redis", "rabbitmq")
+STACK = ("auth", "posts", "votes", "worker", "gateway", "gateway-direct-fa", "postgres", "redis", "rabbitmq")
 
 
 def cpu_model() -> str:
@@ -188,3 +196,37 @@ def histogram_quantile(q: float, histogram: Histogram) -> float | None:
             return round((lower + (bound - lower) * fraction) * 1000, 2)
         lower, below = bound, cumulative
     return round(lower * 1000, 2)
+
+
+def _tcp_entries() -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """(local, remote) address of every TCP socket in /proc/net/tcp and tcp6, TIME_WAIT included."""
+    entries = []
+    for name in ("tcp", "tcp6"):
+        try:
+            rows = Path(f"/proc/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) < 4 or fields[3] == "0A":  # 0A: LISTEN
+                continue
+            (local_ip, local_port), (remote_ip, remote_port) = (f.split(":") for f in fields[1:3])
+            entries.append(((local_ip, int(local_port, 16)), (remote_ip, int(remote_port, 16))))
+    return entries
+
+
+def tcp_connections(ports: dict[str, int]) -> dict[str, set[tuple[str, int]]]:
+    """Per named server port, the connections to it that the kernel knows, as (client address, port).
+
+    Both ends of a loopback connection are listed, and a closed one stays in TIME_WAIT on whichever
+    end closed first for 60 s, so the client's (address, port) names each connection opened in the
+    last minute once. The difference of two snapshots a run apart is the connections the run opened.
+    """
+    by_port = {port: name for name, port in ports.items()}
+    seen: dict[str, set[tuple[str, int]]] = {name: set() for name in ports}
+    for local, remote in _tcp_entries():
+        if remote[1] in by_port:  # the client's end
+            seen[by_port[remote[1]]].add(local)
+        elif local[1] in by_port:  # the server's end
+            seen[by_port[local[1]]].add(remote)
+    return seen

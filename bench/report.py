@@ -111,6 +111,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{gw['rps']:.0f} / {direct['rps']:.0f} = {ratio:.2f}",
                 ratio >= 0.5,
             )
+    before, after = _find(results, "feed-auth", "gateway-direct-fa"), _find(results, "feed-auth", "gateway")
+    if before and after and before["requests"] and after["requests"]:
+        churn_before = before["new_connections"].get("auth", 0) / before["requests"]
+        churn_after = after["new_connections"].get("auth", 0) / after["requests"]
+        cut = churn_before / churn_after if churn_after else float("inf")
+        add(
+            "new TCP connections to auth per request cut >= 10x (feed, bearer token)",
+            f"{churn_before:.3f} -> {churn_after:.4f} "
+            + ("(no new connection)" if not churn_after else f"({cut:.0f}x)"),
+            cut >= 10,
+        )
     inproc = results.get("pipeline_inprocess", {})
     if "burst" in inproc:
         add(
@@ -141,6 +152,58 @@ def _header(*names: str, right: int = 0, numeric: tuple[int, ...] = ()) -> list[
 def _pipeline_row(label: str, stats: dict[str, Any], note: str, events: object) -> str:
     numbers = (stats["events_per_s"], stats["p50_ms"], stats["p95_ms"], stats["p99_ms"], stats["max_ms"])
     return _row(label, events, *numbers, note)
+
+
+def _per_request(run: dict[str, Any], cores: float | None) -> str:
+    return "-" if cores is None or not run["rps"] else f"{cores / run['rps'] * 1000:.3f}"
+
+
+def _gateway_cost(results: dict[str, Any]) -> list[str]:
+    """Traefik's and auth's CPU and the new TCP connections per request, for each way in."""
+    runs = [r for r in results.get("http", []) if r["scenario"] in ("feed", "feed-auth", "post-create")]
+    if not any("new_connections" in r for r in runs):
+        return []
+    lines = [
+        "",
+        "## The gateway's cost per request",
+        "",
+        "*Traefik*/*auth CPU ms/req*: CPU of that process group over the run, per request. *new conns/req*:"
+        " TCP connections opened during the run (from /proc/net/tcp, TIME_WAIT included) to auth, and to"
+        " Traefik's own loopback entry point (`internal`, the forwardAuth and flood-limit hops), per"
+        " request. `gateway-direct-fa` is the same table with forwardAuth straight to auth and Go's default"
+        " 2 idle connections per upstream host, as before pooling.",
+        "",
+        *_header(
+            "scenario",
+            "via",
+            "req/s",
+            "p99",
+            "Traefik CPU ms/req",
+            "auth CPU ms/req",
+            "new conns/req to auth",
+            "new conns/req to Traefik's hops",
+            right=6,
+        ),
+    ]
+    for run in runs:
+        cpu = run.get("cpu_cores", {})
+        gateway = cpu.get(run["via"]) if run["via"].startswith("gateway") else None
+        conns = run.get("new_connections", {})
+        hops = conns.get("gateway-internal" if run["via"] == "gateway" else "gateway-direct-fa-internal", 0)
+        requests = run["requests"] or 1
+        lines.append(
+            _row(
+                run["scenario"],
+                run["via"],
+                f"{run['rps']:.1f}",
+                f"{run['p99_ms']:.2f}",
+                _per_request(run, gateway),
+                _per_request(run, cpu.get("auth")),
+                f"{conns.get('auth', 0) / requests:.4f}",
+                f"{hops / requests:.4f}" if run["via"].startswith("gateway") else "-",
+            )
+        )
+    return lines
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -204,7 +267,7 @@ def markdown(results: dict[str, Any]) -> str:
                 _cpu(run),
             )
         )
-    lines += ["", "## Gateway comparison (issue 7): `GET /api/v1/posts?limit=20`", ""]
+    lines += ["", "## Gateway comparison: `GET /api/v1/posts?limit=20` through Traefik and direct", ""]
     lines += _header(
         "request", "direct req/s", "gateway req/s", "gateway / direct", "direct p99", "gateway p99", right=5
     )
@@ -217,6 +280,7 @@ def markdown(results: dict[str, Any]) -> str:
             ratio = gw["rps"] / direct["rps"] if direct["rps"] else 0.0
             rates = (f"{direct['rps']:.1f}", f"{gw['rps']:.1f}", f"{ratio:.2f}")
             lines.append(_row(label, *rates, f"{direct['p99_ms']:.2f}", f"{gw['p99_ms']:.2f}"))
+    lines += _gateway_cost(results)
     lines += ["", "## Event pipeline", ""]
     lines += [
         _row("measurement", "events", "events/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "notes"),

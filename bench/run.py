@@ -133,8 +133,12 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
     return [
         Scenario("feed", "feed read, anonymous", "gateway", "get", c, (feed, fa), feed_files),
         Scenario("feed", "feed read, anonymous", "posts", "get", c, (feed,), feed_files),
+        Scenario("feed", "feed read, anonymous", "gateway-direct-fa", "get", c, (feed, fa), feed_files),
         Scenario("feed-auth", "feed read, bearer token", "gateway", "get", c, (feed, fa), feed_auth),
         Scenario("feed-auth", "feed read, bearer token", "posts", "get", c, (feed,), feed_auth),
+        Scenario(
+            "feed-auth", "feed read, bearer token", "gateway-direct-fa", "get", c, (feed, fa), feed_auth
+        ),
         Scenario("post-get", "one post by id", "gateway", "get", c, (one, fa), one_files),
         Scenario("post-get", "one post by id", "posts", "get", c, (one,), one_files),
         Scenario("forward-auth", "forwardAuth check, bearer token", "auth", "get", c, (fa,), fa_files),
@@ -151,6 +155,16 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         ),
         Scenario(
             "post-create", "post create, bearer token", "posts", "create", c, (create,), create_files, True
+        ),
+        Scenario(
+            "post-create",
+            "post create, bearer token",
+            "gateway-direct-fa",
+            "create",
+            c,
+            (create, fa),
+            create_files,
+            True,
         ),
         Scenario("vote", "vote, new (user, post) pairs", "gateway", "vote", c, (vote, fa), vote_files, True),
         Scenario("vote", "vote, new (user, post) pairs", "votes", "vote", c, (vote,), vote_files, True),
@@ -222,7 +236,12 @@ class Runner:
         self.sequence = {"vote": seed_votes, "create": 0}
 
     def _url(self, via: str) -> str:
-        return self.target.gateway_url if via == "gateway" else self.target.service_urls[via]
+        if via == "gateway":
+            return self.target.gateway_url
+        if via == "gateway-direct-fa":
+            assert self.target.gateway_direct_fa_url is not None
+            return self.target.gateway_direct_fa_url
+        return self.target.service_urls[via]
 
     def _wrk(self, scenario: Scenario, duration: float) -> loadgen.WrkResult:
         args: dict[str, str | int] = {"mode": scenario.mode, **scenario.files}
@@ -248,11 +267,14 @@ class Runner:
             (svc, m, r): observe.scrape_histograms(self.target.service_urls[svc], svc).get((m, r))
             for svc, m, r in scenario.observed
         }
+        tcp_before = observe.tcp_connections(self.target.tcp_ports)
         cpu_before = self.meter.snapshot()
         wall = time.perf_counter()
         result = self._wrk(scenario, self.profile.duration)
         wall = time.perf_counter() - wall
         cpu = observe.CpuMeter.cores(cpu_before, self.meter.snapshot(), wall)
+        tcp_after = observe.tcp_connections(self.target.tcp_ports)
+        new_connections = {name: len(tcp_after[name] - tcp_before[name]) for name in tcp_after}
         service_side = {}
         for (svc, method, route), before in before_hist.items():
             after = observe.scrape_histograms(self.target.service_urls[svc], svc).get((method, route))
@@ -282,6 +304,7 @@ class Runner:
             **result.to_json(),
             "service_side": service_side,
             "cpu_cores": cpu,
+            "new_connections": new_connections,
             **efficiency,
         }
 
@@ -377,6 +400,8 @@ def bench(args: argparse.Namespace) -> int:
             for scenario in scenarios(profile, files):
                 if only and scenario.key not in only:
                     continue
+                if scenario.via == "gateway-direct-fa" and target.gateway_direct_fa_url is None:
+                    continue  # a running stack has no comparison gateway
                 if scenario.key == "vote" and not vote_window:
                     vote_window.append(_now())
                 run = runner.run(scenario)

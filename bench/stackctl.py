@@ -10,8 +10,11 @@ What the bench stack changes from ``make dev``, and why:
 - per-user and per-address abuse limits (vote stuffing, login and register brute force) raised far
   above what one load generator on one address sends: the bench measures the services, not how fast
   the limiters say no. The gateway's and the tiers' limits are left as configured;
-- ``WEB_CONCURRENCY`` worker processes for every service and the gateway (see ``run.py``);
-- the gateway's per-request JSON access log is off, as the services run with ``--no-access-log``;
+- ``WEB_CONCURRENCY`` worker processes for every service (see ``run.py``); Traefik uses every core;
+- a second Traefik, ``gateway-direct-fa`` on 19010 (19015, 19016 its own), on the same routing table
+  but for the two changes that pool forwardAuth's connections to auth: its forwardAuth calls auth
+  directly, as before them, and its upstream transport keeps Go's default of 2 idle connections per
+  host. The same scenarios through both, in one run, say what those two changes moved;
 - ``DATABASE_POOL_SIZE=5`` per worker process, so the stack stays well inside PostgreSQL's
   ``max_connections`` while other suites run too.
 """
@@ -24,13 +27,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import redis.asyncio as aioredis
+import yaml
 
 from common.dbtools import drop_database
 from common.testing import delete_topology
@@ -46,6 +52,8 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PORTS = {"gateway": 19000, "auth": 19001, "posts": 19002, "votes": 19003, "worker": 19004}
+#: The comparison gateway (see the module docstring): web, Traefik's own hops, ping and metrics.
+DIRECT_FA_PORTS = (19010, 19016, 19015)
 BENCH_DB_SUFFIX = "_bench"
 BENCH_REDIS_DB = 9
 BENCH_EVENTS_PREFIX = "bench."
@@ -89,6 +97,10 @@ class Target:
     workers: int | None
     managed: bool
     notes: list[str] = field(default_factory=list)
+    #: The comparison gateway (forwardAuth straight to auth, default idle connections), when started.
+    gateway_direct_fa_url: str | None = None
+    #: Server ports whose new TCP connections a run counts, by name.
+    tcp_ports: dict[str, int] = field(default_factory=dict)
 
     def database_url(self, service: str) -> str:
         return f"{self.pg_base}/{service}{self.db_suffix}"
@@ -109,6 +121,7 @@ def running_target(url: str, *, db_suffix: str | None, workers: int | None) -> T
         db_suffix=db_suffix,
         workers=workers,
         managed=False,
+        tcp_ports={"auth": port + 1, "posts": port + 2, "votes": port + 3, "gateway-internal": port + 6},
         notes=[
             "running stack: its own rate limits apply (429s are counted as errors)",
             f"databases read for the pipeline checks: <service>{db_suffix}",
@@ -156,9 +169,18 @@ class ManagedStack:
             db_suffix=BENCH_DB_SUFFIX,
             workers=self.workers,
             managed=True,
+            gateway_direct_fa_url=f"http://127.0.0.1:{DIRECT_FA_PORTS[0]}",
+            tcp_ports={
+                "auth": self.config.ports["auth"],
+                "posts": self.config.ports["posts"],
+                "votes": self.config.ports["votes"],
+                "gateway-internal": self.config.gateway_internal_port,
+                "gateway-direct-fa-internal": DIRECT_FA_PORTS[1],
+            },
             notes=[
                 "abuse limits raised for the bench: " + ", ".join(sorted(LIMIT_OVERRIDES)),
-                "gateway access log off (services run with --no-access-log)",
+                "gateway-direct-fa: the same routing table with forwardAuth straight to auth and Go's"
+                " default 2 idle connections per upstream host (the configuration before pooling)",
                 f"DATABASE_POOL_SIZE={POOL_SIZE} per worker process (max_connections is shared)",
             ],
         )
@@ -180,6 +202,7 @@ class ManagedStack:
         of the bench's start-up. Same commands as ``deploy/native/stack.py``'s ``prepare``.
         """
         py = sys.executable
+        self.stack_module.envs.sync_all()  # the services run from their own installs
         for name in SERVICES:
             self.stack_module._run([py, "-m", "common.dbtools", "ensure", self.config.database_url(name)])
         jobs = {
@@ -215,9 +238,47 @@ class ManagedStack:
         self.stack.start()
         try:
             self.stack.wait_ready(timeout=timeout)
+            self._start_direct_fa(timeout)
         except BaseException:
             self.stop()
             raise
+
+    def _start_direct_fa(self, timeout: float) -> None:
+        traefik = self.stack_module.traefik
+        web, internal, metrics = DIRECT_FA_PORTS
+        run_dir = ROOT / ".dev" / "traefik" / f"{web}-direct-fa"
+        routes = (traefik.DYNAMIC_DIR / "routes.yml").read_text()
+        pooled = (
+            """address: 'http://127.0.0.1:{{ env "GATEWAY_INTERNAL_PORT" | default "8081" }}"""
+            """/internal/forward-auth'"""
+        )
+        idle = "      maxIdleConnsPerHost: 128\n"
+        if pooled not in routes or idle not in routes:
+            raise RuntimeError("routes.yml changed: update bench/stackctl.py's gateway-direct-fa variant")
+        (run_dir / "dynamic").mkdir(parents=True, exist_ok=True)
+        direct = routes.replace(pooled, """address: '{{ env "AUTH_URL" }}/internal/forward-auth'""")
+        (run_dir / "dynamic" / "routes.yml").write_text(direct.replace(idle, ""))
+        config = traefik.native_static(traefik.Ports(web, internal, metrics), dynamic_dir=run_dir / "dynamic")
+        static = run_dir / "traefik.yml"
+        static.write_text(yaml.safe_dump(config, sort_keys=False))
+        env = {
+            "AUTH_URL": self.config.service_url("auth"),
+            "POSTS_URL": self.config.service_url("posts"),
+            "VOTES_URL": self.config.service_url("votes"),
+            "GATEWAY_INTERNAL_PORT": str(internal),
+        }
+        self.stack._spawn("gateway-direct-fa", [str(traefik.binary()), f"--configfile={static}"], env)
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{web}/.well-known/jwks.json", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("gateway-direct-fa did not route in time")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.stack is not None:

@@ -25,6 +25,9 @@ EXPECTED = {
     ("feed", "posts"),
     ("feed-auth", "gateway"),
     ("feed-auth", "posts"),
+    ("feed", "gateway-direct-fa"),
+    ("feed-auth", "gateway-direct-fa"),
+    ("post-create", "gateway-direct-fa"),
     ("post-get", "gateway"),
     ("post-get", "posts"),
     ("forward-auth", "auth"),
@@ -88,3 +91,6 @@ def test_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     for scenario, via in EXPECTED:
         assert f"| {scenario} | {via} |" in text
     assert "## Event pipeline" in text
+    assert "## The gateway's cost per request" in text
+    for key, run in runs.items():
+        assert set(run["new_connections"]) >= {"auth", "posts", "gateway-internal"}, key
