@@ -6,6 +6,9 @@ server, and commits ``succeeded`` right AFTER. A crash between the hand-over and
 leaves the job ``running`` with a lapsing lease; another runner then sends it again. So a mail
 is sent at most once per attempt, and at least once overall unless every attempt fails: a
 duplicate reset or welcome mail is harmless (same link, same token), a lost one locks a user out.
+Two runners never both send it because one stalled: right before the hand-over the runner passes
+the job's fence (its lease renewed in one statement fenced on the attempt), and a runner whose
+lease was lost has its job cancelled (``runner.py``).
 Every attempt of one job carries the same ``Message-ID`` (``<job id@sender domain>``), so mail
 clients and servers that deduplicate on it show the duplicate once.
 """
@@ -149,7 +152,9 @@ async def deliver(message: EmailMessage, settings: WorkerSettings) -> None:
 
 def _mail_kind(job_type: str, kind: str) -> JobKind:
     async def run(ctx: JobContext, payload: dict[str, Any]) -> list[Event]:
-        await deliver(render(ctx, job_type, payload), ctx.settings)
+        message = render(ctx, job_type, payload)
+        await ctx.fence()  # a runner that lost its lease must not hand the mail over as well
+        await deliver(message, ctx.settings)
         log.info("mail sent", extra={"job_id": str(ctx.job_id), "type": job_type, "attempt": ctx.attempt})
         return []
 
