@@ -58,6 +58,8 @@ class Runtime:
             self.bus,
             service=settings.service_name,
             retention=timedelta(hours=settings.outbox_retention_hours),
+            inbox_retention=timedelta(hours=settings.inbox_retention_hours),
+            inbox_prune_interval=settings.inbox_prune_interval_seconds,
         )
         self.consumers: list[Consumer] = []
         self.health_checks: dict[str, HealthCheck] = {

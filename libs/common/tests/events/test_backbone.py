@@ -334,3 +334,19 @@ async def test_sent_rows_are_pruned_after_retention(kit: Kit) -> None:
         await session.execute(text("UPDATE outbox SET sent_at = now() - interval '2 hours' WHERE id <= 2"))
     assert await relay.prune() == 2
     assert await kit.count("SELECT count(*) FROM outbox") == 1
+
+
+async def test_inbox_rows_are_pruned_after_retention(kit: Kit) -> None:
+    relay = kit.relay(kit.bus(), inbox_retention_hours=24, prune_batch_size=2)
+    async with kit.db.session() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO inbox (event_id, consumer, type, received_at)"
+                " SELECT gen_random_uuid(), 'probe', 'test.probe.happened', now() - make_interval(hours => h)"
+                " FROM unnest(ARRAY[1, 23, 25, 26, 30, 100, 200]) AS h"
+            )
+        )
+    assert await relay.prune_inbox() == 5  # in batches of two: the last one short
+    kept = await kit.count("SELECT count(*) FROM inbox WHERE received_at > now() - interval '24 hours'")
+    assert kept == 2
+    assert await kit.count("SELECT count(*) FROM inbox") == 2

@@ -33,8 +33,8 @@ class EventBus:
         self,
         url: str,
         *,
-        max_attempts: int = 5,
-        retry_base_ms: int = 200,
+        max_attempts: int = 8,
+        retry_base_ms: int = 2000,
         publish_timeout: float = 10.0,
         prefix: str = "",
     ) -> None:
