@@ -60,7 +60,7 @@ async def test_a_runner_that_cannot_renew_its_lease_stops_and_the_mail_goes_out_
 
         async def claimed() -> bool:
             rows = await sql("SELECT status, attempts FROM jobs WHERE event_id = :e", e=event_id)
-            return rows == [{"status": "running", "attempts": 1}]
+            return bool(rows == [{"status": "running", "attempts": 1}])
 
         await eventually(claimed)
         await proxy.cut()  # A's database is gone: no renewal, no fence, no outcome
