@@ -27,7 +27,6 @@ from pydantic import ValidationError
 
 from common.events import Event
 from common.events.schemas import (
-    EmailFailed,
     EmailVerificationRequested,
     PasswordResetRequested,
     UserRegistered,
@@ -150,7 +149,13 @@ async def deliver(message: EmailMessage, settings: WorkerSettings) -> None:
         raise ConnectionError(f"could not reach the mail server: {type(exc).__name__}") from None
 
 
-def _mail_kind(job_type: str, kind: str) -> JobKind:
+def _no_report(_payload: dict[str, Any], _reason: str) -> list[Event]:
+    """A mail given up on publishes nothing (no service would act on it): the failed job is the
+    record, listed with its error and retried through ``/internal/jobs``."""
+    return []
+
+
+def _mail_kind(job_type: str) -> JobKind:
     async def run(ctx: JobContext, payload: dict[str, Any]) -> list[Event]:
         message = render(ctx, job_type, payload)
         await ctx.fence()  # a runner that lost its lease must not hand the mail over as well
@@ -158,23 +163,17 @@ def _mail_kind(job_type: str, kind: str) -> JobKind:
         log.info("mail sent", extra={"job_id": str(ctx.job_id), "type": job_type, "attempt": ctx.attempt})
         return []
 
-    def failed(payload: dict[str, Any], reason: str) -> list[Event]:
-        user_id = payload.get("user_id")
-        if not user_id:
-            return []
-        return [EmailFailed(user_id=user_id, kind=kind, reason=reason)]
-
     return JobKind(
         type=job_type,
         queue="mail",
         run=run,
-        failed=failed,
+        failed=_no_report,
         secret_fields=("token", "verification_token"),
     )
 
 
 MAIL_KINDS = (
-    _mail_kind("email.welcome", "welcome"),
-    _mail_kind("email.password_reset", "password_reset"),
-    _mail_kind("email.verification", "verification"),
+    _mail_kind("email.welcome"),
+    _mail_kind("email.password_reset"),
+    _mail_kind("email.verification"),
 )
