@@ -71,9 +71,15 @@ class Runtime:
     async def _ping_redis(self) -> None:
         await self.redis.ping()
 
+    async def _probe_dependencies(self) -> None:
+        """What a paused consumer waits for: its database and Redis both answer."""
+        await self.db.ping()
+        await self.redis.ping()
+
     def consume(
         self, subscription: str, handlers: Mapping[str, Handler | Batched], **kwargs: Any
     ) -> Consumer:
+        kwargs.setdefault("probe", self._probe_dependencies)
         consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer

@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.app import Runtime
 from common.db import Database
+from common.events import Envelope
 from common.events.bus import EventBus
 from common.events.dlq import list_dead_letters
 from common.events.topology import SUBSCRIPTIONS, retry_delays_ms
 from common.settings import ServiceSettings
-from common.testing import TEST_AMQP_URL, TcpProxy, eventually
+from common.testing import TEST_AMQP_URL, TEST_REDIS_BASE, TcpProxy, eventually
 
 from .conftest import DB_URL
 
@@ -103,3 +108,49 @@ def test_a_handler_failure_backs_off_over_minutes_before_it_is_dead_lettered() -
     delays = retry_delays_ms(settings.consumer_max_attempts, settings.consumer_retry_base_ms)
     assert sum(delays) >= 120_000
     assert len(set(delays)) == len(delays)  # one retry queue per delay: no head-of-line blocking
+
+
+async def test_a_redis_outage_pauses_a_service_consumer_without_spending_attempts(kit: Kit) -> None:
+    """A service's consumer (built by ``Runtime``) probes Redis as well as its database."""
+    proxy = await TcpProxy("127.0.0.1", 6379).start()
+    settings = ServiceSettings(
+        environment="test",
+        database_url=DB_URL,
+        redis_url=proxy.url(f"{TEST_REDIS_BASE}/15"),
+        amqp_url=TEST_AMQP_URL,
+        events_prefix=kit.prefix,
+        consumer_max_attempts=3,
+        consumer_retry_base_ms=50,
+    )
+    runtime = Runtime(settings)
+
+    async def count_in_redis(session: AsyncSession, event: Envelope) -> None:
+        await runtime.redis.incr("test-common.outage")
+        await session.execute(text("INSERT INTO effects (event_id, seq) VALUES (:id, 0)"), {"id": event.id})
+
+    consumer = runtime.consume("probe", {kit.probe_type: count_in_redis}, probe_backoff=(0.1, 0.5))
+    runtime.bus.start()
+    relay = kit.relay(await kit.started_bus(), poll_interval=0.2)
+    await runtime.redis.delete("test-common.outage")
+    consumer.start()
+    relay.start()
+    sub = SUBSCRIPTIONS["probe"].with_prefix(kit.prefix)
+    try:
+        await proxy.cut()
+        await kit.write_events(range(5))
+        await eventually(lambda: _ready_is(runtime.bus, sub.queue, 5), within=15)
+        assert not consumer.consuming.is_set()
+        assert await _ready(runtime.bus, sub.dlq) == 0
+
+        await proxy.restore()
+        await eventually(lambda: _count_is(kit, "SELECT count(*) FROM effects", 5), within=20)
+        assert await runtime.redis.get("test-common.outage") == "5"
+        assert await list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == []
+    finally:
+        await consumer.stop()
+        await relay.stop()
+        await relay.bus.close()
+        await runtime.bus.close()
+        await runtime.redis.aclose()
+        await runtime.db.dispose()
+        await proxy.close()
