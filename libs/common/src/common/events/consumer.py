@@ -210,8 +210,15 @@ class Consumer:
                 log.info("dependency still down", extra={"consumer": self.sub.name, "error": repr(exc)[:200]})
                 delay = min(delay * 2, cap)
         await self._requeue_buffer()  # deliveries that were in flight when we cancelled
-        if self._queue is not None:
-            self._consumer_tag = await self._queue.consume(self._collect)
+        while self._queue is not None:
+            try:
+                self._consumer_tag = await self._queue.consume(self._collect)
+                break
+            except Exception as exc:  # the broker went away meanwhile: try again
+                log.warning(
+                    "could not resume consuming", extra={"consumer": self.sub.name, "error": repr(exc)}
+                )
+                await asyncio.sleep(cap)
         self.consuming.set()
         log.warning("dependency answers again: consumer resumed", extra={"consumer": self.sub.name})
 
