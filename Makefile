@@ -84,6 +84,6 @@ superuser: install ## Create the first admin (EMAIL=... USERNAME=...; the passwo
 	@$(PY) -m auth_service.cli create-superuser --email "$(EMAIL)" --username "$(USERNAME)"
 
 .PHONY: dlq
-dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them)
-	@if [ -n "$(REPLAY)" ]; then $(PY) -m common.events.dlq replay --queue $(QUEUE); \
+dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them; EVENTS_PREFIX honoured)
+	@if [ -n "$(REPLAY)" ]; then $(PY) -m common.events.dlq replay $(if $(QUEUE),--queue $(QUEUE)); \
 	else $(PY) -m common.events.dlq list $(if $(QUEUE),--queue $(QUEUE)); fi

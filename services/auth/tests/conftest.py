@@ -193,6 +193,12 @@ class Api:
             )
             return [dict(row[0]["data"]) for row in rows]
 
+    async def revoked_sessions(self) -> set[str]:
+        """Ids of the sessions marked revoked (the record of a revocation; its reason is logged)."""
+        async with self.app.state.db.session() as session:
+            rows = await session.execute(text("SELECT id FROM sessions WHERE revoked_at IS NOT NULL"))
+            return {str(row[0]) for row in rows}
+
     async def sql(self, statement: str, **params: Any) -> None:
         async with self.app.state.db.session() as session:
             await session.execute(text(statement), params)

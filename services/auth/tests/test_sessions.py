@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-from common.events.schemas import SessionRevoked
-
 
 async def test_refresh_rotates_and_the_old_token_stops_working(client, api):
     account = await api.signup()
@@ -36,9 +34,7 @@ async def test_reusing_a_rotated_token_revokes_the_whole_session(client, api, ca
     fresh_headers = {"Authorization": f"Bearer {rotated['access_token']}"}
     assert (await client.get("/api/v1/auth/me", headers=fresh_headers)).status_code == 401
     assert (await api.forward_auth(rotated["access_token"])).status_code == 401
-    [event] = await api.events(SessionRevoked.TYPE)
-    assert event["reason"] == "refresh_token_reuse"
-    assert event["session_id"] == account.tokens["session_id"]
+    assert await api.revoked_sessions() == {account.tokens["session_id"]}
 
 
 async def test_garbage_refresh_tokens_are_a_401(client, api):
@@ -133,8 +129,7 @@ async def test_logout_revokes_the_current_session_only(client, api):
     assert (await api.forward_auth(phone.access)).status_code == 401
     assert (await api.refresh(phone.refresh)).status_code == 401
     assert (await api.refresh(laptop["refresh_token"])).status_code == 200
-    [event] = await api.events(SessionRevoked.TYPE)
-    assert event == {"user_id": phone.id, "session_id": phone.tokens["session_id"], "reason": "logout"}
+    assert await api.revoked_sessions() == {phone.tokens["session_id"]}
 
 
 async def test_logout_all_revokes_every_session(client, api):
@@ -145,7 +140,7 @@ async def test_logout_all_revokes_every_session(client, api):
         assert (await api.forward_auth(token)).status_code == 401
     for token in (phone.refresh, laptop["refresh_token"]):
         assert (await api.refresh(token)).status_code == 401
-    assert len(await api.events(SessionRevoked.TYPE)) == 2
+    assert await api.revoked_sessions() == {phone.tokens["session_id"], laptop["session_id"]}
 
 
 async def test_an_idle_session_expires(client, api):
@@ -207,5 +202,4 @@ async def test_signing_in_beyond_the_session_limit_signs_the_least_recently_used
     )
     assert len(listed.json()) == settings.max_sessions_per_user
     assert oldest.tokens["session_id"] not in {s["id"] for s in listed.json()}
-    [event] = await api.events(SessionRevoked.TYPE)
-    assert event["reason"] == "session_limit"
+    assert await api.revoked_sessions() == {oldest.tokens["session_id"]}

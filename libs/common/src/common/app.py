@@ -59,6 +59,8 @@ class Runtime:
             self.bus,
             service=settings.service_name,
             retention=timedelta(hours=settings.outbox_retention_hours),
+            inbox_retention=timedelta(hours=settings.inbox_retention_hours),
+            inbox_prune_interval=settings.inbox_prune_interval_seconds,
         )
         self.consumers: list[Consumer] = []
         self.health_checks: dict[str, HealthCheck] = {
@@ -70,9 +72,15 @@ class Runtime:
     async def _ping_redis(self) -> None:
         await self.redis.ping()
 
+    async def _probe_dependencies(self) -> None:
+        """What a paused consumer waits for: its database and Redis both answer."""
+        await self.db.ping()
+        await self.redis.ping()
+
     def consume(
         self, subscription: str, handlers: Mapping[str, Handler | Batched], **kwargs: Any
     ) -> Consumer:
+        kwargs.setdefault("probe", self._probe_dependencies)
         consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer

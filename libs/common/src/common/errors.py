@@ -44,6 +44,7 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "UnsupportedMedia",
+    "dependency_down",
     "install_error_handlers",
     "render_exception",
 ]
@@ -143,6 +144,7 @@ _UNAVAILABLE_CAUSES: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.QueryCanceledError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin or crash shutdown: the server is restarting
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     sa_exc.TimeoutError,
@@ -162,6 +164,14 @@ def _dependency_down(exc: BaseException) -> bool:
         orig = getattr(seen, "orig", None)
         seen = orig if isinstance(orig, BaseException) else (seen.__cause__ or seen.__context__)
     return False
+
+
+def dependency_down(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause chain) says the database or Redis is not answering.
+
+    What the event consumer asks before counting a failure as an attempt (``common.events.consumer``).
+    """
+    return _dependency_down(exc)
 
 
 #: Errors of the database, Redis and sockets: answered by ``_infrastructure_error`` (503 or 500).

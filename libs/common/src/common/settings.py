@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_SECRET_MARKER", "Environment", "ServiceSettings"]
@@ -42,9 +42,18 @@ class ServiceSettings(BaseSettings):
     readiness_timeout_seconds: float = 2.0
     #: Run the outbox relay and event consumers inside the web process.
     run_background: bool = True
-    outbox_retention_hours: int = 72
-    consumer_max_attempts: int = 5
-    consumer_retry_base_ms: int = 200
+    #: Sent outbox rows are deleted this long after they were sent.
+    outbox_retention_hours: int = Field(default=72, ge=1)
+    #: Inbox rows (the consumers' record of applied events) are deleted this long after they were
+    #: applied, checked every ``inbox_prune_interval_seconds``; keep it above the outbox retention.
+    inbox_retention_hours: int = Field(default=168, ge=1)
+    inbox_prune_interval_seconds: int = Field(default=3600, ge=1)
+    #: A handler failure is retried after base, 2*base, 4*base, ... ms, one retry queue per delay (a
+    #: fixed TTL each, so a long delay never holds up a short one), until this many attempts were
+    #: made; then the message goes to ``<svc>.dlq``. Defaults: 8 attempts over about 4 minutes
+    #: (2 s to 128 s). An outage of the database or Redis counts no attempt at all.
+    consumer_max_attempts: int = Field(default=8, ge=1, le=20)
+    consumer_retry_base_ms: int = Field(default=2000, ge=1)
     #: Prefix for the exchange and every queue, so a test run never meets the dev stack's messages.
     events_prefix: str = ""
 

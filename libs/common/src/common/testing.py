@@ -223,7 +223,7 @@ async def fresh_service(
     url = test_database_url(db_name)
     redis_url = f"{TEST_REDIS_BASE}/{redis_db}"
     await prepare_database(url, alembic_ini)
-    await delete_topology(amqp_url, prefix)
+    await delete_topology(amqp_url, prefix, max_attempts=5, retry_base_ms=50)
     async with aioredis.Redis.from_url(redis_url) as redis:
         await redis.flushdb()
     return {
@@ -232,6 +232,8 @@ async def fresh_service(
         "events_prefix": prefix,
         "amqp_url": amqp_url,
         "redis_url": redis_url,
+        # retries within a second, so a test sees a poisoned event reach the dead-letter queue
+        "consumer_max_attempts": 5,
         "consumer_retry_base_ms": 50,
     }
 

@@ -41,6 +41,7 @@ class HandlerControl:
 
     poisoned: set[int] = field(default_factory=set)
     calls: int = 0
+    error: type[Exception] = RuntimeError
 
 
 async def _setup_schema() -> None:
@@ -82,7 +83,7 @@ def _make_handler(control: HandlerControl) -> Callable[[AsyncSession, Envelope],
             text("INSERT INTO effects (event_id, seq) VALUES (:id, :seq)"), {"id": event.id, "seq": probe.seq}
         )
         if probe.seq in control.poisoned:
-            raise RuntimeError(f"poisoned message {probe.seq}")
+            raise control.error(f"poisoned message {probe.seq}")
 
     return apply_probe
 
@@ -106,12 +107,29 @@ class Kit:
         await bus.ready.wait()
         return bus
 
-    def consumer(self, bus: EventBus, after_commit: AfterCommit | None = None) -> Consumer:
+    def consumer(
+        self, bus: EventBus, after_commit: AfterCommit | None = None, *, db: Database | None = None
+    ) -> Consumer:
+        """The probe consumer; ``db`` gives it its own database handle (e.g. through a proxy)."""
         handlers = {Probe.TYPE: _make_handler(self.control)}
-        return Consumer(self.db, bus, subscription="probe", handlers=handlers, after_commit=after_commit)
+        return Consumer(
+            db or self.db,
+            bus,
+            subscription="probe",
+            handlers=handlers,
+            after_commit=after_commit,
+            probe_backoff=(0.1, 0.5),
+        )
 
     def relay(
-        self, bus: EventBus, *, poll_interval: float = 1.0, batch_size: int = 500, retention_hours: int = 72
+        self,
+        bus: EventBus,
+        *,
+        poll_interval: float = 1.0,
+        batch_size: int = 500,
+        retention_hours: int = 72,
+        inbox_retention_hours: int = 168,
+        prune_batch_size: int = 5000,
     ) -> OutboxRelay:
         return OutboxRelay(
             self.db,
@@ -120,6 +138,8 @@ class Kit:
             poll_interval=poll_interval,
             batch_size=batch_size,
             retention=timedelta(hours=retention_hours),
+            inbox_retention=timedelta(hours=inbox_retention_hours),
+            prune_batch_size=prune_batch_size,
         )
 
     async def write_events(self, seqs: range | list[int]) -> list[uuid.UUID]:

@@ -8,7 +8,6 @@ refuses new ones, which is what producers and consumers see when the broker goes
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +17,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from common.events import Batched, Consumer, Envelope
-from common.events.bus import EventBus
+from common.events.bus import EventBus, UnroutableEvent
 from common.events.dlq import list_dead_letters, replay_dead_letters
 from common.events.reconcile import Reconciliation, reconcile
 from common.testing import TEST_AMQP_URL, TcpProxy, eventually
@@ -314,17 +313,31 @@ async def test_a_relay_pass_takes_a_few_event_loop_turns_not_several_per_event(k
     assert turns < 300, turns
 
 
-async def test_an_event_no_queue_is_bound_to_is_confirmed_and_logged(
-    kit: Kit, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_publishing_an_event_no_queue_is_bound_to_fails(kit: Kit) -> None:
+    """Mandatory routing: the broker returns the message, and the publish raises."""
     bus = await kit.started_bus()
     try:
-        with caplog.at_level(logging.WARNING, logger="common.events.bus"):
+        with pytest.raises(UnroutableEvent) as refused:
             await bus.publish_many([("nobody.listens.to.this", b"{}", "m-1")])
+        assert refused.value.routing_keys == ["nobody.listens.to.this"]
+        await bus.publish_many([(kit.probe_type, b"{}", "m-2")])  # a bound type goes through
     finally:
         await bus.close()
-    [record] = [r for r in caplog.records if r.getMessage() == "event routed to no queue"]
-    assert getattr(record, "routing_key", None) == "nobody.listens.to.this"
+
+
+async def test_the_relay_keeps_an_unroutable_event_pending(kit: Kit) -> None:
+    bus = await kit.started_bus()
+    relay = kit.relay(bus)
+    try:
+        await kit.write_events([1])
+        async with kit.db.session() as session, session.begin():
+            await session.execute(text("UPDATE outbox SET type = 'nobody.listens.to.this'"))
+        with pytest.raises(UnroutableEvent):
+            await relay.relay_once()
+        assert await kit.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 1
+        assert await kit.count("SELECT attempts FROM outbox") == 1
+    finally:
+        await bus.close()
 
 
 async def test_sent_rows_are_pruned_after_retention(kit: Kit) -> None:
@@ -334,3 +347,19 @@ async def test_sent_rows_are_pruned_after_retention(kit: Kit) -> None:
         await session.execute(text("UPDATE outbox SET sent_at = now() - interval '2 hours' WHERE id <= 2"))
     assert await relay.prune() == 2
     assert await kit.count("SELECT count(*) FROM outbox") == 1
+
+
+async def test_inbox_rows_are_pruned_after_retention(kit: Kit) -> None:
+    relay = kit.relay(kit.bus(), inbox_retention_hours=24, prune_batch_size=2)
+    async with kit.db.session() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO inbox (event_id, consumer, type, received_at)"
+                " SELECT gen_random_uuid(), 'probe', 'test.probe.happened', now() - make_interval(hours => h)"
+                " FROM unnest(ARRAY[1, 23, 25, 26, 30, 100, 200]) AS h"
+            )
+        )
+    assert await relay.prune_inbox() == 5  # in batches of two: the last one short
+    kept = await kit.count("SELECT count(*) FROM inbox WHERE received_at > now() - interval '24 hours'")
+    assert kept == 2
+    assert await kit.count("SELECT count(*) FROM inbox") == 2

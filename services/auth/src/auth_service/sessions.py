@@ -4,7 +4,7 @@ A session is one device's refresh-token family. Each refresh hands out a new ref
 files the old one's hash under ``used_refresh_tokens``; an old token coming back means two parties
 hold the family (one of them stole it), so the whole session is revoked. Revocation marks the row,
 denies the session's access tokens in Redis (forwardAuth refuses them from the next request) and
-emits ``auth.session.revoked``.
+logs it with its reason on ``auth.security`` (no event: no other service acts on it).
 """
 
 from __future__ import annotations
@@ -25,12 +25,9 @@ from auth_service.schemas import TokenPair
 from auth_service.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
 from auth_service.settings import AuthSettings
 from common import ServiceUnavailable, Unauthorized
-from common.events import add_event
-from common.events.schemas import SessionRevoked
 
 __all__ = ["DeviceInfo", "SessionManager"]
 
-PRODUCER = "auth"
 security_log = logging.getLogger("auth.security")
 
 
@@ -151,12 +148,10 @@ class SessionManager:
             # Without the denylist entry the access tokens would keep working: refuse to pretend.
             raise ServiceUnavailable("Could not sign the session out right now; try again") from None
         await repository.mark_sessions_revoked(session, session_ids, utcnow())
-        for session_id in session_ids:
-            await add_event(
-                session,
-                SessionRevoked(user_id=user_id, session_id=session_id, reason=reason),
-                producer=PRODUCER,
-            )
+        security_log.info(
+            "sessions revoked",
+            extra={"user_id": str(user_id), "sessions": [str(s) for s in session_ids], "reason": reason},
+        )
 
     async def revoke_all(
         self, session: AsyncSession, user_id: uuid.UUID, *, reason: str, keep: uuid.UUID | None = None

@@ -8,6 +8,10 @@ safe to repeat (deterministic storage keys, overwrite instead of append).
 ``JobRejected`` means retrying cannot help (a bad image, a refused recipient): the job fails at
 once. Any other exception is retried with exponential back-off until ``job_max_attempts``; then the
 job is marked failed and ``failed`` tells which event reports it.
+
+A step that must not be repeated by two runners at once (the SMTP hand-over, a storage write) first
+awaits ``ctx.fence()``: one fenced statement that renews the lease only if this attempt still owns
+the job, and raises ``LeaseLost`` (the step is skipped) if another runner took it over.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from common.events import Event
 from common.storage import ObjectStorage
 from worker_service.settings import WorkerSettings
 
-__all__ = ["JobContext", "JobKind", "JobRejected", "redact"]
+__all__ = ["JobContext", "JobKind", "JobRejected", "LeaseLost", "redact"]
 
 
 class JobRejected(Exception):
@@ -32,12 +36,19 @@ class JobRejected(Exception):
         self.reason = reason
 
 
+class LeaseLost(Exception):
+    """This attempt no longer owns its job (its lease lapsed and another runner claimed it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class JobContext:
     job_id: uuid.UUID
     attempt: int
     settings: WorkerSettings
     storage: ObjectStorage
+    #: Await right before a non-repeatable step: renews the lease if this attempt still owns the
+    #: job (one fenced statement), else raises ``LeaseLost``.
+    fence: Callable[[], Awaitable[None]]
 
 
 Run = Callable[[JobContext, dict[str, Any]], Awaitable[list[Event]]]

@@ -6,6 +6,9 @@ server, and commits ``succeeded`` right AFTER. A crash between the hand-over and
 leaves the job ``running`` with a lapsing lease; another runner then sends it again. So a mail
 is sent at most once per attempt, and at least once overall unless every attempt fails: a
 duplicate reset or welcome mail is harmless (same link, same token), a lost one locks a user out.
+Two runners never both send it because one stalled: right before the hand-over the runner passes
+the job's fence (its lease renewed in one statement fenced on the attempt), and a runner whose
+lease was lost has its job cancelled (``runner.py``).
 Every attempt of one job carries the same ``Message-ID`` (``<job id@sender domain>``), so mail
 clients and servers that deduplicate on it show the duplicate once.
 """
@@ -24,7 +27,6 @@ from pydantic import ValidationError
 
 from common.events import Event
 from common.events.schemas import (
-    EmailFailed,
     EmailVerificationRequested,
     PasswordResetRequested,
     UserRegistered,
@@ -147,29 +149,31 @@ async def deliver(message: EmailMessage, settings: WorkerSettings) -> None:
         raise ConnectionError(f"could not reach the mail server: {type(exc).__name__}") from None
 
 
-def _mail_kind(job_type: str, kind: str) -> JobKind:
+def _no_report(_payload: dict[str, Any], _reason: str) -> list[Event]:
+    """A mail given up on publishes nothing (no service would act on it): the failed job is the
+    record, listed with its error and retried through ``/internal/jobs``."""
+    return []
+
+
+def _mail_kind(job_type: str) -> JobKind:
     async def run(ctx: JobContext, payload: dict[str, Any]) -> list[Event]:
-        await deliver(render(ctx, job_type, payload), ctx.settings)
+        message = render(ctx, job_type, payload)
+        await ctx.fence()  # a runner that lost its lease must not hand the mail over as well
+        await deliver(message, ctx.settings)
         log.info("mail sent", extra={"job_id": str(ctx.job_id), "type": job_type, "attempt": ctx.attempt})
         return []
-
-    def failed(payload: dict[str, Any], reason: str) -> list[Event]:
-        user_id = payload.get("user_id")
-        if not user_id:
-            return []
-        return [EmailFailed(user_id=user_id, kind=kind, reason=reason)]
 
     return JobKind(
         type=job_type,
         queue="mail",
         run=run,
-        failed=failed,
+        failed=_no_report,
         secret_fields=("token", "verification_token"),
     )
 
 
 MAIL_KINDS = (
-    _mail_kind("email.welcome", "welcome"),
-    _mail_kind("email.password_reset", "password_reset"),
-    _mail_kind("email.verification", "verification"),
+    _mail_kind("email.welcome"),
+    _mail_kind("email.password_reset"),
+    _mail_kind("email.verification"),
 )

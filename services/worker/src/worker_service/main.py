@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -11,6 +12,7 @@ from common import Runtime, TokenVerifier, create_service_app
 from common.events import Envelope
 from common.storage_config import open_storage
 from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
+from worker_service.retention import JobPruner
 from worker_service.router import router
 from worker_service.runner import JobRunners
 from worker_service.scheduler import Scheduler, token_cleanup
@@ -29,7 +31,13 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             scheduler = Scheduler(
                 runtime.db, [token_cleanup(settings)], poll_seconds=settings.scheduler_poll_seconds
             )
+            pruner = JobPruner(
+                runtime.db,
+                retention=timedelta(hours=settings.job_retention_hours),
+                interval_seconds=settings.job_prune_interval_seconds,
+            )
             app.state.storage, app.state.job_runners, app.state.scheduler = storage, runners, scheduler
+            app.state.job_pruner = pruner
 
             async def wake_mail(_: Sequence[Envelope]) -> None:
                 runners.wake("mail")
@@ -44,9 +52,11 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             if settings.run_background:
                 runners.start()
                 scheduler.start()
+                pruner.start()
             try:
                 yield
             finally:
+                await pruner.stop()
                 await scheduler.stop()
                 await runners.stop(grace=settings.job_shutdown_grace_seconds)
 

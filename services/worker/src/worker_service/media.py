@@ -69,6 +69,7 @@ async def process(ctx: JobContext, payload: dict[str, Any]) -> list[Event]:
     except MediaRejected as exc:
         raise JobRejected(exc.reason) from None
     original_key, thumbnail_key = media_keys(upload.media_id)
+    await ctx.fence()  # only the runner that still owns the job writes its results
     await ctx.storage.put(thumbnail_key, image.thumbnail, "image/webp")
     await ctx.storage.put(original_key, image.original, "image/webp")
     log.info("media processed", extra={"media_id": str(upload.media_id), "format": image.source_format})

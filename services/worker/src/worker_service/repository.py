@@ -21,6 +21,7 @@ from worker_service.models import Job, JobStatus
 __all__ = [
     "ClaimedJob",
     "claim_next",
+    "delete_finished",
     "finish",
     "get_job",
     "list_jobs",
@@ -179,3 +180,20 @@ async def list_jobs(
         )
     stmt = stmt.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit)
     return list((await session.execute(stmt)).scalars().all())
+
+
+_DELETE_FINISHED = text(
+    """
+    DELETE FROM jobs WHERE id = ANY(ARRAY(
+        SELECT id FROM jobs
+        WHERE status IN ('succeeded', 'failed') AND finished_at < :cutoff
+        LIMIT :limit
+    ))
+    """
+)
+
+
+async def delete_finished(session: AsyncSession, *, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` succeeded or failed jobs that finished before ``cutoff``; how many went."""
+    result = await session.execute(_DELETE_FINISHED, {"cutoff": cutoff, "limit": limit})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -8,7 +8,13 @@ attempt number, so:
 
 - a runner killed mid-job lets its lease lapse; another runner claims the job and repeats the
   (idempotent) effect; only that attempt can record the outcome, so it is published once;
-- a runner that merely stalled past its lease finds the job taken over and records nothing.
+- a runner that merely stalled past its lease finds the job taken over and records nothing;
+- a runner that cannot renew its lease in time (the database stalled, or another runner took the
+  job over) cancels the job: its heartbeat counts the lease from before the claim, so the job is
+  cancelled no later than the moment another runner may claim it. The non-repeatable step of a
+  job (the SMTP hand-over, a storage write) passes ``ctx.fence()`` first, one statement that
+  renews the lease only while ``(id, running, attempts)`` still match, so a stalled runner that
+  wakes up after the takeover never acts.
 
 A job re-claimed more than ``job_max_attempts`` times (the worker keeps dying on it) is failed
 without running it again.
@@ -18,15 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from common.db import Database
 from common.events import Event, add_event
 from common.storage import ObjectStorage
 from worker_service import repository
-from worker_service.jobs import JobContext, JobKind, JobRejected, redact
+from worker_service.jobs import JobContext, JobKind, JobRejected, LeaseLost, redact
 from worker_service.metrics import JOB_DURATION, JOBS
 from worker_service.models import JobStatus
 from worker_service.repository import ClaimedJob
@@ -114,6 +122,7 @@ class JobRunner:
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when none was due."""
+        lease_from = time.monotonic()  # the lease the claim sets started no later than this
         job = await self._claim()
         if job is None:
             return False
@@ -124,7 +133,11 @@ class JobRunner:
             reason = f"gave up: the worker stopped during each of {job.attempts - 1} attempts"
             await self._settle(job, kind, Outcome(False, reason))
         else:
-            await self._settle(job, kind, await self._execute(job, kind))
+            outcome = await self._execute(job, kind, lease_from)
+            if outcome is None:  # the lease was lost: the job belongs to whoever claims it next
+                JOBS.labels(job.type, "lease_lost").inc()
+            else:
+                await self._settle(job, kind, outcome)
         return True
 
     async def _claim(self) -> ClaimedJob | None:
@@ -137,13 +150,27 @@ class JobRunner:
                     await add_event(session, event, producer=PRODUCER)
         return job
 
-    async def _execute(self, job: ClaimedJob, kind: JobKind) -> Outcome:
-        ctx = JobContext(job_id=job.id, attempt=job.attempts, settings=self.settings, storage=self.storage)
-        heartbeat = asyncio.create_task(self._heartbeat(job))
+    async def _execute(self, job: ClaimedJob, kind: JobKind, lease_from: float) -> Outcome | None:
+        """Run the job under its lease; None if the lease was lost (the job was cancelled)."""
+        ctx = JobContext(
+            job_id=job.id,
+            attempt=job.attempts,
+            settings=self.settings,
+            storage=self.storage,
+            fence=functools.partial(self._fence, job),
+        )
+        work = asyncio.create_task(self._run(kind, ctx, job.payload))
+        heartbeat = asyncio.create_task(self._heartbeat(job, lease_from))
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.job_timeout_seconds):
-                events = await kind.run(ctx, job.payload)
+            await asyncio.wait({work, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                log.warning("job lease lost; job cancelled", extra={"job_id": str(job.id)})
+                return None
+            events = work.result()
+        except LeaseLost:
+            log.warning("job taken over before its next step; job stopped", extra={"job_id": str(job.id)})
+            return None
         except JobRejected as exc:
             return Outcome(False, exc.reason)
         except TimeoutError:
@@ -152,23 +179,49 @@ class JobRunner:
         except Exception as exc:
             return Outcome(False, _describe(exc), final=job.attempts >= self.settings.job_max_attempts)
         finally:
+            work.cancel()
             heartbeat.cancel()
-            await asyncio.wait([heartbeat])
+            await asyncio.wait([work, heartbeat])
             JOB_DURATION.labels(job.type).observe(time.monotonic() - started)
         return Outcome(True, events=events)
 
-    async def _heartbeat(self, job: ClaimedJob) -> None:
+    async def _run(self, kind: JobKind, ctx: JobContext, payload: dict[str, Any]) -> list[Event]:
+        async with asyncio.timeout(self.settings.job_timeout_seconds):
+            return await kind.run(ctx, payload)
+
+    async def _fence(self, job: ClaimedJob) -> None:
+        """Renew the lease if this attempt still owns the job, in one fenced statement; else raise."""
+        async with self.db.session() as session, session.begin():
+            if not await repository.renew_lease(session, job, lease_seconds=self.settings.job_lease_seconds):
+                raise LeaseLost(str(job.id))
+
+    async def _heartbeat(self, job: ClaimedJob, lease_from: float) -> None:
+        """Renew the lease every third of it; return once it is lost.
+
+        Lost means another runner took the job over, or no renewal succeeded before the lease (as
+        counted here, from before the statement that set it) ran out: from then on another runner
+        may claim the job, so this one must stop.
+        """
         lease = self.settings.job_lease_seconds
+        expires = lease_from + lease
         while True:
-            await asyncio.sleep(lease / 3)
+            await asyncio.sleep(max(0.0, min(lease / 3, expires - time.monotonic())))
+            attempt_at = time.monotonic()
+            if attempt_at >= expires:
+                log.warning("job lease lapsed before it could be renewed", extra={"job_id": str(job.id)})
+                return
             try:
-                async with self.db.session() as session, session.begin():
-                    if not await repository.renew_lease(session, job, lease_seconds=lease):
-                        log.warning("job lease lost", extra={"job_id": str(job.id)})
-                        return
-            except Exception as exc:
+                async with asyncio.timeout(expires - attempt_at):
+                    async with self.db.session() as session, session.begin():
+                        renewed = await repository.renew_lease(session, job, lease_seconds=lease)
+            except Exception as exc:  # TimeoutError included: the loop decides whether time is up
                 extra = {"job_id": str(job.id), "error": _describe(exc)}
                 log.warning("job lease renewal failed", extra=extra)
+                continue
+            if not renewed:
+                log.warning("job lease lost", extra={"job_id": str(job.id)})
+                return
+            expires = attempt_at + lease
 
     def _backoff(self, attempts: int) -> float:
         base, cap = self.settings.job_retry_base_seconds, self.settings.job_retry_max_seconds

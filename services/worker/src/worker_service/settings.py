@@ -58,6 +58,10 @@ class WorkerSettings(ServiceSettings, StorageSettings):
     media_concurrency: int = Field(default=1, ge=1, le=16)
     media_prefetch: int = Field(default=2, ge=1, le=64)
 
+    #: Succeeded and failed jobs are deleted this long after they finished (``retention.py``).
+    job_retention_hours: int = Field(default=336, ge=1)
+    job_prune_interval_seconds: int = Field(default=3600, ge=1)
+
     # --- schedules
     token_cleanup_interval_seconds: int = Field(default=86_400, ge=1)
     scheduler_poll_seconds: float = Field(default=30.0, gt=0)

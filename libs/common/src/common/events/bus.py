@@ -21,11 +21,19 @@ from aiormq.channel import Channel
 
 from common.events.topology import declare_topology
 
-__all__ = ["EventBus"]
+__all__ = ["EventBus", "UnroutableEvent"]
 
 log = logging.getLogger("common.events.bus")
 
 OnReady = Callable[["EventBus"], Awaitable[None]]
+
+
+class UnroutableEvent(Exception):
+    """The broker confirmed a message but routed it to no queue: no subscription binds its type."""
+
+    def __init__(self, routing_keys: list[str]) -> None:
+        super().__init__(f"no queue is bound to {sorted(set(routing_keys))}")
+        self.routing_keys = routing_keys
 
 
 class EventBus:
@@ -33,8 +41,8 @@ class EventBus:
         self,
         url: str,
         *,
-        max_attempts: int = 5,
-        retry_base_ms: int = 200,
+        max_attempts: int = 8,
+        retry_base_ms: int = 2000,
         publish_timeout: float = 10.0,
         prefix: str = "",
     ) -> None:
@@ -103,8 +111,11 @@ class EventBus:
         about 1,500 turns, seconds of delay). Here no message waits for the socket to drain
         (aiormq's ``wait=False``) and they are started in waves that fit the connection's write
         queue, so nobody queues on the lock: a batch takes a turn per wave, then one wait for all
-        the confirmations. A message the broker could not route (no queue bound to its type) is
-        logged; a negative confirmation raises.
+        the confirmations. A negative confirmation raises; so does a message the broker could not
+        route (published ``mandatory``, it comes back when no queue is bound to its type):
+        ``UnroutableEvent``, so the relay keeps the batch pending (``outbox_pending`` shows it)
+        instead of marking an event nobody received as sent. Every type in ``EVENT_TYPES`` is bound
+        by some subscription (a test checks it), so this means a topology that was tampered with.
         """
         if self.exchange is None or self._publish_channel is None or not self.connected:
             raise ConnectionError("broker not connected")
@@ -140,12 +151,15 @@ class EventBus:
         finally:
             for future in started:
                 future.cancel()  # only those still running (we were cancelled): no-op on done ones
+        unroutable: list[str] = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
             if isinstance(result, DeliveredMessage):  # returned: confirmed, but routed nowhere
-                key = getattr(result.delivery, "routing_key", "?")
-                log.warning("event routed to no queue", extra={"routing_key": key})
+                unroutable.append(str(getattr(result.delivery, "routing_key", "?")))
+        if unroutable:
+            log.error("event routed to no queue", extra={"routing_keys": sorted(set(unroutable))})
+            raise UnroutableEvent(unroutable)
 
     async def ping(self) -> None:
         if not self.connected:

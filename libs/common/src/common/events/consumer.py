@@ -15,7 +15,16 @@ others commit.
 4. If the handler raises, the transaction rolls back and the message is republished to the
    retry queue of its attempt (a fixed delay, growing per attempt) with a confirmed publish, then
    acked; after the last attempt it goes to ``<name>.dlq`` with the error in its headers. Messages
-   behind a failing one keep flowing meanwhile.
+   behind a failing one keep flowing meanwhile. The schedule is ``CONSUMER_MAX_ATTEMPTS`` and
+   ``CONSUMER_RETRY_BASE_MS`` (by default 8 attempts, 2 s doubling to 128 s: about 4 minutes).
+5. If instead a dependency is not answering (the error says the database or Redis is unreachable,
+   a pool or statement timed out, the server is shutting down) and a probe confirms it, the
+   failure is not the message's fault and counts as no attempt: the consumer cancels its
+   subscription (the broker stops delivering), requeues the message and every delivery it holds
+   (their attempt headers unchanged), probes the dependency with a growing back-off, and
+   subscribes again once it answers. An outage therefore delays the stream; it dead-letters
+   nothing. An error that only looks like an outage (the probe answers at once) is an ordinary
+   failure, so a handler bug raising, say, ``OSError`` cannot stall the queue forever.
 """
 
 from __future__ import annotations
@@ -29,19 +38,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pydantic import ValidationError
 from sqlalchemy import Uuid, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
+from common.errors import dependency_down
 from common.events.bus import EventBus
 from common.events.envelope import Envelope
 from common.events.topology import SUBSCRIPTIONS, Subscription, retry_delays_ms
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONSUMED
 
-__all__ = ["ATTEMPT_HEADER", "AfterCommit", "Batched", "Consumer", "Handler"]
+__all__ = ["ATTEMPT_HEADER", "AfterCommit", "Batched", "Consumer", "Handler", "Probe"]
 
 log = logging.getLogger("common.events.consumer")
 
@@ -49,6 +59,8 @@ log = logging.getLogger("common.events.consumer")
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 #: Runs once the effects of these events committed (cache invalidation, waking a worker).
 AfterCommit = Callable[[Sequence[Envelope]], Awaitable[None]]
+#: Raises unless the consumer's dependencies (its database, Redis) answer.
+Probe = Callable[[], Awaitable[None]]
 ATTEMPT_HEADER = "x-attempt"
 
 
@@ -74,6 +86,10 @@ _CLAIM = text(
 ).columns(event_id=Uuid)
 
 
+class _DependencyDown(Exception):
+    """A delivery failed because a dependency is down; its messages were requeued."""
+
+
 def _attempt(message: AbstractIncomingMessage) -> int:
     raw = (message.headers or {}).get(ATTEMPT_HEADER, 1)
     return raw if isinstance(raw, int) and raw > 0 else 1
@@ -91,6 +107,9 @@ class Consumer:
         after_commit: AfterCommit | None = None,
         batch_size: int = 64,
         linger: float = 0.002,
+        probe: Probe | None = None,
+        probe_timeout: float = 5.0,
+        probe_backoff: tuple[float, float] = (0.5, 10.0),
     ) -> None:
         self.db = db
         self.bus = bus
@@ -108,6 +127,13 @@ class Consumer:
         self._buffer: list[AbstractIncomingMessage] = []
         self._pending = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self.probe: Probe = probe or db.ping
+        self.probe_timeout = probe_timeout
+        self.probe_backoff = probe_backoff
+        self._queue: AbstractQueue | None = None
+        self._consumer_tag: str | None = None
+        #: Set while deliveries are taken; cleared while a dependency is down.
+        self.consuming = asyncio.Event()
 
     def start(self) -> None:
         """Begin consuming as soon as the broker is reachable (now, or when it comes back)."""
@@ -119,8 +145,9 @@ class Consumer:
         self._channel = await bus.channel(prefetch=self.prefetch, confirms=True)
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
-        queue = await self._channel.get_queue(self.sub.queue, ensure=True)
-        await queue.consume(self._collect)
+        self._queue = await self._channel.get_queue(self.sub.queue, ensure=True)
+        self._consumer_tag = await self._queue.consume(self._collect)
+        self.consuming.set()
 
     async def stop(self) -> None:
         if self._flusher is not None:
@@ -145,8 +172,62 @@ class Consumer:
                 self._pending.clear()
             try:
                 await self.on_batch(batch)
+            except _DependencyDown as exc:
+                await self._pause_until_answering(exc.__cause__ or exc)
             except Exception:  # unacked messages return to the queue when the channel closes
                 log.exception("event batch failed")
+
+    async def _is_down(self, exc: BaseException) -> bool:
+        """The error says a dependency is not answering, and a probe agrees."""
+        if not dependency_down(exc):
+            return False
+        try:
+            async with asyncio.timeout(self.probe_timeout):
+                await self.probe()
+        except Exception:
+            return True
+        return False
+
+    async def _pause_until_answering(self, cause: BaseException) -> None:
+        """Stop deliveries, requeue what we hold, probe with back-off, then consume again."""
+        log.warning(
+            "dependency down: consumer paused", extra={"consumer": self.sub.name, "error": repr(cause)[:300]}
+        )
+        self.consuming.clear()
+        if self._queue is not None and self._consumer_tag is not None:
+            with contextlib.suppress(Exception):  # a closed channel delivers nothing anyway
+                await self._queue.cancel(self._consumer_tag)
+            self._consumer_tag = None
+        await self._requeue_buffer()
+        delay, cap = self.probe_backoff
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                async with asyncio.timeout(self.probe_timeout):
+                    await self.probe()
+                break
+            except Exception as exc:
+                log.info("dependency still down", extra={"consumer": self.sub.name, "error": repr(exc)[:200]})
+                delay = min(delay * 2, cap)
+        await self._requeue_buffer()  # deliveries that were in flight when we cancelled
+        while self._queue is not None:
+            try:
+                self._consumer_tag = await self._queue.consume(self._collect)
+                break
+            except Exception as exc:  # the broker went away meanwhile: try again
+                log.warning(
+                    "could not resume consuming", extra={"consumer": self.sub.name, "error": repr(exc)}
+                )
+                await asyncio.sleep(cap)
+        self.consuming.set()
+        log.warning("dependency answers again: consumer resumed", extra={"consumer": self.sub.name})
+
+    async def _requeue_buffer(self) -> None:
+        held, self._buffer = self._buffer, []
+        self._pending.clear()
+        for message in held:
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
 
     async def on_batch(self, messages: list[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Envelope]] = []
@@ -160,7 +241,11 @@ class Consumer:
         if len(parsed) > 1:
             try:
                 outcomes = await self._apply_many([envelope for _, envelope in parsed])
-            except Exception:
+            except Exception as exc:
+                if await self._is_down(exc):
+                    for message, _ in parsed:
+                        await message.nack(requeue=True)
+                    raise _DependencyDown from exc
                 outcomes = None  # something in the batch failed: apply each alone to isolate it
             if outcomes is not None:
                 # Every earlier delivery on this channel is settled (batches run one at a time, in
@@ -172,10 +257,16 @@ class Consumer:
                 for (event_type, outcome), n in counts.items():
                     EVENTS_CONSUMED.labels(self.sub.name, event_type, outcome).inc(n)
                 return
-        for message, envelope in parsed:
-            await self.on_message(message, envelope)
+        for i, (message, envelope) in enumerate(parsed):
+            try:
+                await self.on_message(message, envelope)
+            except _DependencyDown:
+                for later, _ in parsed[i + 1 :]:
+                    await later.nack(requeue=True)
+                raise
 
     async def on_message(self, message: AbstractIncomingMessage, envelope: Envelope | None = None) -> None:
+        """Apply one delivery; raises ``_DependencyDown`` (after requeueing it) if a dependency is down."""
         attempt = _attempt(message)
         if envelope is None:
             try:
@@ -187,6 +278,9 @@ class Consumer:
         try:
             outcome = (await self._apply_many([envelope]))[0]
         except Exception as exc:
+            if await self._is_down(exc):
+                await message.nack(requeue=True)  # no attempt spent: the message did nothing wrong
+                raise _DependencyDown from exc
             log.warning(
                 "event handler failed",
                 extra={

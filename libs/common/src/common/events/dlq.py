@@ -1,10 +1,13 @@
 """Inspect and replay dead-lettered messages.
 
-    python -m common.events.dlq list   [--queue posts] [--limit 50]
-    python -m common.events.dlq replay --queue posts [--id EVENT_ID] [--limit 50]
+    python -m common.events.dlq list   [--queue posts] [--limit 50] [--prefix test.]
+    python -m common.events.dlq replay [--queue posts] [--id EVENT_ID] [--limit 50] [--prefix test.]
 
 ``list`` reads without acknowledging, so the messages stay where they are. ``replay`` moves them
 back into the subscription's work queue with a fresh attempt count (confirmed before each ack).
+Without ``--queue`` both act on every subscription. ``--prefix`` defaults to ``EVENTS_PREFIX``,
+the topology prefix the services use (empty in production), as ``--amqp-url`` defaults to
+``AMQP_URL``; ``make dlq`` runs this module.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from typing import Any
 
 import aio_pika
@@ -96,15 +98,20 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("action", choices=["list", "replay"])
-    parser.add_argument("--queue", choices=sorted(SUBSCRIPTIONS), help="subscription (default: all for list)")
+    parser.add_argument("--queue", choices=sorted(SUBSCRIPTIONS), help="subscription (default: all)")
     parser.add_argument("--id", dest="event_id", help="replay only this event id")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument(
         "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     )
+    parser.add_argument(
+        "--prefix",
+        default=os.environ.get("EVENTS_PREFIX", ""),
+        help="topology prefix (default: EVENTS_PREFIX, empty in production)",
+    )
     args = parser.parse_args(argv)
+    names = [args.queue] if args.queue else sorted(SUBSCRIPTIONS)
     if args.action == "list":
-        names = [args.queue] if args.queue else sorted(SUBSCRIPTIONS)
         for name in names:
             for item in asyncio.run(list_dead_letters(args.amqp_url, name, args.limit, prefix=args.prefix)):
                 print(
@@ -113,14 +120,13 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
         return 0
-    if not args.queue:
-        parser.error("replay needs --queue")
-    count = asyncio.run(
-        replay_dead_letters(
-            args.amqp_url, args.queue, event_id=args.event_id, limit=args.limit, prefix=args.prefix
+    for name in names:
+        count = asyncio.run(
+            replay_dead_letters(
+                args.amqp_url, name, event_id=args.event_id, limit=args.limit, prefix=args.prefix
+            )
         )
-    )
-    print(f"replayed {count} message(s) into {args.queue}", file=sys.stderr)
+        print(f"replayed {count} message(s) into {SUBSCRIPTIONS[name].with_prefix(args.prefix).queue}")
     return 0
 
 

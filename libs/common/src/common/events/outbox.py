@@ -5,6 +5,14 @@ publishing a row twice at once), publishes them with publisher confirms, and mar
 same transaction. If the broker refuses or never confirms, the transaction rolls back and the rows
 stay pending for the next pass: a broker outage delays events, it never loses them. A publish that
 was confirmed but whose ``UPDATE`` failed is republished later; consumers' inboxes absorb that.
+
+Housekeeping (every 15 s) refreshes the outbox gauges and deletes rows sent longer ago than
+``OUTBOX_RETENTION_HOURS`` (72 h); every ``INBOX_PRUNE_INTERVAL_SECONDS`` (1 h) it also deletes inbox
+rows older than ``INBOX_RETENTION_HOURS`` (168 h), in bounded batches. An inbox row only has to
+outlive any redelivery of its event: a crash between commit and ack (redelivered at once), or a
+producer's confirmed publish whose ``sent_at`` update was lost (republished on the producer's next
+relay pass). A dead-lettered event never committed its inbox row, so replaying it later is safe
+whatever the retention. Keep ``INBOX_RETENTION_HOURS`` well above ``OUTBOX_RETENTION_HOURS``.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy import Text, delete, func, insert, select, update
+from sqlalchemy import Text, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database, asyncpg_dsn
@@ -51,6 +59,9 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(hours=72),
+        inbox_retention: timedelta = timedelta(hours=168),
+        inbox_prune_interval: float = 3600.0,
+        prune_batch_size: int = 5000,
     ) -> None:
         self.db = db
         self.bus = bus
@@ -58,6 +69,9 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.retention = retention
+        self.inbox_retention = inbox_retention
+        self.inbox_prune_interval = inbox_prune_interval
+        self.prune_batch_size = prune_batch_size
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -162,10 +176,16 @@ class OutboxRelay:
                 )
 
     async def _housekeeping_forever(self) -> None:
+        inbox_due = 0.0
         while True:
             try:
                 await self.refresh_metrics()
                 await self.prune()
+                if asyncio.get_running_loop().time() >= inbox_due:
+                    pruned = await self.prune_inbox()
+                    if pruned:
+                        log.info("inbox pruned", extra={"rows": pruned})
+                    inbox_due = asyncio.get_running_loop().time() + self.inbox_prune_interval
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -191,3 +211,21 @@ class OutboxRelay:
                 delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff)
             )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def prune_inbox(self) -> int:
+        """Delete inbox rows received longer ago than the inbox retention, a batch per transaction."""
+        cutoff = datetime.now(UTC) - self.inbox_retention
+        total = 0
+        while True:
+            async with self.db.session() as session, session.begin():
+                result = await session.execute(_PRUNE_INBOX, {"cutoff": cutoff, "n": self.prune_batch_size})
+            deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            total += deleted
+            if deleted < self.prune_batch_size:
+                return total
+
+
+#: One bounded batch (the inbox has no index on ``received_at``: a pass is one scan per batch).
+_PRUNE_INBOX = text(
+    "DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox WHERE received_at < :cutoff LIMIT :n))"
+)

@@ -1,6 +1,12 @@
 """Every event payload, shared by producers and consumers so they cannot drift.
 
 Names are past tense; ``TYPE`` is ``<producer>.<aggregate>.<verb>`` and is also the routing key.
+
+``EVENT_TYPES`` is the registry of what the services publish, and an event is published only if
+some subscription in ``topology.SUBSCRIPTIONS`` consumes it (a test holds every type here to that).
+Facts nobody acts on are logged by their producer instead: a revoked session (auth's sessions
+table and its ``auth.security`` log), the counts of a token cleanup (auth's log), a mail given up
+on (the worker's failed job, listed and retried through ``/internal/jobs``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from common.events.envelope import Event
 
 __all__ = [
     "EVENT_TYPES",
-    "EmailFailed",
     "EmailVerificationRequested",
     "MailedTokenRequested",
     "MediaFailed",
@@ -24,9 +29,7 @@ __all__ = [
     "PostDeleted",
     "PostRestored",
     "PostUpdated",
-    "SessionRevoked",
     "TokensCleanupRequested",
-    "TokensPurged",
     "UserDeleted",
     "UserRegistered",
     "UserUpdated",
@@ -76,20 +79,6 @@ class PasswordResetRequested(MailedTokenRequested):
 
 class EmailVerificationRequested(MailedTokenRequested):
     TYPE = "auth.email_verification.requested"
-
-
-class SessionRevoked(Event):
-    TYPE = "auth.session.revoked"
-    user_id: uuid.UUID
-    session_id: uuid.UUID
-    reason: str
-
-
-class TokensPurged(Event):
-    TYPE = "auth.tokens.purged"
-    sessions: int
-    reset_tokens: int
-    verification_tokens: int = 0
 
 
 # --- posts --------------------------------------------------------------------------------------
@@ -183,16 +172,6 @@ class MediaFailed(Event):
     reason: str
 
 
-class EmailFailed(Event):
-    """An e-mail the worker gave up on, so the originating service can tell the user."""
-
-    TYPE = "worker.email.failed"
-    user_id: uuid.UUID
-    #: ``welcome``, ``password_reset`` or ``verification``.
-    kind: str
-    reason: str
-
-
 class TokensCleanupRequested(Event):
     TYPE = "worker.tokens.cleanup_requested"
     scheduled_for: datetime
@@ -206,8 +185,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         UserDeleted,
         PasswordResetRequested,
         EmailVerificationRequested,
-        SessionRevoked,
-        TokensPurged,
         PostCreated,
         PostUpdated,
         PostDeleted,
@@ -218,7 +195,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MediaProcessingStarted,
         MediaProcessed,
         MediaFailed,
-        EmailFailed,
         TokensCleanupRequested,
     )
 }

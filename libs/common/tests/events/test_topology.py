@@ -1,0 +1,45 @@
+"""Every event a service publishes is consumed by some subscription, and only known events are bound.
+
+``EVENT_TYPES`` (``common.events.schemas``) is the registry of what the services publish;
+``SUBSCRIPTIONS`` (``common.events.topology``) says which queue receives which type. An event in
+the first and in no subscription would be routed to nobody (and the relay refuses to mark it sent).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from common.events.schemas import EVENT_TYPES
+from common.events.topology import SUBSCRIPTIONS
+
+ROOT = Path(__file__).resolve().parents[4]
+#: Added by this suite's conftest, for its own test events.
+TEST_ONLY = {"probe"}
+
+
+def _bound() -> set[str]:
+    return {t for name, sub in SUBSCRIPTIONS.items() if name not in TEST_ONLY for t in sub.types}
+
+
+def test_every_published_event_type_is_bound_to_a_queue() -> None:
+    unbound = sorted(set(EVENT_TYPES) - _bound())
+    assert unbound == [], f"published but consumed by no subscription: {unbound}"
+
+
+def test_every_bound_type_is_a_registered_event() -> None:
+    assert sorted(_bound() - set(EVENT_TYPES)) == []
+
+
+def test_services_publish_only_registered_event_classes() -> None:
+    """Each ``add_event(..., SomeEvent(...))`` in a service names a class of the registry."""
+    registered = {cls.__name__ for cls in EVENT_TYPES.values()}
+    schema_module = ast.parse((ROOT / "libs/common/src/common/events/schemas.py").read_text())
+    defined = {node.name for node in schema_module.body if isinstance(node, ast.ClassDef)}
+    published: set[str] = set()
+    for path in (ROOT / "services").glob("*/src/**/*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in defined:
+                published.add(node.func.id)
+    assert published, "no event construction found in the services"
+    assert sorted(published - registered) == []
