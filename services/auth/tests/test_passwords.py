@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from common.events.schemas import PasswordResetRequested, SessionRevoked
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -148,3 +150,23 @@ async def test_change_password_needs_a_token_and_valid_input(client, api):
         headers=account.headers,
     )
     assert short.status_code == 422
+
+
+async def test_concurrent_wrong_current_passwords_are_limited_like_sign_in(client, api, settings):
+    """change-password and change-email reserve their attempt before checking, as sign-in does."""
+    account = await api.signup()
+
+    async def change_password(i: int) -> int:
+        body = {"current_password": f"wrong guess {i}", "new_password": NEW_PASSWORD}
+        response = await client.post("/api/v1/auth/password/change", json=body, headers=account.headers)
+        return response.status_code
+
+    async def change_email(i: int) -> int:
+        body = {"email": f"new{i}@example.com", "current_password": f"wrong guess {i}"}
+        response = await client.patch("/api/v1/auth/users/me", json=body, headers=account.headers)
+        return response.status_code
+
+    codes = await asyncio.gather(*(change_password(i) for i in range(15)), *(change_email(i) for i in range(15)))
+    assert set(codes) <= {400, 429}
+    assert codes.count(400) <= settings.login_account_limit
+    assert codes.count(429) >= 30 - settings.login_account_limit

@@ -85,10 +85,10 @@ class AccountService:
         """The current password, with failures counted like sign-in failures (no guessing here)."""
         if not password:
             raise BadRequest(f"current_password is required {purpose}")
-        await self.guard.check_failures("login", str(user.id))
+        attempt = await self.guard.reserve_attempt("login", str(user.id))
         if not await self.passwords.verify(user.password_hash, password):
-            await self.guard.count_failure("login", str(user.id))
             raise BadRequest("The current password is incorrect")
+        await self.guard.refund(attempt)
 
     async def _set_password(self, user: User, password: str) -> None:
         error = password_policy_error(password, email=user.email, username=user.username)

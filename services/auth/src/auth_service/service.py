@@ -120,16 +120,16 @@ class AuthService:
             await self.guard.per_ip("login", device.ip or "unknown")
             user = await repository.find_login(session, login)
             account = str(user.id) if user else login
-            await self.guard.check_failures("login", account)
+            attempt = await self.guard.reserve_attempt("login", account)
         except TooManyRequests:
             LOGINS.labels("rate_limited").inc()
             raise
         # Verified against a dummy hash when no account matches: both answers cost the same.
         ok = await self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok:
-            await self.guard.count_failure("login", account)
             LOGINS.labels("failed").inc()
             raise Unauthorized("Incorrect username or password")
+        await self.guard.refund(attempt)
         if not user.is_active:
             LOGINS.labels("failed").inc()
             raise Unauthorized("This account is deactivated")
