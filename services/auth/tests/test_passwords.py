@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from common.events.schemas import PasswordResetRequested, SessionRevoked
+from common.events.schemas import EmailVerificationRequested, PasswordResetRequested, SessionRevoked
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -170,3 +170,42 @@ async def test_concurrent_wrong_current_passwords_are_limited_like_sign_in(clien
     assert set(codes) <= {400, 429}
     assert codes.count(400) <= settings.login_account_limit
     assert codes.count(429) >= 30 - settings.login_account_limit
+
+
+async def test_a_reset_mailed_to_a_replaced_address_no_longer_works(client, api):
+    account = await api.signup("vera")
+    await _forgot(client, "vera@example.com")
+    [event] = await api.events(PasswordResetRequested.TYPE)
+    moved = await client.patch(
+        "/api/v1/auth/users/me",
+        json={"email": "vera.new@example.com", "current_password": account.password},
+        headers=account.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    reset = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": NEW_PASSWORD}
+    )
+    assert reset.status_code == 400
+    assert "invalid, already used or expired" in reset.json()["detail"]
+    assert (await api.login("vera", account.password)).status_code == 200
+
+
+async def test_a_password_change_retires_mailed_reset_and_verification_links(client, api):
+    account = await api.signup("walt")
+    await _forgot(client, "walt@example.com")
+    [reset_event] = await api.events(PasswordResetRequested.TYPE)
+    assert (await client.post("/api/v1/auth/verify/request", headers=account.headers)).status_code == 202
+    [verify_event] = await api.events(EmailVerificationRequested.TYPE)
+    changed = await client.post(
+        "/api/v1/auth/password/change",
+        json={"current_password": account.password, "new_password": NEW_PASSWORD},
+        headers=account.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    reset = await client.post(
+        "/api/v1/auth/password/reset",
+        json={"token": reset_event["token"], "new_password": "yet another passphrase"},
+    )
+    assert reset.status_code == 400
+    assert (await client.post("/api/v1/auth/verify", json={"token": verify_event["token"]})).status_code == 400
+    assert (await api.login("walt", NEW_PASSWORD)).status_code == 200
