@@ -159,14 +159,16 @@ async def test_concurrent_wrong_current_passwords_are_limited_like_sign_in(clien
     async def change_password(i: int) -> int:
         body = {"current_password": f"wrong guess {i}", "new_password": NEW_PASSWORD}
         response = await client.post("/api/v1/auth/password/change", json=body, headers=account.headers)
-        return response.status_code
+        return int(response.status_code)
 
     async def change_email(i: int) -> int:
         body = {"email": f"new{i}@example.com", "current_password": f"wrong guess {i}"}
         response = await client.patch("/api/v1/auth/users/me", json=body, headers=account.headers)
-        return response.status_code
+        return int(response.status_code)
 
-    codes = await asyncio.gather(*(change_password(i) for i in range(15)), *(change_email(i) for i in range(15)))
+    codes = await asyncio.gather(
+        *(change_password(i) for i in range(15)), *(change_email(i) for i in range(15))
+    )
     assert set(codes) <= {400, 429}
     assert codes.count(400) <= settings.login_account_limit
     assert codes.count(429) >= 30 - settings.login_account_limit
@@ -207,5 +209,7 @@ async def test_a_password_change_retires_mailed_reset_and_verification_links(cli
         json={"token": reset_event["token"], "new_password": "yet another passphrase"},
     )
     assert reset.status_code == 400
-    assert (await client.post("/api/v1/auth/verify", json={"token": verify_event["token"]})).status_code == 400
+    assert (
+        await client.post("/api/v1/auth/verify", json={"token": verify_event["token"]})
+    ).status_code == 400
     assert (await api.login("walt", NEW_PASSWORD)).status_code == 200

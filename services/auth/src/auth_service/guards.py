@@ -85,9 +85,7 @@ class BruteForceGuard:
         limit = self.settings.limit(f"{flow}_account")
         now = time.time()
         window = int(now // limit.period_seconds)
-        key = (
-            f"{self.limiter.prefix}:{flow}:attempts:{_account_key(account)}:{limit.period_seconds}:{window}"
-        )
+        key = f"{self.limiter.prefix}:{flow}:attempts:{_account_key(account)}:{limit.period_seconds}:{window}"
         with redis_or_503():
             async with self.limiter.redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)

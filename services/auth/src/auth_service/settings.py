@@ -34,6 +34,9 @@ class AuthSettings(ServiceSettings):
     session_idle_ttl_seconds: int = 14 * 24 * 3600
     #: Signing in beyond this many sessions signs the least recently used one out.
     max_sessions_per_user: int = Field(default=20, ge=1)
+    #: For this long after a refresh, the refresh token it rotated answers with the same new pair
+    #: (two tabs refreshing at once) instead of being taken as reuse; 0 turns the grace off.
+    refresh_reuse_grace_seconds: int = Field(default=5, ge=0, le=60)
     password_reset_ttl_seconds: int = 3600
     email_verification_ttl_seconds: int = 48 * 3600
 
