@@ -2,6 +2,11 @@
 
 Services do not trust the network: each verifies the bearer token itself with auth's public keys
 (fetched from JWKS and cached; no database hit). Auth uses the same verifier with its own keys.
+
+A valid signature is not enough: a token of a session that was signed out (logout, password change,
+account deletion, ...) must stop working on every port at once, not only behind the gateway. Auth
+writes revocations to a denylist in Redis (``revoked_session_key`` / ``revoked_token_key``, the one
+layout both sides use); every service asks it once per authenticated request (one ``EXISTS``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from redis.exceptions import RedisError
 
-from common.errors import Forbidden, Unauthorized
+from common.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
@@ -30,7 +37,10 @@ __all__ = [
     "OptionalUser",
     "Principal",
     "TokenVerifier",
+    "is_revoked",
     "oauth2_scheme",
+    "revoked_session_key",
+    "revoked_token_key",
 ]
 
 log = logging.getLogger("common.identity")
@@ -153,13 +163,41 @@ class TokenVerifier:
             raise Unauthorized("Invalid token") from None
 
 
+def revoked_session_key(session_id: uuid.UUID | str) -> str:
+    """The denylist key that signs a whole session out (all its access tokens)."""
+    return f"denylist:sid:{session_id}"
+
+
+def revoked_token_key(token_id: str) -> str:
+    """The denylist key that stops one access token (by its ``jti``)."""
+    return f"denylist:jti:{token_id}"
+
+
+async def is_revoked(redis: aioredis.Redis, principal: Principal) -> bool:
+    """Whether auth revoked the principal's session or token: one round trip."""
+    return bool(
+        await redis.exists(revoked_session_key(principal.session_id), revoked_token_key(principal.token_id))
+    )
+
+
 async def optional_user(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     if not token:
         return None
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.principal(token)
+    principal = await verifier.principal(token)
+    # Every service app has the Redis client of its lifespan; without one there is no denylist.
+    redis: aioredis.Redis | None = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        try:
+            revoked = await is_revoked(redis, principal)
+        except RedisError:
+            # Without the denylist a signed-out token would pass: refuse rather than guess.
+            raise ServiceUnavailable("A required service is unavailable; try again shortly") from None
+        if revoked:
+            raise Unauthorized("This session was signed out; sign in again")
+    return principal
 
 
 async def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
