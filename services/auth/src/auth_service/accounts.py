@@ -163,14 +163,7 @@ class AccountService:
         event_type: type[MailedTokenRequested],
         ttl_seconds: int,
     ) -> None:
-        """Issue a single-use token for the user's current address; the worker mails it (the event)."""
-        token, expires_at = await one_time.issue(
-            session, user, purpose, ttl_seconds=ttl_seconds, email=user.email
-        )
-        event = event_type(
-            user_id=user.id, email=user.email, username=user.username, token=token, expires_at=expires_at
-        )
-        await add_event(session, event, producer=PRODUCER)
+        await one_time.mail(session, user, purpose, event_type, ttl_seconds=ttl_seconds, seal=self.auth.seal)
 
     async def request_verification(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         user = await self.auth.profile(session, user_id)

@@ -26,6 +26,10 @@ class AuthSettings(ServiceSettings):
     #: Key id of ``jwt_private_key``; derived from the key (RFC 7638 thumbprint) when empty.
     jwt_private_key_id: str = ""
 
+    #: Seals the single-use tokens auth asks the worker to mail (``TokenSeal``); the worker has the
+    #: same value. A default secret: refused outside development and test.
+    mail_token_key: SecretStr = SecretStr("change-me-mail-token-key")
+
     # --- lifetimes -------------------------------------------------------------------------------
     access_token_ttl_seconds: int = 900
     #: Absolute session lifetime: a session ends this long after sign-in, however active.
@@ -89,6 +93,7 @@ class AuthSettings(ServiceSettings):
 
     def secret_fields(self) -> dict[str, str]:
         fields = super().secret_fields()
+        fields["mail_token_key"] = self.mail_token_key.get_secret_value()
         if self.first_superuser_password is not None:
             fields["first_superuser_password"] = self.first_superuser_password.get_secret_value()
         if self.jwt_private_key is not None:
