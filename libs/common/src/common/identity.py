@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
@@ -34,6 +34,7 @@ __all__ = [
     "AdminUser",
     "CurrentUser",
     "JWKSKeySource",
+    "KeySource",
     "OptionalUser",
     "Principal",
     "TokenVerifier",
@@ -72,42 +73,82 @@ class Principal:
 KeyLookup = Callable[[str], Any]
 
 
-class JWKSKeySource:
-    """Public keys from a JWKS URL, cached; an unknown ``kid`` triggers one rate-limited refetch."""
+class KeySource(Protocol):
+    """Where a verifier finds the public key for a ``kid`` (None: unknown)."""
 
-    def __init__(self, url: str, client: httpx.AsyncClient, *, ttl: float = 300, min_refetch: float = 10):
+    async def get(self, kid: str) -> Any | None: ...
+
+
+class JWKSKeySource:
+    """Public keys from a JWKS URL, cached for ``ttl``; an unknown ``kid`` triggers a refetch.
+
+    During a rolling deploy the URL may be answered by replicas that do not all know the newest key
+    yet, so keys are merged across fetches (a key stays known until a successful fetch more than
+    ``ttl`` after it was last served)
+    and an unknown ``kid`` may refetch up to ``burst`` times per ``min_refetch`` seconds, which is
+    enough to reach another replica but bounds what made-up ``kid`` values can cost.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        *,
+        ttl: float = 300,
+        min_refetch: float = 10,
+        burst: int = 3,
+    ):
         self.url = url
         self.client = client
         self.ttl = ttl
         self.min_refetch = min_refetch
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self.burst = burst
+        self._keys: dict[str, tuple[Any, float]] = {}  # kid -> (key, when last served)
+        self._fetched_at = -float("inf")
+        self._recent: list[float] = []  # when the fetches of the current window were made
         self._lock = asyncio.Lock()
+
+    def _known(self, kid: str) -> Any | None:
+        # Age is not checked here: while auth cannot be reached, the keys it served last still verify.
+        entry = self._keys.get(kid)
+        return None if entry is None else entry[0]
+
+    def _may_fetch(self, now: float) -> bool:
+        self._recent = [t for t in self._recent if now - t < self.min_refetch]
+        return len(self._recent) < self.burst
 
     async def get(self, kid: str) -> Any | None:
         now = time.monotonic()
-        stale = now - self._fetched_at > self.ttl
-        if (kid not in self._keys or stale) and now - self._fetched_at > self.min_refetch:
+        if now - self._fetched_at > self.ttl and self._may_fetch(now):
             async with self._lock:
-                if time.monotonic() - self._fetched_at > self.min_refetch:
+                if time.monotonic() - self._fetched_at > self.ttl:
                     await self._refresh()
-        return self._keys.get(kid)
+        while self._known(kid) is None and self._may_fetch(time.monotonic()):
+            async with self._lock:
+                if self._known(kid) is None and self._may_fetch(time.monotonic()):
+                    await self._refresh()
+        return self._known(kid)
 
     async def _refresh(self) -> None:
+        self._recent.append(time.monotonic())
         try:
             response = await self.client.get(self.url)
             response.raise_for_status()
             keys = {k["kid"]: jwt.PyJWK(k).key for k in response.json()["keys"]}
-        except (httpx.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
+        except (httpx.HTTPError, KeyError, ValueError, TypeError, jwt.PyJWTError) as exc:
             log.warning("could not fetch JWKS", extra={"url": self.url, "error": str(exc)})
             self._fetched_at = time.monotonic()  # do not hammer auth while it is down
             return
-        self._keys = keys
-        self._fetched_at = time.monotonic()
+        now = time.monotonic()
+        self._keys = {
+            **{kid: entry for kid, entry in self._keys.items() if now - entry[1] <= self.ttl},
+            **{kid: (key, now) for kid, key in keys.items()},
+        }
+        self._fetched_at = now
 
 
 class TokenVerifier:
-    def __init__(self, keys: JWKSKeySource | dict[str, Any], *, issuer: str, audience: str) -> None:
+    def __init__(self, keys: KeySource | dict[str, Any], *, issuer: str, audience: str) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience

@@ -30,6 +30,9 @@ class AuthSettings(ServiceSettings):
     #: same value. A default secret: refused outside development and test.
     mail_token_key: SecretStr = SecretStr("change-me-mail-token-key")
 
+    #: How often every process re-reads ``JWT_PRIVATE_KEYS_DIR`` (a rotated key needs no restart).
+    jwt_keys_reload_seconds: float = Field(default=30.0, gt=0)
+
     # --- lifetimes -------------------------------------------------------------------------------
     access_token_ttl_seconds: int = 900
     #: Absolute session lifetime: a session ends this long after sign-in, however active.
