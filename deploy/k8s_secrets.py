@@ -34,13 +34,15 @@ __all__ = [
 SERVICES = ("auth", "posts", "votes", "worker")
 _CONNECTIONS = ("DATABASE_URL", "REDIS_URL", "AMQP_URL")
 _S3 = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+#: Shared by auth and the worker: seals the single-use tokens in auth's mail events.
+_MAIL = ("MAIL_TOKEN_KEY",)
 
 #: Keys of each ``<service>-secrets`` Secret: what the service's Deployment and Job read.
 SERVICE_SECRET_KEYS: dict[str, tuple[str, ...]] = {
-    "auth": _CONNECTIONS,
+    "auth": _CONNECTIONS + _MAIL,
     "posts": _CONNECTIONS + _S3,
     "votes": _CONNECTIONS,
-    "worker": _CONNECTIONS + _S3,
+    "worker": _CONNECTIONS + _S3 + _MAIL,
 }
 #: Keys the prod env file must define (each service's DATABASE_URL is prefixed with its name).
 PROD_ENV_KEYS = (
@@ -48,6 +50,7 @@ PROD_ENV_KEYS = (
     "REDIS_URL",
     "AMQP_URL",
     *_S3,
+    *_MAIL,
 )
 DEFAULT_NAMESPACES = {"dev": "social-posts-dev", "prod": "social-posts"}
 #: The marker every placeholder secret carries (common.settings refuses it outside development).
@@ -98,6 +101,7 @@ def dev_secrets(namespace: str, jwt_keys_dir: Path) -> list[Manifest]:
     db_passwords = {svc: token() for svc in SERVICES}
     rabbit_user, rabbit_password, redis_password = "social", token(), token()
     s3_key, s3_secret = "social-posts", token()
+    mail_token_key = token()
     values: dict[str, str] = {}
     for svc in SERVICES:
         values[f"{svc}:DATABASE_URL"] = f"postgresql+asyncpg://{svc}:{db_passwords[svc]}@postgres:5432/{svc}"
@@ -105,6 +109,7 @@ def dev_secrets(namespace: str, jwt_keys_dir: Path) -> list[Manifest]:
         values[f"{svc}:AMQP_URL"] = f"amqp://{rabbit_user}:{rabbit_password}@rabbitmq:5672/"
         values[f"{svc}:S3_ACCESS_KEY_ID"] = s3_key
         values[f"{svc}:S3_SECRET_ACCESS_KEY"] = s3_secret
+        values[f"{svc}:MAIL_TOKEN_KEY"] = mail_token_key
     backing = [
         _secret(
             "postgres-secrets",
@@ -160,7 +165,7 @@ def prod_secrets(namespace: str, env: Mapping[str, str], jwt_keys_dir: Path) -> 
     values: dict[str, str] = {}
     for svc in SERVICES:
         values[f"{svc}:DATABASE_URL"] = env[f"{svc.upper()}_DATABASE_URL"]
-        for key in ("REDIS_URL", "AMQP_URL", *_S3):
+        for key in ("REDIS_URL", "AMQP_URL", *_S3, *_MAIL):
             values[f"{svc}:{key}"] = env[key]
     return _service_secrets(namespace, values, jwt_keys_dir)
 

@@ -79,6 +79,10 @@ def test_refresh_rotates_and_reuse_signs_the_session_out(gateway: httpx.Client) 
     assert rotated.status_code == 200, rotated.text
     second = rotated.json()
     assert second["refresh_token"] != first["refresh_token"]
+    # Rotated again, so the first token is a replay even inside the two-tabs grace window.
+    rotated = gateway.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()
 
     reuse = gateway.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401

@@ -199,6 +199,11 @@ class Api:
             rows = await session.execute(text("SELECT id FROM sessions WHERE revoked_at IS NOT NULL"))
             return {str(row[0]) for row in rows}
 
+    async def mailed(self, event_type: str) -> list[dict[str, Any]]:
+        """Like ``events``, with the sealed token opened as the worker does (``token``)."""
+        seal = self.app.state.auth_service.seal
+        return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
+
     async def sql(self, statement: str, **params: Any) -> None:
         async with self.app.state.db.session() as session:
             await session.execute(text(statement), params)

@@ -51,3 +51,23 @@ async def test_cleanup_event_purges_expired_sessions_and_spent_tokens(client, ap
     assert await _count(api, "sessions") == 1
     assert (await api.refresh(live.refresh)).status_code == 200
     assert await _count(api, "one_time_tokens") == 3  # the three unexpired verification tokens stay
+
+
+async def test_cleanup_purges_used_and_retired_single_use_tokens_and_keeps_live_ones(
+    client, api, app, caplog
+):
+    caplog.set_level(logging.INFO, logger="auth.handlers")
+    used = await api.signup()
+    await client.post("/api/v1/auth/password/forgot", json={"email": f"{used.user['username']}@example.com"})
+    retired = await api.signup()
+    assert (await client.post("/api/v1/auth/verify/request", headers=retired.headers)).status_code == 202
+    await api.sql("UPDATE one_time_tokens SET used_at = now() WHERE purpose = 'password_reset'")
+    # used: the reset token; retired: retired's first verification token; live: two verification tokens
+    assert await _count(api, "one_time_tokens") == 4
+
+    async with app.state.db.session() as session, session.begin():
+        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)), producer="worker")
+
+    [purged] = await eventually(lambda: asyncio.sleep(0, _purged(caplog)), within=15)
+    assert (purged.reset_tokens, purged.verification_tokens) == (1, 1)
+    assert await _count(api, "one_time_tokens") == 2

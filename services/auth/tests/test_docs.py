@@ -103,7 +103,11 @@ async def test_the_routed_openapi_document_describes_what_the_gateway_routes(cli
 # --- staging and production ---------------------------------------------------------------------------
 async def _app_in(environment: str, settings: AuthSettings) -> AsyncIterator[httpx.AsyncClient]:
     """An auth app built for another environment; routes are decided when the app is built."""
-    overrides = {"environment": environment, "amqp_url": "amqp://docs:not-a-default@127.0.0.1:5672/"}
+    overrides = {
+        "environment": environment,
+        "amqp_url": "amqp://docs:not-a-default@127.0.0.1:5672/",
+        "mail_token_key": "a-real-mail-token-key",
+    }
     other = AuthSettings(**{**settings.model_dump(), **overrides})
     app = create_app(other)
     # No lifespan here (nothing to connect for these routes): give the admin check its verifier.

@@ -69,6 +69,7 @@ def test_production_refuses_to_start_without_a_configured_key(settings, tmp_path
             **settings.model_dump(),
             "environment": environment,
             "amqp_url": "amqp://auth:s3cret@127.0.0.1:5672/",
+            "mail_token_key": "a-real-mail-token-key",
             "jwt_private_keys_dir": str(empty),
         }
     )
@@ -85,6 +86,7 @@ def test_a_key_from_the_environment_signs_and_the_directory_keys_still_verify(se
                 **settings.model_dump(),
                 "environment": "production",
                 "amqp_url": "amqp://auth:s3cret@127.0.0.1:5672/",
+                "mail_token_key": "a-real-mail-token-key",
                 "jwt_private_key": _pem(key),
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -141,3 +142,23 @@ async def test_openapi_offers_the_password_flow_for_the_authorize_button(client)
     assert flows["password"]["tokenUrl"] == "/api/v1/auth/login"
     form = schema["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]
     assert "application/x-www-form-urlencoded" in form
+
+
+async def test_concurrent_wrong_guesses_cannot_exceed_the_account_limit(client, api, settings):
+    """Guesses in flight together: each reserves its attempt before the slow password check."""
+    await api.register("gina")
+    answers = await asyncio.gather(*(api.login("gina", f"wrong guess {i}") for i in range(30)))
+    codes = [answer.status_code for answer in answers]
+    assert set(codes) <= {401, 429}
+    assert codes.count(401) <= settings.login_account_limit
+    assert codes.count(429) >= 30 - settings.login_account_limit
+
+
+async def test_a_right_password_gives_its_attempt_back(client, api, settings):
+    await api.register("gus")
+    for _ in range(settings.login_account_limit - 1):
+        assert (await api.login("gus", "wrong password!")).status_code == 401
+    for _ in range(3):  # successes never use up the account's attempts
+        assert (await api.login("gus", PASSWORD)).status_code == 200
+    assert (await api.login("gus", "wrong password!")).status_code == 401
+    assert (await api.login("gus", PASSWORD)).status_code == 429

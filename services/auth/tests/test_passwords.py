@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from common.events.schemas import PasswordResetRequested
+import asyncio
+
+from common.events.schemas import EmailVerificationRequested, PasswordResetRequested
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -19,7 +21,7 @@ async def test_forgot_answers_the_same_whether_or_not_the_account_exists(client,
     unknown = await _forgot(client, "ghost@example.com")
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    [event] = await api.events(PasswordResetRequested.TYPE)
+    [event] = await api.mailed(PasswordResetRequested.TYPE)
     assert event["email"] == "olga@example.com"
     assert event["username"] == "olga"
 
@@ -28,7 +30,7 @@ async def test_reset_token_works_once_and_signs_every_session_out(client, api):
     phone = await api.signup("pete")
     laptop = (await api.login("pete")).json()
     await _forgot(client, "pete@example.com")
-    [event] = await api.events(PasswordResetRequested.TYPE)
+    [event] = await api.mailed(PasswordResetRequested.TYPE)
     async with api.app.state.db.session() as session:
         from sqlalchemy import text
 
@@ -58,7 +60,7 @@ async def test_only_the_latest_reset_mail_works(client, api):
     await api.register("quinn")
     await _forgot(client, "quinn@example.com")
     await _forgot(client, "quinn@example.com")
-    older, newer = await api.events(PasswordResetRequested.TYPE)
+    older, newer = await api.mailed(PasswordResetRequested.TYPE)
     body = {"new_password": NEW_PASSWORD}
     assert (
         await client.post("/api/v1/auth/password/reset", json={**body, "token": older["token"]})
@@ -71,7 +73,7 @@ async def test_only_the_latest_reset_mail_works(client, api):
 async def test_an_expired_reset_token_is_refused(client, api):
     await api.register("rita")
     await _forgot(client, "rita@example.com")
-    [event] = await api.events(PasswordResetRequested.TYPE)
+    [event] = await api.mailed(PasswordResetRequested.TYPE)
     await api.sql("UPDATE one_time_tokens SET expires_at = now() - interval '1 second'")
     response = await client.post(
         "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": NEW_PASSWORD}
@@ -82,7 +84,7 @@ async def test_an_expired_reset_token_is_refused(client, api):
 async def test_reset_input_is_checked(client, api):
     await api.register("sam_reset")
     await _forgot(client, "sam_reset@example.com")
-    [event] = await api.events(PasswordResetRequested.TYPE)
+    [event] = await api.mailed(PasswordResetRequested.TYPE)
     short = await client.post(
         "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": "short"}
     )
@@ -147,3 +149,66 @@ async def test_change_password_needs_a_token_and_valid_input(client, api):
         headers=account.headers,
     )
     assert short.status_code == 422
+
+
+async def test_concurrent_wrong_current_passwords_are_limited_like_sign_in(client, api, settings):
+    """change-password and change-email reserve their attempt before checking, as sign-in does."""
+    account = await api.signup()
+
+    async def change_password(i: int) -> int:
+        body = {"current_password": f"wrong guess {i}", "new_password": NEW_PASSWORD}
+        response = await client.post("/api/v1/auth/password/change", json=body, headers=account.headers)
+        return int(response.status_code)
+
+    async def change_email(i: int) -> int:
+        body = {"email": f"new{i}@example.com", "current_password": f"wrong guess {i}"}
+        response = await client.patch("/api/v1/auth/users/me", json=body, headers=account.headers)
+        return int(response.status_code)
+
+    codes = await asyncio.gather(
+        *(change_password(i) for i in range(15)), *(change_email(i) for i in range(15))
+    )
+    assert set(codes) <= {400, 429}
+    assert codes.count(400) <= settings.login_account_limit
+    assert codes.count(429) >= 30 - settings.login_account_limit
+
+
+async def test_a_reset_mailed_to_a_replaced_address_no_longer_works(client, api):
+    account = await api.signup("vera")
+    await _forgot(client, "vera@example.com")
+    [event] = await api.mailed(PasswordResetRequested.TYPE)
+    moved = await client.patch(
+        "/api/v1/auth/users/me",
+        json={"email": "vera.new@example.com", "current_password": account.password},
+        headers=account.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    reset = await client.post(
+        "/api/v1/auth/password/reset", json={"token": event["token"], "new_password": NEW_PASSWORD}
+    )
+    assert reset.status_code == 400
+    assert "invalid, already used or expired" in reset.json()["detail"]
+    assert (await api.login("vera", account.password)).status_code == 200
+
+
+async def test_a_password_change_retires_mailed_reset_and_verification_links(client, api):
+    account = await api.signup("walt")
+    await _forgot(client, "walt@example.com")
+    [reset_event] = await api.mailed(PasswordResetRequested.TYPE)
+    assert (await client.post("/api/v1/auth/verify/request", headers=account.headers)).status_code == 202
+    _, verify_event = await api.mailed(EmailVerificationRequested.TYPE)  # sign-up's, then this one
+    changed = await client.post(
+        "/api/v1/auth/password/change",
+        json={"current_password": account.password, "new_password": NEW_PASSWORD},
+        headers=account.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    reset = await client.post(
+        "/api/v1/auth/password/reset",
+        json={"token": reset_event["token"], "new_password": "yet another passphrase"},
+    )
+    assert reset.status_code == 400
+    assert (
+        await client.post("/api/v1/auth/verify", json={"token": verify_event["token"]})
+    ).status_code == 400
+    assert (await api.login("walt", NEW_PASSWORD)).status_code == 200

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from common.events.schemas import UserRegistered
+from auth_service.settings import AuthSettings
+from common.events.schemas import EmailVerificationRequested, UserRegistered
 
 PASSWORD = "correct horse battery"
 
@@ -14,7 +16,7 @@ async def _register(client: httpx.AsyncClient, ip: str = "10.1.1.1", **body: obj
     return await client.post("/api/v1/auth/register", json=body, headers={"X-Forwarded-For": ip})
 
 
-async def test_register_returns_the_profile_and_announces_it_with_a_verification_token(client, api):
+async def test_register_returns_the_profile_and_asks_for_a_sealed_verification_mail(client, api):
     response = await _register(client, email="Alice@Example.com", username="alice", password=PASSWORD)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -27,7 +29,16 @@ async def test_register_returns_the_profile_and_announces_it_with_a_verification
     [event] = await api.events(UserRegistered.TYPE)
     assert event["user_id"] == body["id"]
     assert event["username"] == "alice"
-    assert len(event["verification_token"]) >= 32
+    assert event["verification_token"] is None  # posts reads this event too: no token in it
+    [mail] = await api.mailed(EmailVerificationRequested.TYPE)
+    assert (mail["user_id"], mail["email"]) == (body["id"], body["email"])
+    assert len(mail["token"]) >= 32
+    async with api.app.state.db.session() as session:
+        outbox = (
+            await session.execute(text("SELECT envelope::text, (envelope->>'version')::int FROM outbox"))
+        ).all()
+    assert all(mail["token"] not in envelope for envelope, _ in outbox)  # sealed for the worker alone
+    assert {version for _, version in outbox} == {2}
 
 
 @pytest.mark.parametrize(
@@ -101,3 +112,10 @@ async def test_registration_is_rate_limited_per_address(client, settings):
         client, "10.9.9.10", email="late@example.com", username="late", password=PASSWORD
     )
     assert elsewhere.status_code == 201
+
+
+def test_outside_development_the_default_mail_token_key_is_refused(settings):
+    with pytest.raises(ValueError, match="mail_token_key"):
+        AuthSettings(
+            **{**settings.model_dump(), "environment": "staging", "amqp_url": "amqp://a:b@127.0.0.1:5672/"}
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -21,9 +22,43 @@ async def test_refresh_rotates_and_the_old_token_stops_working(client, api):
     assert second.status_code == 200
 
 
-async def test_reusing_a_rotated_token_revokes_the_whole_session(client, api, caplog):
+async def _end_grace_window(app) -> None:
+    """What the grace window's expiry does: the rotated pairs kept for a second tab are gone."""
+    redis = app.state.redis
+    keys = [key async for key in redis.scan_iter("auth:refresh:rotated:*")]
+    assert keys, "the rotation kept its pair for the grace window"
+    for key in keys:
+        assert 0 < await redis.ttl(key) <= app.state.settings.refresh_reuse_grace_seconds
+    await redis.delete(*keys)
+
+
+async def test_two_tabs_refreshing_at_once_get_the_same_new_pair(client, api):
+    account = await api.signup()
+    first, second = await asyncio.gather(api.refresh(account.refresh), api.refresh(account.refresh))
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    assert first.json()["refresh_token"] == second.json()["refresh_token"] != account.refresh
+    assert first.json()["access_token"] == second.json()["access_token"]
+    headers = {"Authorization": f"Bearer {second.json()['access_token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    assert (await api.refresh(second.json()["refresh_token"])).status_code == 200  # still signed in
+    assert await api.revoked_sessions() == set()
+
+
+async def test_within_the_window_a_token_rotated_twice_is_still_reuse(client, api):
+    """The grace holds only while the pair it hands out is current: a replay after that is theft."""
     account = await api.signup()
     rotated = (await api.refresh(account.refresh)).json()
+    assert (await api.refresh(rotated["refresh_token"])).status_code == 200
+    reuse = await api.refresh(account.refresh)
+    assert reuse.status_code == 401
+    assert "already used" in reuse.json()["detail"]
+    assert await api.revoked_sessions() == {account.tokens["session_id"]}
+
+
+async def test_reusing_a_rotated_token_revokes_the_whole_session(client, api, app, caplog):
+    account = await api.signup()
+    rotated = (await api.refresh(account.refresh)).json()
+    await _end_grace_window(app)
     with caplog.at_level("WARNING", logger="auth.security"):
         reuse = await api.refresh(account.refresh)
     assert reuse.status_code == 401

@@ -2,6 +2,11 @@
 
 Services do not trust the network: each verifies the bearer token itself with auth's public keys
 (fetched from JWKS and cached; no database hit). Auth uses the same verifier with its own keys.
+
+A valid signature is not enough: a token of a session that was signed out (logout, password change,
+account deletion, ...) must stop working on every port at once, not only behind the gateway. Auth
+writes revocations to a denylist in Redis (``revoked_session_key`` / ``revoked_token_key``, the one
+layout both sides use); every service asks it once per authenticated request (one ``EXISTS``).
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import jwt
+import redis.asyncio as aioredis
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from redis.exceptions import RedisError
 
-from common.errors import Forbidden, Unauthorized
+from common.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
@@ -27,10 +34,14 @@ __all__ = [
     "AdminUser",
     "CurrentUser",
     "JWKSKeySource",
+    "KeySource",
     "OptionalUser",
     "Principal",
     "TokenVerifier",
+    "is_revoked",
     "oauth2_scheme",
+    "revoked_session_key",
+    "revoked_token_key",
 ]
 
 log = logging.getLogger("common.identity")
@@ -62,42 +73,82 @@ class Principal:
 KeyLookup = Callable[[str], Any]
 
 
-class JWKSKeySource:
-    """Public keys from a JWKS URL, cached; an unknown ``kid`` triggers one rate-limited refetch."""
+class KeySource(Protocol):
+    """Where a verifier finds the public key for a ``kid`` (None: unknown)."""
 
-    def __init__(self, url: str, client: httpx.AsyncClient, *, ttl: float = 300, min_refetch: float = 10):
+    async def get(self, kid: str) -> Any | None: ...
+
+
+class JWKSKeySource:
+    """Public keys from a JWKS URL, cached for ``ttl``; an unknown ``kid`` triggers a refetch.
+
+    During a rolling deploy the URL may be answered by replicas that do not all know the newest key
+    yet, so keys are merged across fetches (a key stays known until a successful fetch more than
+    ``ttl`` after it was last served)
+    and an unknown ``kid`` may refetch up to ``burst`` times per ``min_refetch`` seconds, which is
+    enough to reach another replica but bounds what made-up ``kid`` values can cost.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        *,
+        ttl: float = 300,
+        min_refetch: float = 10,
+        burst: int = 3,
+    ):
         self.url = url
         self.client = client
         self.ttl = ttl
         self.min_refetch = min_refetch
-        self._keys: dict[str, Any] = {}
-        self._fetched_at = 0.0
+        self.burst = burst
+        self._keys: dict[str, tuple[Any, float]] = {}  # kid -> (key, when last served)
+        self._fetched_at = -float("inf")
+        self._recent: list[float] = []  # when the fetches of the current window were made
         self._lock = asyncio.Lock()
+
+    def _known(self, kid: str) -> Any | None:
+        # Age is not checked here: while auth cannot be reached, the keys it served last still verify.
+        entry = self._keys.get(kid)
+        return None if entry is None else entry[0]
+
+    def _may_fetch(self, now: float) -> bool:
+        self._recent = [t for t in self._recent if now - t < self.min_refetch]
+        return len(self._recent) < self.burst
 
     async def get(self, kid: str) -> Any | None:
         now = time.monotonic()
-        stale = now - self._fetched_at > self.ttl
-        if (kid not in self._keys or stale) and now - self._fetched_at > self.min_refetch:
+        if now - self._fetched_at > self.ttl and self._may_fetch(now):
             async with self._lock:
-                if time.monotonic() - self._fetched_at > self.min_refetch:
+                if time.monotonic() - self._fetched_at > self.ttl:
                     await self._refresh()
-        return self._keys.get(kid)
+        while self._known(kid) is None and self._may_fetch(time.monotonic()):
+            async with self._lock:
+                if self._known(kid) is None and self._may_fetch(time.monotonic()):
+                    await self._refresh()
+        return self._known(kid)
 
     async def _refresh(self) -> None:
+        self._recent.append(time.monotonic())
         try:
             response = await self.client.get(self.url)
             response.raise_for_status()
             keys = {k["kid"]: jwt.PyJWK(k).key for k in response.json()["keys"]}
-        except (httpx.HTTPError, KeyError, ValueError, jwt.PyJWTError) as exc:
+        except (httpx.HTTPError, KeyError, ValueError, TypeError, jwt.PyJWTError) as exc:
             log.warning("could not fetch JWKS", extra={"url": self.url, "error": str(exc)})
             self._fetched_at = time.monotonic()  # do not hammer auth while it is down
             return
-        self._keys = keys
-        self._fetched_at = time.monotonic()
+        now = time.monotonic()
+        self._keys = {
+            **{kid: entry for kid, entry in self._keys.items() if now - entry[1] <= self.ttl},
+            **{kid: (key, now) for kid, key in keys.items()},
+        }
+        self._fetched_at = now
 
 
 class TokenVerifier:
-    def __init__(self, keys: JWKSKeySource | dict[str, Any], *, issuer: str, audience: str) -> None:
+    def __init__(self, keys: KeySource | dict[str, Any], *, issuer: str, audience: str) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -153,13 +204,41 @@ class TokenVerifier:
             raise Unauthorized("Invalid token") from None
 
 
+def revoked_session_key(session_id: uuid.UUID | str) -> str:
+    """The denylist key that signs a whole session out (all its access tokens)."""
+    return f"denylist:sid:{session_id}"
+
+
+def revoked_token_key(token_id: str) -> str:
+    """The denylist key that stops one access token (by its ``jti``)."""
+    return f"denylist:jti:{token_id}"
+
+
+async def is_revoked(redis: aioredis.Redis, principal: Principal) -> bool:
+    """Whether auth revoked the principal's session or token: one round trip."""
+    return bool(
+        await redis.exists(revoked_session_key(principal.session_id), revoked_token_key(principal.token_id))
+    )
+
+
 async def optional_user(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     if not token:
         return None
     verifier: TokenVerifier = request.app.state.verifier
-    return await verifier.principal(token)
+    principal = await verifier.principal(token)
+    # Every service app has the Redis client of its lifespan; without one there is no denylist.
+    redis: aioredis.Redis | None = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        try:
+            revoked = await is_revoked(redis, principal)
+        except RedisError:
+            # Without the denylist a signed-out token would pass: refuse rather than guess.
+            raise ServiceUnavailable("A required service is unavailable; try again shortly") from None
+        if revoked:
+            raise Unauthorized("This session was signed out; sign in again")
+    return principal
 
 
 async def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:

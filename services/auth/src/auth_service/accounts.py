@@ -52,6 +52,7 @@ class AccountService:
         user.username, user.email, user.updated_at = username, email, utcnow()
         if email_changed:
             user.email_verified = False
+            await self._retire_mailed_tokens(session, user)
         session.add(user)
         try:
             await session.flush()
@@ -85,10 +86,17 @@ class AccountService:
         """The current password, with failures counted like sign-in failures (no guessing here)."""
         if not password:
             raise BadRequest(f"current_password is required {purpose}")
-        await self.guard.check_failures("login", str(user.id))
+        attempt = await self.guard.reserve_attempt("login", str(user.id))
         if not await self.passwords.verify(user.password_hash, password):
-            await self.guard.count_failure("login", str(user.id))
             raise BadRequest("The current password is incorrect")
+        await self.guard.refund(attempt)
+
+    @staticmethod
+    async def _retire_mailed_tokens(session: AsyncSession, user: User) -> None:
+        """A new password or address makes every reset and verification link mailed before it void."""
+        now = utcnow()
+        for purpose in (TokenPurpose.PASSWORD_RESET, TokenPurpose.EMAIL_VERIFICATION):
+            await repository.retire_one_time_tokens(session, user.id, purpose, now)
 
     async def _set_password(self, user: User, password: str) -> None:
         error = password_policy_error(password, email=user.email, username=user.username)
@@ -104,6 +112,7 @@ class AccountService:
         await self._check_password(user, current, "to change the password")
         await self._set_password(user, new)
         session.add(user)
+        await self._retire_mailed_tokens(session, user)
         return await self.sessions.revoke_all(session, user.id, reason="password_changed", keep=keep_session)
 
     async def forgot_password(self, session: AsyncSession, email: str, ip: str) -> None:
@@ -127,11 +136,13 @@ class AccountService:
         user = await repository.get_user(session, used.user_id)
         if user is None or not user.is_active:
             raise BadRequest("This token is invalid, already used or expired; request a new one")
+        if (used.email or "").lower() != user.email.lower():  # mailed to an address since replaced
+            raise BadRequest("This token is invalid, already used or expired; request a new one")
         await self._set_password(user, new)
         # Reading the mail proved the address belongs to the user.
-        user.email_verified = user.email_verified or (used.email or "").lower() == user.email.lower()
+        user.email_verified = True
         session.add(user)
-        await repository.retire_one_time_tokens(session, user.id, TokenPurpose.PASSWORD_RESET, utcnow())
+        await self._retire_mailed_tokens(session, user)
         await self.sessions.revoke_all(session, user.id, reason="password_reset")
 
     # --- e-mail verification ---------------------------------------------------------------------
@@ -152,14 +163,7 @@ class AccountService:
         event_type: type[MailedTokenRequested],
         ttl_seconds: int,
     ) -> None:
-        """Issue a single-use token for the user's current address; the worker mails it (the event)."""
-        token, expires_at = await one_time.issue(
-            session, user, purpose, ttl_seconds=ttl_seconds, email=user.email
-        )
-        event = event_type(
-            user_id=user.id, email=user.email, username=user.username, token=token, expires_at=expires_at
-        )
-        await add_event(session, event, producer=PRODUCER)
+        await one_time.mail(session, user, purpose, event_type, ttl_seconds=ttl_seconds, seal=self.auth.seal)
 
     async def request_verification(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         user = await self.auth.profile(session, user_id)

@@ -1,7 +1,8 @@
 """Revocation that takes effect at once: Redis keys for revoked sessions and tokens.
 
 A session key lives as long as the longest access token it could still stop (the access-token
-lifetime plus the verifier's clock leeway), so the set stays small and needs no cleanup.
+lifetime plus the verifier's clock leeway), so the set stays small and needs no cleanup. The keys are
+laid out by ``common.identity``, which every service uses to refuse revoked tokens itself.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 
 import redis.asyncio as aioredis
 
+from common.identity import revoked_session_key, revoked_token_key
+
 __all__ = ["Denylist"]
 
 
@@ -19,13 +22,9 @@ class Denylist:
         self.redis = redis
         self.ttl = ttl_seconds
 
-    @staticmethod
-    def _session_key(session_id: uuid.UUID | str) -> str:
-        return f"denylist:sid:{session_id}"
-
-    @staticmethod
-    def _token_key(token_id: str) -> str:
-        return f"denylist:jti:{token_id}"
+    # The key layout is common's: every service reads these keys on its own port.
+    _session_key = staticmethod(revoked_session_key)
+    _token_key = staticmethod(revoked_token_key)
 
     async def revoke_session(self, session_id: uuid.UUID) -> None:
         await self.revoke_sessions([session_id])

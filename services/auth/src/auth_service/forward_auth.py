@@ -84,10 +84,10 @@ def anonymous_allowed(path: str) -> bool:
 class VerifiedTokens:
     """Tokens that passed verification, remembered until they expire (bounded, oldest out first).
 
-    Safe because the same bytes always verify the same way with the same keys (the key ring is
-    fixed for the life of the process) and expiry is checked again on every hit; revocation is not
-    cached (the denylist is asked every time). Only successes are kept, keyed by the whole token,
-    so a tampered token can never match an entry.
+    Safe because the same bytes always verify the same way with the same key (keys are added by a
+    rotation and removed only after their tokens expired) and expiry is checked again on every hit;
+    revocation is not cached (the denylist is asked every time). Only successes are kept, keyed by
+    the whole token, so a tampered token can never match an entry.
     """
 
     def __init__(self, verifier: TokenVerifier, *, max_entries: int = 4096) -> None:

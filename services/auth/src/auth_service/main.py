@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from auth_service.account_router import account_router
@@ -19,6 +20,7 @@ from auth_service.docs import docs_router
 from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
 from auth_service.guards import BruteForceGuard
 from auth_service.handlers import TokenCleanup
+from auth_service.key_source import AuthKeys
 from auth_service.keys import KeyRing
 from auth_service.router import public_router, router
 from auth_service.security import Passwords, TokenIssuer
@@ -29,6 +31,8 @@ from auth_service.tiers.cache import TierCache
 from auth_service.tiers.router import tiers_router
 from common import Runtime, TokenVerifier, create_service_app
 from common.events.schemas import TokensCleanupRequested
+from common.http import create_http_client
+from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
 from common.settings import Environment
 
@@ -82,15 +86,24 @@ def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRi
     return tier_cache
 
 
-def create_app(settings: AuthSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AuthSettings | None = None, *, jwks_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The app; ``jwks_transport`` (tests) carries the fetches of the replicas' JWKS."""
     settings = settings or get_settings()
     keyring = load_keyring(settings)
-    verifier = TokenVerifier(
-        keyring.public_keys(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
-    )
+    keys = AuthKeys(keyring, reload_seconds=settings.jwt_keys_reload_seconds)
+    verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     @contextlib.asynccontextmanager
     async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+        peers_client = (
+            httpx.AsyncClient(transport=jwks_transport, timeout=3.0)
+            if jwks_transport is not None
+            else create_http_client(timeout=3.0)
+        )
+        keys.peers = JWKSKeySource(settings.jwks_url, peers_client)
+        keys.start()
         tier_cache = _wire(app, runtime, settings, keyring)
         try:
             await bootstrap(runtime.db, settings, app.state.auth_service.passwords)
@@ -105,6 +118,8 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             yield
         finally:
             await tier_cache.stop()
+            await keys.stop()
+            await peers_client.aclose()
 
     app = create_service_app(
         settings,
@@ -125,4 +140,5 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         fast_endpoints={FORWARD_AUTH_PATH: lambda request: app.state.forward_auth.check(request)},
     )
     app.state.keyring = keyring
+    app.state.auth_keys = keys
     return app

@@ -1,8 +1,10 @@
 """Single-use, time-limited tokens that reach the user by e-mail (reset, verification).
 
-The raw token exists only in the event the worker mails (and in that e-mail); the table keeps its
-SHA-256. Issuing a new token retires the older unused ones of the same purpose, so only the latest
-mail works; using a token marks it used under a row lock, so it works once even under a race.
+The raw token exists only in the e-mail: the table keeps its SHA-256, and the event that asks the
+worker to mail it carries it sealed for the worker alone (``TokenSeal``, key ``MAIL_TOKEN_KEY``), so
+no outbox row, queued message or dead letter holds a usable token. Issuing a new token retires the
+older unused ones of the same purpose, so only the latest mail works; using a token marks it used
+under a row lock, so it works once even under a race.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from auth_service import repository
 from auth_service.models import OneTimeToken, User, utcnow
 from auth_service.security import hash_token, new_one_time_token
 from common import BadRequest
+from common.events import add_event
+from common.events.schemas import MailedTokenRequested, TokenSeal
 
-__all__ = ["consume", "issue"]
+__all__ = ["consume", "issue", "mail"]
 
 
 async def issue(
@@ -46,3 +50,24 @@ async def consume(session: AsyncSession, raw: str, purpose: str) -> OneTimeToken
     session.add(token)
     await session.flush()
     return token
+
+
+async def mail(
+    session: AsyncSession,
+    user: User,
+    purpose: str,
+    event_type: type[MailedTokenRequested],
+    *,
+    ttl_seconds: int,
+    seal: TokenSeal,
+) -> None:
+    """Issue a token for the user's current address and ask the worker (the event) to mail it."""
+    token, expires_at = await issue(session, user, purpose, ttl_seconds=ttl_seconds, email=user.email)
+    event = event_type(
+        user_id=user.id,
+        email=user.email,
+        username=user.username,
+        sealed_token=seal.seal(token),
+        expires_at=expires_at,
+    )
+    await add_event(session, event, producer="auth")

@@ -19,7 +19,7 @@ from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common import Conflict, NotFound, TooManyRequests, Unauthorized
 from common.events import add_event
-from common.events.schemas import UserRegistered
+from common.events.schemas import EmailVerificationRequested, TokenSeal, UserRegistered
 
 __all__ = ["AuthService", "create_account", "ensure_names_free"]
 
@@ -47,9 +47,11 @@ async def create_account(
     tier: str,
     role: str = Role.USER,
     verification_ttl_seconds: int | None = None,
+    seal: TokenSeal | None = None,
 ) -> User:
-    """A new account; emits ``auth.user.registered``, with a verification token unless
-    ``verification_ttl_seconds`` is None (the account is then created verified: an admin's)."""
+    """A new account; emits ``auth.user.registered`` and, unless ``verification_ttl_seconds`` is None
+    (the account is then created verified: an admin's), ``auth.email_verification.requested``
+    with a token sealed by ``seal``."""
     await ensure_names_free(session, data.email, data.username)
     user = User(
         email=data.email,
@@ -64,23 +66,21 @@ async def create_account(
         await session.flush()
     except IntegrityError:  # a concurrent registration won the race for the same name
         raise Conflict("An account with this e-mail or username already exists") from None
-    token = None
+    event = UserRegistered(
+        user_id=user.id, username=user.username, email=user.email, updated_at=user.updated_at
+    )
+    await add_event(session, event, producer=PRODUCER)
     if verification_ttl_seconds is not None:
-        token, _ = await one_time.issue(
+        if seal is None:
+            raise ValueError("a verification mail needs the token seal")
+        await one_time.mail(
             session,
             user,
             TokenPurpose.EMAIL_VERIFICATION,
+            EmailVerificationRequested,
             ttl_seconds=verification_ttl_seconds,
-            email=user.email,
+            seal=seal,
         )
-    event = UserRegistered(
-        user_id=user.id,
-        username=user.username,
-        email=user.email,
-        verification_token=token,
-        updated_at=user.updated_at,
-    )
-    await add_event(session, event, producer=PRODUCER)
     return user
 
 
@@ -100,6 +100,8 @@ class AuthService:
         self.sessions = sessions
         self.guard = guard
         self.tiers = tiers
+        #: Seals mailed tokens for the worker alone (the outbox keeps no usable token).
+        self.seal = TokenSeal(settings.mail_token_key.get_secret_value())
 
     async def register(self, session: AsyncSession, data: UserCreate, ip: str) -> User:
         await self.guard.per_ip("register", ip)
@@ -112,6 +114,7 @@ class AuthService:
             data,
             tier=self.tiers.default_tier,
             verification_ttl_seconds=self.settings.email_verification_ttl_seconds,
+            seal=self.seal,
         )
 
     async def login(self, session: AsyncSession, login: str, password: str, device: DeviceInfo) -> TokenPair:
@@ -120,16 +123,16 @@ class AuthService:
             await self.guard.per_ip("login", device.ip or "unknown")
             user = await repository.find_login(session, login)
             account = str(user.id) if user else login
-            await self.guard.check_failures("login", account)
+            attempt = await self.guard.reserve_attempt("login", account)
         except TooManyRequests:
             LOGINS.labels("rate_limited").inc()
             raise
         # Verified against a dummy hash when no account matches: both answers cost the same.
         ok = await self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok:
-            await self.guard.count_failure("login", account)
             LOGINS.labels("failed").inc()
             raise Unauthorized("Incorrect username or password")
+        await self.guard.refund(attempt)
         if not user.is_active:
             LOGINS.labels("failed").inc()
             raise Unauthorized("This account is deactivated")

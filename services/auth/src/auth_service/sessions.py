@@ -2,7 +2,10 @@
 
 A session is one device's refresh-token family. Each refresh hands out a new refresh token and
 files the old one's hash under ``used_refresh_tokens``; an old token coming back means two parties
-hold the family (one of them stole it), so the whole session is revoked. Revocation marks the row,
+hold the family (one of them stole it), so the whole session is revoked. One exception: within
+``REFRESH_REUSE_GRACE_SECONDS`` of its rotation, and while the pair it was rotated into is still the
+session's current one, the old token answers with that same pair (two tabs refreshing at once;
+``recent_rotations``). Revocation marks the row,
 denies the session's access tokens in Redis (forwardAuth refuses them from the next request) and
 logs it with its reason on ``auth.security`` (no event: no other service acts on it).
 """
@@ -21,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import repository
 from auth_service.denylist import Denylist
 from auth_service.models import Session, User, utcnow
+from auth_service.recent_rotations import RecentRotations
 from auth_service.schemas import TokenPair
 from auth_service.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
 from auth_service.settings import AuthSettings
@@ -43,6 +47,7 @@ class SessionManager:
         self.settings = settings
         self.issuer = issuer
         self.denylist = denylist
+        self.recent = RecentRotations(denylist.redis, grace_seconds=settings.refresh_reuse_grace_seconds)
 
     def idle_cutoff(self, now: datetime) -> datetime:
         return now - timedelta(seconds=self.settings.session_idle_ttl_seconds)
@@ -99,6 +104,9 @@ class SessionManager:
         presented = hash_token(secret)
         current = device_session.refresh_token_hash or ""
         if not hmac.compare_digest(presented.encode(), current.encode()):
+            again = await self._recall(secret, presented, current)
+            if again is not None:
+                return again
             await self._refuse_unknown(session, device_session, presented, device)
         now = utcnow()
         if device_session.expires_at <= now or device_session.last_used_at <= self.idle_cutoff(now):
@@ -113,7 +121,23 @@ class SessionManager:
         device_session.ip = device.ip or device_session.ip
         session.add(device_session)
         await session.flush()
-        return self._pair(user, device_session, new_token, now)
+        pair = self._pair(user, device_session, new_token, now)
+        await self.recent.remember(secret, presented, pair)
+        return pair
+
+    async def _recall(self, secret: str, presented: str, current: str) -> TokenPair | None:
+        """The pair ``secret`` was just rotated into, if that is still the session's current one."""
+        try:
+            again = await self.recent.recall(secret, presented)
+        except RedisError:
+            # Unknown is not reuse: refuse for now rather than sign the user out on a Redis blip.
+            raise ServiceUnavailable("Could not refresh the session right now; try again") from None
+        if again is None:
+            return None
+        parts = split_refresh_token(again.refresh_token)
+        if parts is None or not hmac.compare_digest(hash_token(parts[1]).encode(), current.encode()):
+            return None  # the new token was used since: this is a replay, not a second tab
+        return again
 
     async def _refuse_unknown(
         self, session: AsyncSession, device_session: Session, presented: str, device: DeviceInfo

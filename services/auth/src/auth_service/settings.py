@@ -26,6 +26,13 @@ class AuthSettings(ServiceSettings):
     #: Key id of ``jwt_private_key``; derived from the key (RFC 7638 thumbprint) when empty.
     jwt_private_key_id: str = ""
 
+    #: Seals the single-use tokens auth asks the worker to mail (``TokenSeal``); the worker has the
+    #: same value. A default secret: refused outside development and test.
+    mail_token_key: SecretStr = SecretStr("change-me-mail-token-key")
+
+    #: How often every process re-reads ``JWT_PRIVATE_KEYS_DIR`` (a rotated key needs no restart).
+    jwt_keys_reload_seconds: float = Field(default=30.0, gt=0)
+
     # --- lifetimes -------------------------------------------------------------------------------
     access_token_ttl_seconds: int = 900
     #: Absolute session lifetime: a session ends this long after sign-in, however active.
@@ -34,6 +41,9 @@ class AuthSettings(ServiceSettings):
     session_idle_ttl_seconds: int = 14 * 24 * 3600
     #: Signing in beyond this many sessions signs the least recently used one out.
     max_sessions_per_user: int = Field(default=20, ge=1)
+    #: For this long after a refresh, the refresh token it rotated answers with the same new pair
+    #: (two tabs refreshing at once) instead of being taken as reuse; 0 turns the grace off.
+    refresh_reuse_grace_seconds: int = Field(default=5, ge=0, le=60)
     password_reset_ttl_seconds: int = 3600
     email_verification_ttl_seconds: int = 48 * 3600
 
@@ -86,6 +96,7 @@ class AuthSettings(ServiceSettings):
 
     def secret_fields(self) -> dict[str, str]:
         fields = super().secret_fields()
+        fields["mail_token_key"] = self.mail_token_key.get_secret_value()
         if self.first_superuser_password is not None:
             fields["first_superuser_password"] = self.first_superuser_password.get_secret_value()
         if self.jwt_private_key is not None:

@@ -9,6 +9,9 @@ duplicate reset or welcome mail is harmless (same link, same token), a lost one 
 Two runners never both send it because one stalled: right before the hand-over the runner passes
 the job's fence (its lease renewed in one statement fenced on the attempt), and a runner whose
 lease was lost has its job cancelled (``runner.py``).
+Version 2 of auth's mailed-token events carries the token sealed (``TokenSeal``, key
+``MAIL_TOKEN_KEY``, shared with auth); it is opened only here, to write the link. Version 1 (the raw
+``token``) is still accepted while auth is rolled out.
 Every attempt of one job carries the same ``Message-ID`` (``<job id@sender domain>``), so mail
 clients and servers that deduplicate on it show the duplicate once.
 """
@@ -29,6 +32,7 @@ from common.events import Event
 from common.events.schemas import (
     EmailVerificationRequested,
     PasswordResetRequested,
+    TokenSeal,
     UserRegistered,
 )
 from worker_service.jobs import JobContext, JobKind, JobRejected
@@ -82,21 +86,22 @@ def _when(moment: datetime) -> str:
 
 def _compose(job_type: str, payload: dict[str, Any], settings: WorkerSettings) -> tuple[str, str, str]:
     """Recipient, subject and body for a mail job (raises ``ValidationError`` on a bad payload)."""
+    seal = TokenSeal(settings.mail_token_key.get_secret_value())
     if job_type == "email.password_reset":
         reset = PasswordResetRequested.model_validate(payload)
-        link = _link(settings, settings.password_reset_path, reset.token)
+        link = _link(settings, settings.password_reset_path, reset.raw_token(seal))
         body = _RESET.substitute(username=reset.username, link=link, expires=_when(reset.expires_at))
         return reset.email, "Reset your password", body
     if job_type == "email.verification":
         verify = EmailVerificationRequested.model_validate(payload)
-        link = _link(settings, settings.verify_email_path, verify.token)
+        link = _link(settings, settings.verify_email_path, verify.raw_token(seal))
         body = _VERIFY.substitute(
             username=verify.username, email=verify.email, link=link, expires=_when(verify.expires_at)
         )
         return verify.email, "Confirm your e-mail address", body
     user = UserRegistered.model_validate(payload)
     verify_text = ""
-    if user.verification_token:
+    if user.verification_token:  # version 1; version 2 has its own verification mail
         verify_text = _WELCOME_VERIFY.substitute(
             link=_link(settings, settings.verify_email_path, user.verification_token)
         )
@@ -117,9 +122,11 @@ def render(ctx: JobContext, job_type: str, payload: dict[str, Any]) -> EmailMess
         message.set_content(body)
     except ValidationError as exc:
         # Only field names: the payload holds a one-time token that must not reach a log.
-        fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"])
+        fields = ", ".join(str(e["loc"][0]) for e in exc.errors() if e["loc"]) or "a token"
         raise JobRejected(f"the event is missing or has invalid fields: {fields}") from None
-    except ValueError:
+    except ValueError as exc:
+        if "sealed" in str(exc):  # TokenSeal.open: MAIL_TOKEN_KEY differs from auth's
+            raise JobRejected("the token could not be unsealed: check MAIL_TOKEN_KEY") from None
         raise JobRejected("the recipient or a header is malformed") from None
     return message
 
@@ -168,7 +175,7 @@ def _mail_kind(job_type: str) -> JobKind:
         queue="mail",
         run=run,
         failed=_no_report,
-        secret_fields=("token", "verification_token"),
+        secret_fields=("token", "sealed_token", "verification_token"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from common import ServiceSettings
 from common.storage_config import StorageSettings
@@ -41,6 +41,10 @@ class WorkerSettings(ServiceSettings, StorageSettings):
     media_thumbnail_side: int = Field(default=320, ge=16)
     media_webp_quality: int = Field(default=85, ge=1, le=100)
 
+    #: Opens the tokens auth seals into its mail events (``TokenSeal``); auth has the same value.
+    #: A default secret: refused outside development and test.
+    mail_token_key: SecretStr = SecretStr("change-me-mail-token-key")
+
     # --- jobs
     #: Attempts before a job is marked failed (and its failure published).
     job_max_attempts: int = Field(default=5, ge=1, le=50)
@@ -71,6 +75,7 @@ class WorkerSettings(ServiceSettings, StorageSettings):
             **super().secret_fields(),
             **self.storage_secret_fields(),
             "smtp_password": self.smtp_password or "",
+            "mail_token_key": self.mail_token_key.get_secret_value(),
         }
 
 

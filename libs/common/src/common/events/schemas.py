@@ -11,8 +11,14 @@ on (the worker's failed job, listed and retried through ``/internal/jobs``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from datetime import datetime
+from typing import Self
+
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import model_validator
 
 from common.events.envelope import Event
 
@@ -29,6 +35,7 @@ __all__ = [
     "PostDeleted",
     "PostRestored",
     "PostUpdated",
+    "TokenSeal",
     "TokensCleanupRequested",
     "UserDeleted",
     "UserRegistered",
@@ -40,11 +47,15 @@ __all__ = [
 
 # --- auth ---------------------------------------------------------------------------------------
 class UserRegistered(Event):
+    """A new account. Version 2 carries no token (posts reads this too): the verification mail is
+    its own ``auth.email_verification.requested`` event, whose token is sealed for the worker."""
+
     TYPE = "auth.user.registered"
+    VERSION = 2
     user_id: uuid.UUID
     username: str
     email: str
-    #: Single-use e-mail verification token (raw); only the worker's e-mail job reads it.
+    #: Version 1 only: the raw verification token, still accepted from a producer not yet upgraded.
     verification_token: str | None = None
     updated_at: datetime
 
@@ -63,14 +74,56 @@ class UserDeleted(Event):
     user_id: uuid.UUID
 
 
-class MailedTokenRequested(Event):
-    """A single-use token (raw) the worker mails to the user; the subclasses say what it is for."""
+class TokenSeal:
+    """Seals a mailed single-use token for the worker alone (Fernet: AES-128-CBC + HMAC-SHA256).
 
+    The outbox row, the broker, a dead-letter queue and the worker's job row then hold only the
+    sealed form; the key (``MAIL_TOKEN_KEY``, shared by auth and the worker) is never stored with it.
+    Any string works as the key: the Fernet key is derived from it.
+    """
+
+    def __init__(self, secret: str) -> None:
+        derived = hashlib.sha256(b"mail-token\x00" + secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, token: str) -> str:
+        return self._fernet.encrypt(token.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        """The raw token; ``ValueError`` when it was sealed with another key or altered."""
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            raise ValueError("the token was sealed with another key, or altered") from None
+
+
+class MailedTokenRequested(Event):
+    """A single-use token the worker mails to the user; the subclasses say what it is for.
+
+    Version 2 carries ``sealed_token`` (see :class:`TokenSeal`); version 1 carried the raw ``token``
+    and is still accepted during a rolling deploy. ``raw_token`` reads either.
+    """
+
+    VERSION = 2
     user_id: uuid.UUID
     email: str
     username: str
-    token: str
+    sealed_token: str | None = None
+    #: Version 1 only: the raw token.
+    token: str | None = None
     expires_at: datetime
+
+    @model_validator(mode="after")
+    def _has_a_token(self) -> Self:
+        if self.sealed_token is None and self.token is None:
+            raise ValueError("a mailed token event needs sealed_token (or, version 1, token)")
+        return self
+
+    def raw_token(self, seal: TokenSeal) -> str:
+        if self.sealed_token is not None:
+            return seal.open(self.sealed_token)
+        assert self.token is not None  # the validator guarantees one of the two
+        return self.token
 
 
 class PasswordResetRequested(MailedTokenRequested):
