@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.events import Envelope, Handler, add_event
+from common.events import Envelope, Handler
 from common.events.schemas import (
     PostCreated,
     PostDeleted,
     PostRestored,
     PostUpdated,
     UserDeleted,
-    VoteRetracted,
 )
-from votes_service import repository
-from votes_service.service import PRODUCER
+from votes_service import repository, service
 
 __all__ = ["HANDLERS"]
 
+
+#: Votes removed per statement when a user is deleted (bounded statements, params and memory).
+USER_VOTES_CHUNK = 1000
 
 PostState = PostCreated | PostUpdated | PostRestored
 
@@ -44,10 +45,8 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    """Remove the user's votes; each removal is published so posts' counts follow."""
-    user_id = event.parse(UserDeleted).user_id
-    for post_id in await repository.delete_user_votes(session, user_id):
-        await add_event(session, VoteRetracted(post_id=post_id, user_id=user_id), producer=PRODUCER)
+    """Remove the user's votes, chunk by chunk; each removal is published so posts' counts follow."""
+    await service.remove_user_votes(session, event.parse(UserDeleted).user_id, chunk_size=USER_VOTES_CHUNK)
 
 
 HANDLERS: dict[str, Handler] = {

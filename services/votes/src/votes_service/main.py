@@ -12,7 +12,7 @@ from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from votes_service.handlers import HANDLERS
 from votes_service.posts_client import HttpPostLookup
-from votes_service.router import router
+from votes_service.router import internal_router, router
 from votes_service.settings import VotesSettings, get_settings
 
 __all__ = ["create_app"]
@@ -33,7 +33,7 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
         settings,
         title="Votes service",
         description="One vote per user per post, cast and taken back idempotently.",
-        routers=[router],
+        routers=[router, internal_router],
         setup=setup,
         verifier=verifier,
     )

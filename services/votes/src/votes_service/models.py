@@ -1,14 +1,15 @@
-"""Votes' tables: votes (owned here) and known posts (a read model fed by posts' events)."""
+"""Votes' tables: votes (owned here), their per-post tallies, and known posts (a read model fed by
+posts' events)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, func
+from sqlalchemy import BigInteger, Column, DateTime, func
 from sqlmodel import Field, SQLModel
 
-__all__ = ["KnownPost", "Vote", "utcnow"]
+__all__ = ["KnownPost", "Vote", "VoteTally", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -26,6 +27,21 @@ class Vote(SQLModel, table=True):
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+class VoteTally(SQLModel, table=True):
+    """A post's vote count and change sequence, kept by triggers on ``votes`` (20261201 migration).
+
+    Never written by the application: every insert into or delete from ``votes`` moves it in the
+    same statement, so it always equals the rows. ``seq`` grows by one with each statement that
+    changed the post's votes; events carry both, so consumers can order them.
+    """
+
+    __tablename__ = "vote_tallies"
+
+    post_id: uuid.UUID = Field(primary_key=True)
+    vote_count: int
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class KnownPost(SQLModel, table=True):

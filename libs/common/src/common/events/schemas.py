@@ -31,6 +31,7 @@ __all__ = [
     "UserRegistered",
     "UserUpdated",
     "VoteCast",
+    "VoteChanged",
     "VoteRetracted",
 ]
 
@@ -143,16 +144,29 @@ class MediaUploaded(Event):
 
 
 # --- votes --------------------------------------------------------------------------------------
-class VoteCast(Event):
+class VoteChanged(Event):
+    """A vote cast or taken back, with the post's count right after it.
+
+    Version 2 adds ``vote_count`` (the post's absolute count once this change committed) and
+    ``seq`` (a per-post sequence number, bumped by every change to the post's votes in the same
+    transaction): a consumer keeps the count of the highest ``seq`` it has seen, so any order and any
+    duplication converge on votes' truth. Version 1 events (an older producer) carry neither and
+    are applied as a +1/-1 delta.
+    """
+
+    VERSION = 2
+    post_id: uuid.UUID
+    user_id: uuid.UUID
+    vote_count: int | None = None
+    seq: int | None = None
+
+
+class VoteCast(VoteChanged):
     TYPE = "votes.vote.cast"
-    post_id: uuid.UUID
-    user_id: uuid.UUID
 
 
-class VoteRetracted(Event):
+class VoteRetracted(VoteChanged):
     TYPE = "votes.vote.retracted"
-    post_id: uuid.UUID
-    user_id: uuid.UUID
 
 
 # --- worker -------------------------------------------------------------------------------------
