@@ -50,8 +50,11 @@ __all__ = [
     "list_feed_page",
     "lock_post",
     "mark_author_deleted",
+    "repair_vote_count",
+    "set_vote_counts",
     "sort_keys",
     "upsert_author",
+    "vote_counts_after",
 ]
 
 DELETED_AUTHOR = "[deleted]"
@@ -239,22 +242,66 @@ async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: da
     )
 
 
-async def adjust_vote_counts(session: AsyncSession, deltas: dict[uuid.UUID, int]) -> None:
-    """Add each post's delta to its count (never below zero).
+def _posts_table() -> Table:
+    return cast("Table", Post.__table__)  # type: ignore[attr-defined]  # Core, not ORM: a plain executemany
 
+
+async def adjust_vote_counts(session: AsyncSession, deltas: dict[uuid.UUID, int]) -> None:
+    """Add each post's delta (version-1 events) to its count, never below zero.
+
+    Only for posts no version-2 event reached yet (``vote_seq = 0``): once one did, the absolute
+    counts votes publishes already include every change, an old producer's too.
     One pipelined round trip (asyncpg's executemany), in id order: two consumers updating overlapping
     posts lock them in the same order, so they wait for each other instead of deadlocking.
     """
     params = [{"post_id": post_id, "delta": delta} for post_id, delta in sorted(deltas.items()) if delta]
     if not params:
         return
-    posts = cast("Table", Post.__table__)  # type: ignore[attr-defined]  # Core, not ORM: a plain executemany
+    posts = _posts_table()
     await session.execute(
         update(posts)
-        .where(posts.c.id == bindparam("post_id"))
+        .where(posts.c.id == bindparam("post_id"), posts.c.vote_seq == 0)
         .values(vote_count=func.greatest(posts.c.vote_count + bindparam("delta"), 0)),
         params,
     )
+
+
+async def set_vote_counts(session: AsyncSession, counts: dict[uuid.UUID, tuple[int, int]]) -> None:
+    """Store each post's ``(vote_count, seq)`` unless a newer seq is already stored (one executemany,
+    in id order like :func:`adjust_vote_counts`)."""
+    params = [
+        {"post_id": post_id, "count": count, "seq": seq} for post_id, (count, seq) in sorted(counts.items())
+    ]
+    if not params:
+        return
+    posts = _posts_table()
+    await session.execute(
+        update(posts)
+        .where(posts.c.id == bindparam("post_id"), posts.c.vote_seq < bindparam("seq"))
+        .values(vote_count=bindparam("count"), vote_seq=bindparam("seq")),
+        params,
+    )
+
+
+async def vote_counts_after(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[tuple[uuid.UUID, int, int]]:
+    """``(id, vote_count, vote_seq)`` of every post (deleted ones too), in id order, from ``after``."""
+    stmt = select(col(Post.id), col(Post.vote_count), col(Post.vote_seq)).order_by(col(Post.id)).limit(limit)
+    if after is not None:
+        stmt = stmt.where(col(Post.id) > after)
+    return [(row[0], int(row[1]), int(row[2])) for row in (await session.execute(stmt)).all()]
+
+
+async def repair_vote_count(session: AsyncSession, post_id: uuid.UUID, count: int, seq: int) -> bool:
+    """Set the count from votes' truth as of ``seq``, unless a newer event was applied meanwhile."""
+    result = await session.execute(
+        update(Post)
+        .where(col(Post.id) == post_id, col(Post.vote_seq) <= seq, col(Post.vote_count) != count)
+        .values(vote_count=count, vote_seq=seq)
+        .returning(col(Post.id))
+    )
+    return result.first() is not None
 
 
 async def claim_expired(session: AsyncSession, cutoff: datetime, limit: int) -> list[uuid.UUID]:
