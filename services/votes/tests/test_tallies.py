@@ -115,7 +115,7 @@ async def test_deleting_a_user_runs_bounded_statements(
     sizes: list[int] = []
     original = repository.delete_user_votes
 
-    async def recording(session, user_id, *, limit):  # type: ignore[no-untyped-def]
+    async def recording(session, user_id, *, limit):
         removed = await original(session, user_id, limit=limit)
         sizes.append(len(removed))
         return removed
