@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -158,3 +159,22 @@ async def test_internal_tallies_report_counts_and_seqs(client, tokens, make_post
     assert bad.status_code == 422
     assert "detail" in bad.json()
     assert (await client.post("/internal/votes/tallies", json={"post_ids": []})).status_code == 422
+
+
+async def test_a_deleted_authors_posts_refuse_votes_once_posts_publishes_their_deletion(
+    client, tokens, make_post, emit, sql
+) -> None:
+    """What posts now publishes when auth deletes an author: one ``posts.post.deleted`` per post."""
+    _, voter = tokens.user()
+    author = uuid.uuid4()
+    posts = [await make_post() for _ in range(3)]
+    assert (await client.put(f"/api/v1/votes/{posts[0]}", headers=voter)).status_code == 201
+    deleted_at = datetime.now(UTC) + timedelta(seconds=1)  # after make_post's created state
+    for post_id in posts:
+        await emit(PostDeleted(post_id=post_id, author_id=author, changed_at=deleted_at))
+    await eventually(lambda: sql("SELECT count(*) = 3 FROM known_posts WHERE deleted"))
+    for post_id in posts:
+        refused = await client.put(f"/api/v1/votes/{post_id}", headers=voter)
+        assert refused.status_code == 404
+        assert "deleted" in refused.json()["detail"]
+    assert (await client.get("/api/v1/votes/me", headers=voter)).json()["items"] == []

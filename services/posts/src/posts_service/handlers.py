@@ -24,12 +24,14 @@ from common.events.schemas import (
     VoteCast,
     VoteRetracted,
 )
-from posts_service import repository
+from posts_service import repository, service
 from posts_service.cache import ResponseCache
 from posts_service.media import service as media_service
-from posts_service.models import utcnow
 
-__all__ = ["HANDLERS", "make_after_commit"]
+__all__ = ["AUTHOR_POSTS_CHUNK", "HANDLERS", "make_after_commit"]
+
+#: Posts soft-deleted per statement when their author is deleted (bounded statements and params).
+AUTHOR_POSTS_CHUNK = 1000
 
 
 async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
@@ -43,7 +45,10 @@ async def on_user_updated(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    await repository.mark_author_deleted(session, event.parse(UserDeleted).user_id, utcnow())
+    """Anonymise the author and soft-delete their posts, publishing each deletion (chunked)."""
+    await service.remove_deleted_author(
+        session, event.parse(UserDeleted).user_id, chunk_size=AUTHOR_POSTS_CHUNK
+    )
 
 
 async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None:

@@ -28,6 +28,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from common.events import Envelope, Event, outbox
+from common.logging import request_id_var
 from posts_service.models import Author, Post
 from posts_service.schemas import Sort
 
@@ -35,6 +37,7 @@ __all__ = [
     "DELETED_AUTHOR",
     "FeedFilter",
     "PostRow",
+    "add_events",
     "adjust_vote_counts",
     "author_deleted",
     "author_post_ids",
@@ -52,6 +55,7 @@ __all__ = [
     "mark_author_deleted",
     "repair_vote_count",
     "set_vote_counts",
+    "soft_delete_author_posts",
     "sort_keys",
     "upsert_author",
     "vote_counts_after",
@@ -227,7 +231,7 @@ async def upsert_author(
 
 
 async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
-    """A deleted user's posts are soft-deleted and the profile is anonymised."""
+    """Anonymise a deleted user's profile (their posts go with :func:`soft_delete_author_posts`)."""
     stmt = insert(Author).values(user_id=user_id, username=DELETED_AUTHOR, updated_at=now, deleted=True)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -235,11 +239,40 @@ async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: da
             set_={"username": DELETED_AUTHOR, "deleted": True, "updated_at": now},
         )
     )
-    await session.execute(
-        update(Post)
+
+
+async def soft_delete_author_posts(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, *, limit: int
+) -> list[uuid.UUID]:
+    """Soft-delete up to ``limit`` of the author's live posts in one statement; their ids."""
+    chunk = (
+        select(col(Post.id))
         .where(col(Post.author_id) == user_id, col(Post.deleted_at).is_(None))
-        .values(deleted_at=now)
+        .order_by(col(Post.id))
+        .limit(limit)
+        .scalar_subquery()
     )
+    result = await session.execute(
+        update(Post)
+        .where(col(Post.id).in_(chunk), col(Post.deleted_at).is_(None))
+        .values(deleted_at=now)
+        .returning(col(Post.id))
+    )
+    return [row[0] for row in result.all()]
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
+    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
+    if not events:
+        return
+    correlation_id = request_id_var.get()
+    rows = []
+    for event in events:
+        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+        rows.append(
+            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
+        )
+    await session.execute(outbox.insert().values(rows))
 
 
 def _posts_table() -> Table:

@@ -37,6 +37,7 @@ __all__ = [
     "get_visible_post",
     "list_deleted",
     "list_feed",
+    "remove_deleted_author",
     "restore_post",
     "update_post",
 ]
@@ -151,6 +152,26 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     )
     mark_changed(session, post.id)
     return await _public(session, post)
+
+
+async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, chunk_size: int) -> int:
+    """Auth deleted the user: anonymise the profile and soft-delete their posts, ``chunk_size`` at a
+    time, each chunk one ``UPDATE`` and one multi-row outbox insert of its ``posts.post.deleted``
+    events (so votes stops taking votes on them). Returns how many posts went."""
+    now = utcnow()
+    await repository.mark_author_deleted(session, user_id, now)
+    removed = 0
+    while True:
+        post_ids = await repository.soft_delete_author_posts(session, user_id, now, limit=chunk_size)
+        await repository.add_events(
+            session,
+            [PostDeleted(post_id=post_id, author_id=user_id, changed_at=now) for post_id in post_ids],
+            producer=PRODUCER,
+        )
+        mark_changed(session, *post_ids)
+        removed += len(post_ids)
+        if len(post_ids) < chunk_size:
+            return removed
 
 
 async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:

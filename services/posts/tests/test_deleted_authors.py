@@ -1,0 +1,74 @@
+"""A deleted author's posts are soft-deleted and each deletion is published, so votes stops taking votes."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from common.events import Envelope
+from common.events.schemas import PostDeleted, UserDeleted
+from common.testing import TokenFactory, eventually
+from posts_service import repository, service
+
+POSTS = "/api/v1/posts"
+DELETED_EVENTS = (
+    "SELECT envelope FROM outbox WHERE type = 'posts.post.deleted'"
+    " AND envelope->'data'->>'author_id' = :a ORDER BY id"
+)
+
+
+async def test_deleting_an_author_publishes_one_deletion_per_live_post(
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit, sql
+) -> None:
+    user, alice = tokens.user()
+    live = [(await new_post(alice))["id"] for _ in range(3)]
+    draft = (await new_post(alice, published=False))["id"]
+    earlier = (await new_post(alice))["id"]
+    assert (await client.delete(f"{POSTS}/{earlier}", headers=alice)).status_code == 204
+    other = (await new_post(tokens.user()[1]))["id"]
+    assert (await client.get(f"{POSTS}/{live[0]}")).status_code == 200  # cached
+
+    await emit(UserDeleted(user_id=user.user_id), producer="auth")
+    await eventually(lambda: sql("SELECT 1 FROM inbox WHERE type = 'auth.user.deleted'"))
+
+    envelopes = [Envelope.model_validate(row[0]) for row in await sql(DELETED_EVENTS, a=str(user.user_id))]
+    deleted = [e.parse(PostDeleted) for e in envelopes]
+    # the post deleted before got its event then; each of the others now gets exactly one
+    assert sorted(str(d.post_id) for d in deleted) == sorted([earlier, *live, draft])
+    assert all(d.changed_at is not None for d in deleted)
+    for post_id in [*live, draft]:
+        assert (await client.get(f"{POSTS}/{post_id}", headers=alice)).status_code == 404
+    assert [p["id"] for p in (await client.get(POSTS)).json()["items"]] == [other]
+
+
+async def test_an_author_with_many_posts_is_removed_in_bounded_chunks(
+    app: FastAPI, client: httpx.AsyncClient, sql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = uuid.uuid4()
+    await sql(
+        "INSERT INTO posts (id, author_id, title, content)"
+        " SELECT gen_random_uuid(), :a, 't', 'c' FROM generate_series(1, 2500)",
+        a=author,
+    )
+    sizes: list[int] = []
+    original = repository.soft_delete_author_posts
+
+    async def recording(session, user_id, now, *, limit):  # type: ignore[no-untyped-def]
+        ids = await original(session, user_id, now, limit=limit)
+        sizes.append(len(ids))
+        return ids
+
+    monkeypatch.setattr(repository, "soft_delete_author_posts", recording)
+    async with app.state.db.session() as session, session.begin():
+        assert await service.remove_deleted_author(session, author, chunk_size=1000) == 2500
+    assert sizes == [1000, 1000, 500]
+    [[events]] = await sql("SELECT count(*) FROM outbox WHERE type = 'posts.post.deleted'")
+    [[live]] = await sql("SELECT count(*) FROM posts WHERE deleted_at IS NULL")
+    assert (events, live) == (2500, 0)
+    async with app.state.db.engine.begin() as conn:
+        distinct = "SELECT count(DISTINCT envelope->'data'->>'post_id') FROM outbox"
+        assert (await conn.execute(text(distinct))).scalar_one() == 2500
