@@ -23,6 +23,7 @@ from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
 from posts_service.models import Post, utcnow
 from posts_service.repository import PostRow
 from posts_service.schemas import (
+    MAX_PAGE_NUMBER,
     AuthorPublic,
     DeletedPostPage,
     DeletedPostPublic,
@@ -183,9 +184,13 @@ async def list_feed(session: AsyncSession, viewer: Principal | None, query: Feed
         rows = await repository.list_feed_page(
             session, flt, query.sort, offset=(query.page - 1) * query.size, limit=query.size
         )
+        has_more = query.page * query.size < total
+        # The last page number there is: going on means cursor mode, from this page's last post.
+        at_cap = has_more and query.page >= MAX_PAGE_NUMBER and bool(rows)
         return PostPage(
             items=[to_public(r) for r in rows],
-            has_more=query.page * query.size < total,
+            has_more=has_more,
+            next_cursor=encode_feed_cursor(rows[-1], query.sort) if at_cap else None,
             total=total,
             page=query.page,
             size=query.size,
