@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -10,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from common.events import Envelope
-from common.events.schemas import PostDeleted, UserDeleted
+from common.events.schemas import PostDeleted, UserDeleted, UserUpdated
 from common.testing import TokenFactory, eventually
 from posts_service import repository, service
 
@@ -72,3 +74,55 @@ async def test_an_author_with_many_posts_is_removed_in_bounded_chunks(
     async with app.state.db.engine.begin() as conn:
         distinct = "SELECT count(DISTINCT envelope->'data'->>'post_id') FROM outbox"
         assert (await conn.execute(text(distinct))).scalar_one() == 2500
+
+
+async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit, sql
+) -> None:
+    user, alice = tokens.user("dee")
+    posts = [(await new_post(alice))["id"] for _ in range(2)]
+    other = (await new_post(tokens.user()[1]))["id"]
+    assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 200  # cached
+
+    def updated(seconds: int, active: bool | None) -> UserUpdated:
+        at = datetime.now(UTC) + timedelta(seconds=seconds)
+        return UserUpdated(
+            user_id=user.user_id, username="dee", email="d@example.com", updated_at=at, active=active
+        )
+
+    async def consumed(n: int) -> Any:
+        [[applied]] = await sql("SELECT count(*) = :n FROM inbox WHERE type = 'auth.user.updated'", n=n)
+        return applied
+
+    async def status(post_id: str, expected: int) -> bool:
+        """The cache is dropped just after the event's commit: wait for that too."""
+        return (await client.get(f"{POSTS}/{post_id}")).status_code == expected
+
+    await emit(updated(1, active=False), producer="auth")
+    await eventually(lambda: consumed(1))
+    for post_id in posts:
+        await eventually(lambda: status(post_id, 404))  # noqa: B023
+        assert (await client.get(f"/internal/posts/{post_id}")).status_code == 404  # votes' fallback too
+    assert [p["id"] for p in (await client.get(POSTS)).json()["items"]] == [other]
+    assert (await client.get(POSTS, params={"author": "dee"})).json()["items"] == []
+    events = (
+        "SELECT type, envelope->'data'->>'post_id' FROM outbox"
+        " WHERE type IN ('posts.post.deleted', 'posts.post.restored') ORDER BY id"
+    )
+    assert sorted(await sql(events)) == sorted(("posts.post.deleted", p) for p in posts)
+
+    await emit(updated(2, active=None), producer="auth")  # a version-1 update keeps the account hidden
+    await eventually(lambda: consumed(2))
+    assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 404
+    assert len(await sql(events)) == 2
+
+    await emit(updated(3, active=True), producer="auth")
+    await eventually(lambda: consumed(3))
+    await eventually(lambda: status(posts[0], 200))
+    assert len((await client.get(POSTS)).json()["items"]) == 3
+    restored = [row for row in await sql(events) if row[0] == "posts.post.restored"]
+    assert sorted(r[1] for r in restored) == sorted(posts)
+    # a late, older deactivation changes nothing
+    await emit(updated(1, active=False), producer="auth")
+    await eventually(lambda: consumed(4))
+    assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 200

@@ -30,7 +30,7 @@ from posts_service.media import service as media_service
 
 __all__ = ["AUTHOR_POSTS_CHUNK", "HANDLERS", "make_after_commit"]
 
-#: Posts soft-deleted per statement when their author is deleted (bounded statements and params).
+#: Posts changed per statement when their author is deleted or (de)activated (bounded statements).
 AUTHOR_POSTS_CHUNK = 1000
 
 
@@ -40,8 +40,8 @@ async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_updated(session: AsyncSession, event: Envelope) -> None:
-    data = event.parse(UserUpdated)
-    await repository.upsert_author(session, data.user_id, data.username, data.updated_at)
+    """A rename, or (version 2) a deactivation or reactivation that hides or shows the author's posts."""
+    await service.apply_author_update(session, event.parse(UserUpdated), chunk_size=AUTHOR_POSTS_CHUNK)
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:

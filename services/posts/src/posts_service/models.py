@@ -57,3 +57,5 @@ class Author(SQLModel, table=True):
     username: str = Field(max_length=32)
     updated_at: datetime = Field(sa_column=timestamp_column())
     deleted: bool = False
+    #: False while auth has the account deactivated: the author's posts are hidden from every read.
+    active: bool = True

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from common.events import Envelope, Event, outbox
@@ -40,6 +41,7 @@ __all__ = [
     "add_events",
     "adjust_vote_counts",
     "author_deleted",
+    "author_live_posts",
     "author_post_ids",
     "claim_expired",
     "count_deleted",
@@ -95,11 +97,18 @@ def _rank(search: str) -> ColumnElement[float]:
     return func.ts_rank(_SEARCH_VECTOR, query, type_=Float)
 
 
+def _author_active() -> ColumnElement[bool]:
+    """The post's author is not deactivated (an author posts never heard of counts as active)."""
+    author = aliased(Author)  # its own FROM: the outer query may join authors already
+    inactive = select(author.user_id).where(author.user_id == col(Post.author_id), author.active.is_(False))
+    return ~inactive.exists()
+
+
 def _conditions(flt: FeedFilter) -> list[ColumnElement[bool]]:
     visible: ColumnElement[bool] = col(Post.published).is_(True)
     if flt.viewer_id is not None:
         visible = or_(visible, col(Post.author_id) == flt.viewer_id)
-    conditions = [col(Post.deleted_at).is_(None), visible]
+    conditions = [col(Post.deleted_at).is_(None), visible, _author_active()]
     if flt.author is not None:
         authors = select(col(Author.user_id)).where(
             func.lower(col(Author.username)) == flt.author.lower(), col(Author.deleted).is_(False)
@@ -157,8 +166,9 @@ async def count_feed(session: AsyncSession, flt: FeedFilter) -> int:
 
 
 async def get_post_row(session: AsyncSession, post_id: uuid.UUID) -> PostRow | None:
-    """A post that is not deleted, with its author's name (visibility is the service's call)."""
-    stmt = _with_author().where(col(Post.id) == post_id, col(Post.deleted_at).is_(None))
+    """A post that is not deleted and whose author is not deactivated, with its author's name
+    (visibility to this viewer is the service's call)."""
+    stmt = _with_author().where(col(Post.id) == post_id, col(Post.deleted_at).is_(None), _author_active())
     row = (await session.execute(stmt)).first()
     return PostRow(row[0], row[1]) if row else None
 
@@ -217,17 +227,46 @@ async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str
 
 
 async def upsert_author(
-    session: AsyncSession, user_id: uuid.UUID, username: str, updated_at: datetime
-) -> None:
-    """Apply an author update unless a newer one was already applied."""
-    stmt = insert(Author).values(user_id=user_id, username=username, updated_at=updated_at, deleted=False)
-    await session.execute(
+    session: AsyncSession, user_id: uuid.UUID, username: str, updated_at: datetime, active: bool | None = None
+) -> bool:
+    """Apply an author update unless a newer one was already applied; ``active`` None keeps it.
+
+    Returns whether this update flipped the author's ``active`` (their posts change visibility).
+    """
+    before = await session.execute(
+        select(col(Author.active)).where(col(Author.user_id) == user_id).with_for_update()
+    )
+    was = before.scalar_one_or_none()
+    stmt = insert(Author).values(
+        user_id=user_id, username=username, updated_at=updated_at, deleted=False, active=active is not False
+    )
+    changes: dict[str, Any] = {"username": stmt.excluded.username, "updated_at": stmt.excluded.updated_at}
+    if active is not None:
+        changes["active"] = stmt.excluded.active
+    result = await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["user_id"],
-            set_={"username": stmt.excluded.username, "updated_at": stmt.excluded.updated_at},
+            set_=changes,
             where=and_(col(Author.updated_at) < stmt.excluded.updated_at, col(Author.deleted).is_(False)),
-        )
+        ).returning(col(Author.active))
     )
+    now = result.scalar_one_or_none()
+    return was is not None and now is not None and was != now
+
+
+async def author_live_posts(
+    session: AsyncSession, user_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> list[Post]:
+    """The author's posts that are not deleted, in id order from ``after`` (a chunk)."""
+    stmt = (
+        select(Post)
+        .where(col(Post.author_id) == user_id, col(Post.deleted_at).is_(None))
+        .order_by(col(Post.id))
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(col(Post.id) > after)
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
 from common.events import add_event
-from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
 from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
@@ -33,6 +33,7 @@ from posts_service.schemas import (
 )
 
 __all__ = [
+    "apply_author_update",
     "create_post",
     "delete_post",
     "get_visible_post",
@@ -173,6 +174,36 @@ async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, ch
         removed += len(post_ids)
         if len(post_ids) < chunk_size:
             return removed
+
+
+async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk_size: int) -> None:
+    """An author's profile changed; on deactivation or reactivation, their posts' visibility too.
+
+    Deactivation hides every post of the author from every read (404, out of every listing) without
+    deleting it, and publishes ``posts.post.deleted`` for each so votes refuses votes on them;
+    reactivation shows them again and publishes ``posts.post.restored``. Chunked like
+    :func:`remove_deleted_author`.
+    """
+    flipped = await repository.upsert_author(
+        session, data.user_id, data.username, data.updated_at, active=data.active
+    )
+    if not flipped:
+        return
+    now = utcnow()
+    after: uuid.UUID | None = None
+    while True:
+        posts = await repository.author_live_posts(session, data.user_id, after=after, limit=chunk_size)
+        events: list[PostDeleted | PostRestored] = [
+            _state_event(PostRestored, post, now)
+            if data.active
+            else PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=now)
+            for post in posts
+        ]
+        await repository.add_events(session, events, producer=PRODUCER)
+        mark_changed(session, *(post.id for post in posts))
+        if len(posts) < chunk_size:
+            return
+        after = posts[-1].id
 
 
 async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:

@@ -48,12 +48,20 @@ class UserRegistered(Event):
 
 
 class UserUpdated(Event):
+    """The user's public profile or standing changed (also published on deactivation/reactivation).
+
+    Version 2 adds ``active``: false once an admin deactivated the account, true again on
+    reactivation. Version 1 events lack it (``None``): consumers keep what they had.
+    """
+
     TYPE = "auth.user.updated"
+    VERSION = 2
     user_id: uuid.UUID
     username: str
     email: str
     #: Orders updates: a consumer ignores an update older than what it already has.
     updated_at: datetime
+    active: bool | None = None
 
 
 class UserDeleted(Event):
@@ -115,6 +123,9 @@ class PostUpdated(Event):
 
 
 class PostDeleted(Event):
+    """The post is gone from every read: deleted, or (in posts) hidden because auth deactivated
+    its author. Either way it takes no votes until ``posts.post.restored``."""
+
     TYPE = "posts.post.deleted"
     post_id: uuid.UUID
     author_id: uuid.UUID
@@ -122,7 +133,8 @@ class PostDeleted(Event):
 
 
 class PostRestored(Event):
-    """An admin brought a soft-deleted post back (before its retention period ended)."""
+    """An admin brought a soft-deleted post back (before its retention period ended), or auth
+    reactivated the author of a post hidden by a deactivation."""
 
     TYPE = "posts.post.restored"
     post_id: uuid.UUID
