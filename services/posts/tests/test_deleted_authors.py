@@ -59,7 +59,7 @@ async def test_an_author_with_many_posts_is_removed_in_bounded_chunks(
     sizes: list[int] = []
     original = repository.soft_delete_author_posts
 
-    async def recording(session, user_id, now, *, limit):  # type: ignore[no-untyped-def]
+    async def recording(session, user_id, now, *, limit):
         ids = await original(session, user_id, now, limit=limit)
         sizes.append(len(ids))
         return ids

@@ -100,7 +100,9 @@ def _rank(search: str) -> ColumnElement[float]:
 def _author_active() -> ColumnElement[bool]:
     """The post's author is not deactivated (an author posts never heard of counts as active)."""
     author = aliased(Author)  # its own FROM: the outer query may join authors already
-    inactive = select(author.user_id).where(author.user_id == col(Post.author_id), author.active.is_(False))
+    inactive = select(col(author.user_id)).where(
+        col(author.user_id) == col(Post.author_id), col(author.active).is_(False)
+    )
     return ~inactive.exists()
 
 

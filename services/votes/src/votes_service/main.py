@@ -32,7 +32,11 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
     return create_service_app(
         settings,
         title="Votes service",
-        description="One vote per user per post, cast and taken back idempotently.",
+        description=(
+            "One vote per user per post, cast and taken back idempotently. A post that was deleted,"
+            " or whose author was deleted or deactivated, takes no votes (404). `GET /api/v1/votes/me`"
+            " leaves out votes on such posts; they are kept, and show again if the post comes back."
+        ),
         routers=[router, internal_router],
         setup=setup,
         verifier=verifier,

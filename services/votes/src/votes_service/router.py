@@ -32,7 +32,7 @@ async def my_votes(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MyVotesPage:
-    """The posts I voted for, newest vote first."""
+    """The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out."""
     return await service.list_my_votes(session, user, limit=limit, cursor=cursor)
 
 
