@@ -20,6 +20,9 @@ VOTE_EVENTS = (
     " ORDER BY id), '[]') FROM outbox"
     " WHERE type LIKE 'votes.vote.%' AND envelope->'data'->>'post_id' = :p"
 )
+LOCK_WAITERS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
 #: ``n`` votes by user ``:u`` on fresh posts, in one statement.
 MANY_VOTES = (
     "INSERT INTO votes (user_id, post_id) SELECT CAST(:u AS uuid), gen_random_uuid()"
@@ -178,3 +181,26 @@ async def test_a_deleted_authors_posts_refuse_votes_once_posts_publishes_their_d
         assert refused.status_code == 404
         assert "deleted" in refused.json()["detail"]
     assert (await client.get("/api/v1/votes/me", headers=voter)).json()["items"] == []
+
+
+async def test_a_vote_waits_for_a_concurrent_one_on_the_same_post_and_counts_it(
+    app, client, make_post, sql
+) -> None:
+    """Interleaved on purpose: A votes and holds its transaction open; B's vote on the same post waits
+    for A's commit, then gets the next seq and a count that includes A's vote."""
+    post_id = await make_post()
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with app.state.db.session() as first:
+        assert await repository.add_vote(first, a, post_id)
+        assert (await repository.tallies(first, [post_id]))[post_id] == (1, 1)
+
+        async def second_vote() -> tuple[int, int]:
+            async with app.state.db.session() as second, second.begin():
+                assert await repository.add_vote(second, b, post_id)
+                return (await repository.tallies(second, [post_id]))[post_id]
+
+        waiting = asyncio.create_task(second_vote())
+        await eventually(lambda: sql(LOCK_WAITERS))  # B is blocked on the tally's row lock
+        assert not waiting.done()
+        await first.commit()
+        assert await waiting == (2, 2)
