@@ -116,12 +116,20 @@ async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
     assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 404
     assert len(await sql(events)) == 2
 
+    _, admin = tokens.user(role="admin")
+    deleted_by_admin = posts.pop()
+    assert (await client.delete(f"{POSTS}/{deleted_by_admin}", headers=admin)).status_code == 204
+    refused = await client.post(f"{POSTS}/{deleted_by_admin}/restore", headers=admin)
+    assert refused.status_code == 409
+    assert "deactivated" in refused.json()["detail"]
+
     await emit(updated(3, active=True), producer="auth")
     await eventually(lambda: consumed(3))
     await eventually(lambda: status(posts[0], 200))
-    assert len((await client.get(POSTS)).json()["items"]) == 3
+    assert len((await client.get(POSTS)).json()["items"]) == 2  # the one an admin deleted stays deleted
     restored = [row for row in await sql(events) if row[0] == "posts.post.restored"]
-    assert sorted(r[1] for r in restored) == sorted(posts)
+    assert [r[1] for r in restored] == posts
+    assert (await client.post(f"{POSTS}/{deleted_by_admin}/restore", headers=admin)).status_code == 200
     # a late, older deactivation changes nothing
     await emit(updated(1, active=False), producer="auth")
     await eventually(lambda: consumed(4))

@@ -40,6 +40,7 @@ __all__ = [
     "PostRow",
     "add_events",
     "adjust_vote_counts",
+    "author_deactivated",
     "author_deleted",
     "author_live_posts",
     "author_post_ids",
@@ -186,6 +187,12 @@ async def author_deleted(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """Whether auth reported this user deleted (an author we never heard of is not)."""
     author = await session.get(Author, user_id)
     return author is not None and author.deleted
+
+
+async def author_deactivated(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether auth reported this user deactivated (and not reactivated since)."""
+    author = await session.get(Author, user_id)
+    return author is not None and not author.active
 
 
 async def get_username(session: AsyncSession, user_id: uuid.UUID) -> str:

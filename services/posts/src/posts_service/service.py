@@ -145,6 +145,9 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
         raise NotFound("No deleted post with this id (it may be live, or already purged)")
     if await repository.author_deleted(session, post.author_id):
         raise Conflict("The author's account was deleted; their posts cannot be restored")
+    if await repository.author_deactivated(session, post.author_id):
+        # restored now, it would stay hidden yet take votes; reactivation restores every post's state
+        raise Conflict("The author's account is deactivated; restore the post once it is reactivated")
     post.deleted_at = None
     post.updated_at = utcnow()
     await add_event(
