@@ -8,12 +8,12 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
 from common.events.schemas import PostDeleted, UserDeleted
 from common.testing import eventually
-from votes_service import repository, service
+from votes_service import repository
+from votes_service.purge import VotePurger
 
 VOTE_EVENTS = (
     "SELECT coalesce(json_agg(json_build_array(type, envelope->'version', envelope->'data')"
@@ -92,9 +92,8 @@ async def test_deleting_a_user_with_ten_thousand_votes_is_chunked_and_counts_fol
     assert await sql("SELECT vote_count FROM vote_tallies WHERE post_id = :p", p=shared) == 2
 
     await emit(UserDeleted(user_id=heavy))
-    await eventually(
-        lambda: sql("SELECT count(*) = 1 FROM inbox WHERE type = 'auth.user.deleted'"), within=60
-    )
+    await eventually(lambda: sql("SELECT count(*) = 1 FROM inbox WHERE type = 'auth.user.deleted'"))
+    await eventually(lambda: sql("SELECT count(*) = 0 FROM vote_purges"), within=60)
     assert await sql("SELECT count(*) FROM votes WHERE user_id = :u", u=heavy) == 0
     retracted = (
         "SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted' AND envelope->>'version' = '2'"
@@ -109,26 +108,35 @@ async def test_deleting_a_user_with_ten_thousand_votes_is_chunked_and_counts_fol
     assert await sql("SELECT count(*) FROM votes WHERE post_id = :p", p=shared) == 1
 
 
-async def test_deleting_a_user_runs_bounded_statements(
-    app, client, sql, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A chunk is one DELETE of at most ``chunk_size`` rows: 2,500 votes take three passes."""
+async def test_deleting_a_user_commits_chunk_by_chunk(app, client, sql) -> None:
+    """Each chunk is its own transaction of at most ``chunk_size`` votes: 2,500 votes take three,
+    each one's removals and events visible (committed) before the next starts."""
     user = uuid.uuid4()
     async with app.state.db.session() as session, session.begin():
         await session.execute(text(MANY_VOTES), {"u": user, "n": 2500})
-    sizes: list[int] = []
-    original = repository.delete_user_votes
+        await repository.request_vote_purge(session, user)
+    purger = VotePurger(app.state.db, chunk_size=1000)
+    progress = []
+    while (removed := await purger.purge_chunk()) is not None:
+        left = await sql("SELECT count(*) FROM votes WHERE user_id = :u", u=user)
+        published = await sql("SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted'")
+        progress.append((removed, left, published))
+    assert progress == [(1000, 1500, 1000), (1000, 500, 2000), (500, 0, 2500)]
+    assert await sql("SELECT count(*) FROM vote_purges") == 0
 
-    async def recording(session, user_id, *, limit):
-        removed = await original(session, user_id, limit=limit)
-        sizes.append(len(removed))
-        return removed
 
-    monkeypatch.setattr(repository, "delete_user_votes", recording)
+async def test_a_purge_cut_short_goes_on_where_it_stopped(app, client, sql) -> None:
+    """A crash between chunks: the pending purge stays, and the next pass finishes it."""
+    user = uuid.uuid4()
     async with app.state.db.session() as session, session.begin():
-        assert await service.remove_user_votes(session, user, chunk_size=1000) == 2500
-    assert sizes == [1000, 1000, 500]
-    assert await sql("SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted'") == 2500
+        await session.execute(text(MANY_VOTES), {"u": user, "n": 30})
+        await repository.request_vote_purge(session, user)
+    purger = VotePurger(app.state.db, chunk_size=20)
+    assert await purger.purge_chunk() == 20  # ...and the process dies here
+    assert await sql("SELECT count(*) FROM vote_purges WHERE user_id = :u", u=user) == 1
+    assert await VotePurger(app.state.db, chunk_size=20).purge_pending() == 10
+    assert await sql("SELECT count(*) FROM votes") == 0
+    assert await sql("SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted'") == 30
 
 
 async def test_my_votes_leave_out_deleted_posts(client, tokens, make_post, emit, sql) -> None:

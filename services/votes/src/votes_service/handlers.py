@@ -12,13 +12,10 @@ from common.events.schemas import (
     PostUpdated,
     UserDeleted,
 )
-from votes_service import repository, service
+from votes_service import repository
 
 __all__ = ["HANDLERS"]
 
-
-#: Votes removed per statement when a user is deleted (bounded statements, params and memory).
-USER_VOTES_CHUNK = 1000
 
 PostState = PostCreated | PostUpdated | PostRestored
 
@@ -45,8 +42,8 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    """Remove the user's votes, chunk by chunk; each removal is published so posts' counts follow."""
-    await service.remove_user_votes(session, event.parse(UserDeleted).user_id, chunk_size=USER_VOTES_CHUNK)
+    """Record that the user's votes must go; the purger removes them in chunks (``purge.py``)."""
+    await repository.request_vote_purge(session, event.parse(UserDeleted).user_id)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, Column, DateTime, func
 from sqlmodel import Field, SQLModel
 
-__all__ = ["KnownPost", "Vote", "VoteTally", "utcnow"]
+__all__ = ["KnownPost", "Vote", "VotePurge", "VoteTally", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -42,6 +42,18 @@ class VoteTally(SQLModel, table=True):
     post_id: uuid.UUID = Field(primary_key=True)
     vote_count: int
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class VotePurge(SQLModel, table=True):
+    """A deleted user whose votes are still being removed (see ``purge.py``)."""
+
+    __tablename__ = "vote_purges"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    requested_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
 
 
 class KnownPost(SQLModel, table=True):

@@ -13,20 +13,23 @@ from sqlmodel import col
 
 from common.events import Envelope, Event, outbox
 from common.logging import request_id_var
-from votes_service.models import KnownPost, Vote, VoteTally
+from votes_service.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
     "Tally",
     "add_events",
     "add_vote",
+    "claim_vote_purge",
     "count_votes",
     "delete_user_votes",
+    "finish_vote_purge",
     "get_known_post",
     "has_vote",
     "list_user_votes",
     "remember_post",
     "remember_post_if_unknown",
     "remove_vote",
+    "request_vote_purge",
     "tallies",
 ]
 
@@ -149,6 +152,25 @@ async def delete_user_votes(session: AsyncSession, user_id: uuid.UUID, *, limit:
         .returning(col(Vote.post_id))
     )
     return [row[0] for row in result.all()]
+
+
+async def request_vote_purge(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(insert(VotePurge).values(user_id=user_id).on_conflict_do_nothing())
+
+
+async def claim_vote_purge(session: AsyncSession) -> uuid.UUID | None:
+    """The oldest pending purge no other transaction is working on, locked for this one."""
+    stmt = (
+        select(col(VotePurge.user_id))
+        .order_by(col(VotePurge.requested_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def finish_vote_purge(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(delete(VotePurge).where(col(VotePurge.user_id) == user_id))
 
 
 async def tallies(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Tally]:

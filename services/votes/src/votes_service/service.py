@@ -20,7 +20,7 @@ __all__ = [
     "cast_vote",
     "list_my_votes",
     "my_vote",
-    "remove_user_votes",
+    "remove_user_votes_chunk",
     "retract_vote",
     "vote_tallies",
 ]
@@ -76,28 +76,24 @@ async def retract_vote(session: AsyncSession, user: Principal, post_id: uuid.UUI
     return VoteState(post_id=post_id, voted=False, changed=removed)
 
 
-async def remove_user_votes(session: AsyncSession, user_id: uuid.UUID, *, chunk_size: int) -> int:
-    """Remove a deleted user's votes, ``chunk_size`` at a time; each removal is published.
+async def remove_user_votes_chunk(session: AsyncSession, user_id: uuid.UUID, *, limit: int) -> int:
+    """Remove up to ``limit`` of a deleted user's votes, publishing each removal; how many went.
 
-    Each chunk is three statements whatever its size: one ``DELETE`` (the tally triggers move every
-    post's count in it), one read of those posts' tallies, one multi-row outbox insert. The events
-    carry each post's count and seq, so posts' counts follow exactly. Returns how many were removed.
+    Three statements whatever the size: one ``DELETE`` (the tally triggers move every post's count
+    in it), one read of those posts' tallies, one multi-row outbox insert. The events carry each
+    post's count and seq, so posts' counts follow exactly.
     """
-    removed = 0
-    while True:
-        post_ids = await repository.delete_user_votes(session, user_id, limit=chunk_size)
-        tallies = await repository.tallies(session, post_ids)
-        await repository.add_events(
-            session,
-            [
-                VoteRetracted(post_id=post_id, user_id=user_id, vote_count=count, seq=seq)
-                for post_id, (count, seq) in tallies.items()
-            ],
-            producer=PRODUCER,
-        )
-        removed += len(post_ids)
-        if len(post_ids) < chunk_size:
-            return removed
+    post_ids = await repository.delete_user_votes(session, user_id, limit=limit)
+    tallies = await repository.tallies(session, post_ids)
+    await repository.add_events(
+        session,
+        [
+            VoteRetracted(post_id=post_id, user_id=user_id, vote_count=count, seq=seq)
+            for post_id, (count, seq) in tallies.items()
+        ],
+        producer=PRODUCER,
+    )
+    return len(post_ids)
 
 
 async def vote_tallies(session: AsyncSession, post_ids: list[uuid.UUID]) -> list[VoteTallyPublic]:
