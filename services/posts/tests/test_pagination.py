@@ -116,3 +116,39 @@ async def test_mixing_modes_or_forging_cursors_is_a_clear_400(
         response = await client.get(POSTS, params={"cursor": forged, **params})
         assert response.status_code in (400, 422), forged
         assert "cursor" in str(response.json()["detail"])
+
+
+#: Every post after the first 999 pages of 3, in each sort's order.
+IN_ORDER = {
+    "new": "SELECT id FROM posts ORDER BY created_at DESC, id DESC OFFSET 2997",
+    "top": "SELECT id FROM posts ORDER BY vote_count DESC, created_at DESC, id DESC OFFSET 2997",
+}
+
+
+@pytest.mark.parametrize("sort", ["new", "top"])
+async def test_the_last_page_number_hands_over_to_cursor_mode(client: httpx.AsyncClient, sql, sort: str):
+    """``page=1000&size=3`` with more behind it: ``has_more`` comes with a cursor that goes on."""
+    await sql(BULK_INSERT, author=uuid.uuid4(), count=3010)
+    await sql("UPDATE posts SET vote_count = (random() * 5)::int")
+    cap = (await client.get(POSTS, params={"page": 1000, "size": 3, "sort": sort})).json()
+    assert (cap["has_more"], cap["total"], len(cap["items"])) == (True, 3010, 3)
+    assert cap["next_cursor"]
+    before = (await client.get(POSTS, params={"page": 999, "size": 3, "sort": sort})).json()
+    assert before["next_cursor"] is None
+    assert (await client.get(POSTS, params={"page": 1001, "size": 3})).status_code == 422
+
+    rest: list[str] = []
+    cursor = cap["next_cursor"]
+    while cursor:
+        page = (await client.get(POSTS, params={"cursor": cursor, "limit": 3, "sort": sort})).json()
+        rest += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+    # cursor mode takes up exactly after page 1000: the remaining 10, in order, none repeated
+    expected = [str(r[0]) for r in await sql(IN_ORDER[sort])]
+    assert [p["id"] for p in cap["items"]] + rest == expected
+
+
+async def test_the_last_page_says_nothing_follows_when_nothing_does(client: httpx.AsyncClient, sql):
+    await sql(BULK_INSERT, author=uuid.uuid4(), count=3000)
+    cap = (await client.get(POSTS, params={"page": 1000, "size": 3})).json()
+    assert (cap["has_more"], cap["next_cursor"], len(cap["items"])) == (False, None, 3)

@@ -113,7 +113,13 @@ async def overrides(posts_stub: PostsStub) -> dict[str, Any]:
     base = await fresh_service(
         db_name="votes_test", alembic_ini=ALEMBIC_INI, prefix="test-votes.", redis_db=REDIS_DB
     )
-    return {**base, "posts_url": posts_stub.url, "posts_timeout_seconds": 0.5}
+    # the purger is woken by each user deletion; no timed pass may race a test driving it by hand
+    return {
+        **base,
+        "posts_url": posts_stub.url,
+        "posts_timeout_seconds": 0.5,
+        "vote_purge_interval_seconds": 3600,
+    }
 
 
 @pytest.fixture(scope="session")

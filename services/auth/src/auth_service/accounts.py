@@ -61,7 +61,11 @@ class AccountService:
         await add_event(
             session,
             UserUpdated(
-                user_id=user.id, username=user.username, email=user.email, updated_at=user.updated_at
+                user_id=user.id,
+                username=user.username,
+                email=user.email,
+                updated_at=user.updated_at,
+                active=user.is_active,
             ),
             producer=PRODUCER,
         )

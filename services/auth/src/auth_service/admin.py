@@ -18,9 +18,13 @@ from auth_service.schemas import UserAdminPublic, UserPage
 from auth_service.sessions import SessionManager
 from auth_service.tiers import repository as tiers_repository
 from common import BadRequest, Conflict, NotFound
+from common.events import add_event
+from common.events.schemas import UserUpdated
 from common.pagination import decode_cursor, encode_cursor
 
 __all__ = ["AdminService"]
+
+PRODUCER = "auth"
 
 
 class AdminService:
@@ -88,6 +92,18 @@ class AdminService:
             user.is_active = active
             user.updated_at = utcnow()
             session.add(user)
+            # posts hides (or shows again) the user's posts, and votes stops (or resumes) taking votes
+            await add_event(
+                session,
+                UserUpdated(
+                    user_id=user.id,
+                    username=user.username,
+                    email=user.email,
+                    updated_at=user.updated_at,
+                    active=active,
+                ),
+                producer=PRODUCER,
+            )
             if not active:
                 await self.sessions.revoke_all(session, user.id, reason="account_deactivated")
         return user

@@ -24,12 +24,14 @@ from common.events.schemas import (
     VoteCast,
     VoteRetracted,
 )
-from posts_service import repository
+from posts_service import repository, service
 from posts_service.cache import ResponseCache
 from posts_service.media import service as media_service
-from posts_service.models import utcnow
 
-__all__ = ["HANDLERS", "make_after_commit"]
+__all__ = ["AUTHOR_POSTS_CHUNK", "HANDLERS", "make_after_commit"]
+
+#: Posts changed per statement when their author is deleted or (de)activated (bounded statements).
+AUTHOR_POSTS_CHUNK = 1000
 
 
 async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
@@ -38,24 +40,36 @@ async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_updated(session: AsyncSession, event: Envelope) -> None:
-    data = event.parse(UserUpdated)
-    await repository.upsert_author(session, data.user_id, data.username, data.updated_at)
+    """A rename, or (version 2) a deactivation or reactivation that hides or shows the author's posts."""
+    await service.apply_author_update(session, event.parse(UserUpdated), chunk_size=AUTHOR_POSTS_CHUNK)
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    await repository.mark_author_deleted(session, event.parse(UserDeleted).user_id, utcnow())
+    """Anonymise the author and soft-delete their posts, publishing each deletion (chunked)."""
+    await service.remove_deleted_author(
+        session, event.parse(UserDeleted).user_id, chunk_size=AUTHOR_POSTS_CHUNK
+    )
 
 
 async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None:
-    """Casts and retractions, summed per post: one statement for a run of vote events, not one each."""
+    """Casts and retractions: the newest count per post, one statement for a run of vote events.
+
+    Version 2 carries the post's absolute count and seq: per post the highest seq in the run wins,
+    and the database keeps it only if it is newer than the stored one, so order and duplicates do
+    not matter. Version 1 (an older votes during a rolling deploy) is a +1/-1 delta, summed per post.
+    """
+    newest: dict[uuid.UUID, tuple[int, int]] = {}
     deltas: dict[uuid.UUID, int] = {}
     for event in events:
-        if event.type == VoteCast.TYPE:
-            post_id, delta = event.parse(VoteCast).post_id, +1
+        data = event.parse(VoteCast if event.type == VoteCast.TYPE else VoteRetracted)
+        if event.version >= 2 and data.vote_count is not None and data.seq is not None:
+            if data.post_id not in newest or data.seq > newest[data.post_id][1]:
+                newest[data.post_id] = (data.vote_count, data.seq)
         else:
-            post_id, delta = event.parse(VoteRetracted).post_id, -1
-        deltas[post_id] = deltas.get(post_id, 0) + delta
+            delta = 1 if isinstance(data, VoteCast) else -1
+            deltas[data.post_id] = deltas.get(data.post_id, 0) + delta
     await repository.adjust_vote_counts(session, deltas)
+    await repository.set_vote_counts(session, newest)
 
 
 async def on_media_started(session: AsyncSession, event: Envelope) -> None:

@@ -4,9 +4,10 @@ Posts are written, read, searched and paged here; each carries its author's publ
 vote count, both read models fed by events (``auth.user.*``, ``votes.vote.*``).
 
 Deleted users: when auth reports ``auth.user.deleted``, the user's posts are soft-deleted at once
-(gone from every read, like any deleted post), their profile is anonymised to ``"[deleted]"`` (which is
-what admins see in the deleted-posts listing), and the posts are purged with the others when the
-retention period ends. They cannot be restored, and the account can no longer write.
+(gone from every read, like any deleted post, and announced with ``posts.post.deleted``), their
+profile is anonymised to ``"[deleted]"`` (which is what admins see in the deleted-posts listing), and
+the posts are purged with the others when the retention period ends. They cannot be restored, and the
+account can no longer write. Deactivated users' posts are hidden until reactivation (README.md).
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ Posts: write, read, search and page through them, with their authors and vote co
   period (`POST_RETENTION_DAYS`), during which admins can list (`GET /api/v1/posts/deleted`) and restore
   it; then it is purged with its media.
 * **Deleted users**: their posts are soft-deleted when auth reports the deletion, their author is
-  shown as `"[deleted]"`, and those posts cannot be restored.
+  shown as `"[deleted]"`, those posts cannot be restored, and they take no more votes.
+* **Deactivated users**: while an admin has the account deactivated, every post of it is hidden
+  (404 for everyone, out of every listing) and takes no votes; reactivation shows them again.
+* **Paging**: page mode (`page`, `size`) stops at page 1000; that page, when more posts follow, has
+  `has_more: true` and a `next_cursor` to go on in cursor mode (`cursor`, `limit`).
+* **Vote counts** are a read model of the votes service: they converge on its count within moments.
 * **Caching**: anonymous reads are `public, max-age=…`; signed-in reads are `private, no-cache`;
   writes and admin listings are `no-store`. Every read has an `ETag` and answers `304` to a matching
   `If-None-Match`. A signed-in author always sees their own write in the next read.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
 __all__ = ["Author", "Post", "timestamp_column", "utcnow"]
@@ -41,6 +41,8 @@ class Post(SQLModel, table=True):
     published: bool = True
     #: Replica of the votes service's count, kept by ``votes.vote.*`` events.
     vote_count: int = 0
+    #: The per-post seq of the votes event ``vote_count`` reflects; an event with a lower one is stale.
+    vote_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
@@ -55,3 +57,5 @@ class Author(SQLModel, table=True):
     username: str = Field(max_length=32)
     updated_at: datetime = Field(sa_column=timestamp_column())
     deleted: bool = False
+    #: False while auth has the account deactivated: the author's posts are hidden from every read.
+    active: bool = True

@@ -26,8 +26,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from common.events import Envelope, Event, outbox
+from common.logging import request_id_var
 from posts_service.models import Author, Post
 from posts_service.schemas import Sort
 
@@ -35,8 +38,11 @@ __all__ = [
     "DELETED_AUTHOR",
     "FeedFilter",
     "PostRow",
+    "add_events",
     "adjust_vote_counts",
+    "author_deactivated",
     "author_deleted",
+    "author_live_posts",
     "author_post_ids",
     "claim_expired",
     "count_deleted",
@@ -50,8 +56,12 @@ __all__ = [
     "list_feed_page",
     "lock_post",
     "mark_author_deleted",
+    "repair_vote_count",
+    "set_vote_counts",
+    "soft_delete_author_posts",
     "sort_keys",
     "upsert_author",
+    "vote_counts_after",
 ]
 
 DELETED_AUTHOR = "[deleted]"
@@ -88,11 +98,20 @@ def _rank(search: str) -> ColumnElement[float]:
     return func.ts_rank(_SEARCH_VECTOR, query, type_=Float)
 
 
+def _author_active() -> ColumnElement[bool]:
+    """The post's author is not deactivated (an author posts never heard of counts as active)."""
+    author = aliased(Author)  # its own FROM: the outer query may join authors already
+    inactive = select(col(author.user_id)).where(
+        col(author.user_id) == col(Post.author_id), col(author.active).is_(False)
+    )
+    return ~inactive.exists()
+
+
 def _conditions(flt: FeedFilter) -> list[ColumnElement[bool]]:
     visible: ColumnElement[bool] = col(Post.published).is_(True)
     if flt.viewer_id is not None:
         visible = or_(visible, col(Post.author_id) == flt.viewer_id)
-    conditions = [col(Post.deleted_at).is_(None), visible]
+    conditions = [col(Post.deleted_at).is_(None), visible, _author_active()]
     if flt.author is not None:
         authors = select(col(Author.user_id)).where(
             func.lower(col(Author.username)) == flt.author.lower(), col(Author.deleted).is_(False)
@@ -150,8 +169,9 @@ async def count_feed(session: AsyncSession, flt: FeedFilter) -> int:
 
 
 async def get_post_row(session: AsyncSession, post_id: uuid.UUID) -> PostRow | None:
-    """A post that is not deleted, with its author's name (visibility is the service's call)."""
-    stmt = _with_author().where(col(Post.id) == post_id, col(Post.deleted_at).is_(None))
+    """A post that is not deleted and whose author is not deactivated, with its author's name
+    (visibility to this viewer is the service's call)."""
+    stmt = _with_author().where(col(Post.id) == post_id, col(Post.deleted_at).is_(None), _author_active())
     row = (await session.execute(stmt)).first()
     return PostRow(row[0], row[1]) if row else None
 
@@ -167,6 +187,12 @@ async def author_deleted(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """Whether auth reported this user deleted (an author we never heard of is not)."""
     author = await session.get(Author, user_id)
     return author is not None and author.deleted
+
+
+async def author_deactivated(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether auth reported this user deactivated (and not reactivated since)."""
+    author = await session.get(Author, user_id)
+    return author is not None and not author.active
 
 
 async def get_username(session: AsyncSession, user_id: uuid.UUID) -> str:
@@ -210,21 +236,50 @@ async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str
 
 
 async def upsert_author(
-    session: AsyncSession, user_id: uuid.UUID, username: str, updated_at: datetime
-) -> None:
-    """Apply an author update unless a newer one was already applied."""
-    stmt = insert(Author).values(user_id=user_id, username=username, updated_at=updated_at, deleted=False)
-    await session.execute(
+    session: AsyncSession, user_id: uuid.UUID, username: str, updated_at: datetime, active: bool | None = None
+) -> bool:
+    """Apply an author update unless a newer one was already applied; ``active`` None keeps it.
+
+    Returns whether this update flipped the author's ``active`` (their posts change visibility).
+    """
+    before = await session.execute(
+        select(col(Author.active)).where(col(Author.user_id) == user_id).with_for_update()
+    )
+    was = before.scalar_one_or_none()
+    stmt = insert(Author).values(
+        user_id=user_id, username=username, updated_at=updated_at, deleted=False, active=active is not False
+    )
+    changes: dict[str, Any] = {"username": stmt.excluded.username, "updated_at": stmt.excluded.updated_at}
+    if active is not None:
+        changes["active"] = stmt.excluded.active
+    result = await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["user_id"],
-            set_={"username": stmt.excluded.username, "updated_at": stmt.excluded.updated_at},
+            set_=changes,
             where=and_(col(Author.updated_at) < stmt.excluded.updated_at, col(Author.deleted).is_(False)),
-        )
+        ).returning(col(Author.active))
     )
+    now = result.scalar_one_or_none()
+    return was is not None and now is not None and was != now
+
+
+async def author_live_posts(
+    session: AsyncSession, user_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+) -> list[Post]:
+    """The author's posts that are not deleted, in id order from ``after`` (a chunk)."""
+    stmt = (
+        select(Post)
+        .where(col(Post.author_id) == user_id, col(Post.deleted_at).is_(None))
+        .order_by(col(Post.id))
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(col(Post.id) > after)
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
-    """A deleted user's posts are soft-deleted and the profile is anonymised."""
+    """Anonymise a deleted user's profile (their posts go with :func:`soft_delete_author_posts`)."""
     stmt = insert(Author).values(user_id=user_id, username=DELETED_AUTHOR, updated_at=now, deleted=True)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -232,29 +287,102 @@ async def mark_author_deleted(session: AsyncSession, user_id: uuid.UUID, now: da
             set_={"username": DELETED_AUTHOR, "deleted": True, "updated_at": now},
         )
     )
-    await session.execute(
-        update(Post)
+
+
+async def soft_delete_author_posts(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, *, limit: int
+) -> list[uuid.UUID]:
+    """Soft-delete up to ``limit`` of the author's live posts in one statement; their ids."""
+    chunk = (
+        select(col(Post.id))
         .where(col(Post.author_id) == user_id, col(Post.deleted_at).is_(None))
-        .values(deleted_at=now)
+        .order_by(col(Post.id))
+        .limit(limit)
+        .scalar_subquery()
     )
+    result = await session.execute(
+        update(Post)
+        .where(col(Post.id).in_(chunk), col(Post.deleted_at).is_(None))
+        .values(deleted_at=now)
+        .returning(col(Post.id))
+    )
+    return [row[0] for row in result.all()]
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
+    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
+    if not events:
+        return
+    correlation_id = request_id_var.get()
+    rows = []
+    for event in events:
+        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+        rows.append(
+            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
+        )
+    await session.execute(outbox.insert().values(rows))
+
+
+def _posts_table() -> Table:
+    return cast("Table", Post.__table__)  # type: ignore[attr-defined]  # Core, not ORM: a plain executemany
 
 
 async def adjust_vote_counts(session: AsyncSession, deltas: dict[uuid.UUID, int]) -> None:
-    """Add each post's delta to its count (never below zero).
+    """Add each post's delta (version-1 events) to its count, never below zero.
 
+    Only for posts no version-2 event reached yet (``vote_seq = 0``): once one did, the absolute
+    counts votes publishes already include every change, an old producer's too.
     One pipelined round trip (asyncpg's executemany), in id order: two consumers updating overlapping
     posts lock them in the same order, so they wait for each other instead of deadlocking.
     """
     params = [{"post_id": post_id, "delta": delta} for post_id, delta in sorted(deltas.items()) if delta]
     if not params:
         return
-    posts = cast("Table", Post.__table__)  # type: ignore[attr-defined]  # Core, not ORM: a plain executemany
+    posts = _posts_table()
     await session.execute(
         update(posts)
-        .where(posts.c.id == bindparam("post_id"))
+        .where(posts.c.id == bindparam("post_id"), posts.c.vote_seq == 0)
         .values(vote_count=func.greatest(posts.c.vote_count + bindparam("delta"), 0)),
         params,
     )
+
+
+async def set_vote_counts(session: AsyncSession, counts: dict[uuid.UUID, tuple[int, int]]) -> None:
+    """Store each post's ``(vote_count, seq)`` unless a newer seq is already stored (one executemany,
+    in id order like :func:`adjust_vote_counts`)."""
+    params = [
+        {"post_id": post_id, "count": count, "seq": seq} for post_id, (count, seq) in sorted(counts.items())
+    ]
+    if not params:
+        return
+    posts = _posts_table()
+    await session.execute(
+        update(posts)
+        .where(posts.c.id == bindparam("post_id"), posts.c.vote_seq < bindparam("seq"))
+        .values(vote_count=bindparam("count"), vote_seq=bindparam("seq")),
+        params,
+    )
+
+
+async def vote_counts_after(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[tuple[uuid.UUID, int, int]]:
+    """``(id, vote_count, vote_seq)`` of every post (deleted ones too), in id order, from ``after``."""
+    stmt = select(col(Post.id), col(Post.vote_count), col(Post.vote_seq)).order_by(col(Post.id)).limit(limit)
+    if after is not None:
+        stmt = stmt.where(col(Post.id) > after)
+    return [(row[0], int(row[1]), int(row[2])) for row in (await session.execute(stmt)).all()]
+
+
+async def repair_vote_count(session: AsyncSession, post_id: uuid.UUID, count: int, seq: int) -> bool:
+    """Set the count from votes' truth as of ``seq``, unless a newer event was applied meanwhile."""
+    result = await session.execute(
+        update(Post)
+        .where(col(Post.id) == post_id, col(Post.vote_seq) <= seq, col(Post.vote_count) != count)
+        .values(vote_count=count, vote_seq=seq)
+        .returning(col(Post.id))
+    )
+    return result.first() is not None
 
 
 async def claim_expired(session: AsyncSession, cutoff: datetime, limit: int) -> list[uuid.UUID]:

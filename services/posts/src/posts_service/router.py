@@ -190,7 +190,7 @@ async def delete_post(post_id: uuid.UUID, user: CurrentUser, session: WriteSessi
     responses=error_responses(
         (403, "Not an admin"),
         (404, "No deleted post with this id (live, or already purged)"),
-        (409, "The author's account was deleted"),
+        (409, "The author's account was deleted, or is deactivated"),
     ),
 )
 async def restore_post(post_id: uuid.UUID, _: AdminUser, session: WriteSession) -> PostPublic:

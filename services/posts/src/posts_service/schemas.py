@@ -101,7 +101,12 @@ class PostPage(BaseModel):
     items: list[PostPublic]
     has_more: bool
     next_cursor: str | None = Field(
-        default=None, description="cursor mode: pass as ?cursor= for the next page; null on the last"
+        default=None,
+        description=(
+            "cursor mode: pass as ?cursor= (with limit) for the next page; null on the last. Page mode"
+            f" stops at page {MAX_PAGE_NUMBER}: that page, when more posts follow, carries a next_cursor"
+            " to go on in cursor mode (same q, author and sort; size becomes limit)"
+        ),
     )
     total: int | None = Field(default=None, description="page mode only: how many posts match")
     page: int | None = None
@@ -137,7 +142,12 @@ class FeedParams(BaseModel):
     )
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="cursor mode page size")
     cursor: str | None = Field(default=None, max_length=512)
-    page: int | None = Field(default=None, ge=1, le=MAX_PAGE_NUMBER, description="page mode: 1-based page")
+    page: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_PAGE_NUMBER,
+        description=f"page mode: 1-based page, at most {MAX_PAGE_NUMBER} (then go on with its next_cursor)",
+    )
     size: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE, description="page mode page size")
 
     @property

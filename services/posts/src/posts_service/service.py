@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
 from common.events import add_event
-from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
 from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
 from posts_service.models import Post, utcnow
 from posts_service.repository import PostRow
 from posts_service.schemas import (
+    MAX_PAGE_NUMBER,
     AuthorPublic,
     DeletedPostPage,
     DeletedPostPublic,
@@ -32,11 +33,13 @@ from posts_service.schemas import (
 )
 
 __all__ = [
+    "apply_author_update",
     "create_post",
     "delete_post",
     "get_visible_post",
     "list_deleted",
     "list_feed",
+    "remove_deleted_author",
     "restore_post",
     "update_post",
 ]
@@ -142,6 +145,9 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
         raise NotFound("No deleted post with this id (it may be live, or already purged)")
     if await repository.author_deleted(session, post.author_id):
         raise Conflict("The author's account was deleted; their posts cannot be restored")
+    if await repository.author_deactivated(session, post.author_id):
+        # restored now, it would stay hidden yet take votes; reactivation restores every post's state
+        raise Conflict("The author's account is deactivated; restore the post once it is reactivated")
     post.deleted_at = None
     post.updated_at = utcnow()
     await add_event(
@@ -153,6 +159,56 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     return await _public(session, post)
 
 
+async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, chunk_size: int) -> int:
+    """Auth deleted the user: anonymise the profile and soft-delete their posts, ``chunk_size`` at a
+    time, each chunk one ``UPDATE`` and one multi-row outbox insert of its ``posts.post.deleted``
+    events (so votes stops taking votes on them). Returns how many posts went."""
+    now = utcnow()
+    await repository.mark_author_deleted(session, user_id, now)
+    removed = 0
+    while True:
+        post_ids = await repository.soft_delete_author_posts(session, user_id, now, limit=chunk_size)
+        await repository.add_events(
+            session,
+            [PostDeleted(post_id=post_id, author_id=user_id, changed_at=now) for post_id in post_ids],
+            producer=PRODUCER,
+        )
+        mark_changed(session, *post_ids)
+        removed += len(post_ids)
+        if len(post_ids) < chunk_size:
+            return removed
+
+
+async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk_size: int) -> None:
+    """An author's profile changed; on deactivation or reactivation, their posts' visibility too.
+
+    Deactivation hides every post of the author from every read (404, out of every listing) without
+    deleting it, and publishes ``posts.post.deleted`` for each so votes refuses votes on them;
+    reactivation shows them again and publishes ``posts.post.restored``. Chunked like
+    :func:`remove_deleted_author`.
+    """
+    flipped = await repository.upsert_author(
+        session, data.user_id, data.username, data.updated_at, active=data.active
+    )
+    if not flipped:
+        return
+    now = utcnow()
+    after: uuid.UUID | None = None
+    while True:
+        posts = await repository.author_live_posts(session, data.user_id, after=after, limit=chunk_size)
+        events: list[PostDeleted | PostRestored] = [
+            _state_event(PostRestored, post, now)
+            if data.active
+            else PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=now)
+            for post in posts
+        ]
+        await repository.add_events(session, events, producer=PRODUCER)
+        mark_changed(session, *(post.id for post in posts))
+        if len(posts) < chunk_size:
+            return
+        after = posts[-1].id
+
+
 async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:
     flt = repository.FeedFilter(
         viewer_id=viewer.user_id if viewer else None, author=query.author, search=query.search
@@ -162,9 +218,13 @@ async def list_feed(session: AsyncSession, viewer: Principal | None, query: Feed
         rows = await repository.list_feed_page(
             session, flt, query.sort, offset=(query.page - 1) * query.size, limit=query.size
         )
+        has_more = query.page * query.size < total
+        # The last page number there is: going on means cursor mode, from this page's last post.
+        at_cap = has_more and query.page >= MAX_PAGE_NUMBER and bool(rows)
         return PostPage(
             items=[to_public(r) for r in rows],
-            has_more=query.page * query.size < total,
+            has_more=has_more,
+            next_cursor=encode_feed_cursor(rows[-1], query.sort) if at_cap else None,
             total=total,
             page=query.page,
             size=query.size,

@@ -26,6 +26,10 @@ class PostsSettings(ServiceSettings, StorageSettings):
     cache_feed_pages: int = 3
     media_max_age_seconds: int = 3600
 
+    # --- vote counts -----------------------------------------------------------------------------
+    #: Votes' internal address, asked by ``python -m posts_service.reconcile`` for the true counts.
+    votes_url: str = "http://127.0.0.1:8003"
+
     # --- soft delete -----------------------------------------------------------------------------
     #: Deleted posts are kept this long (admins can restore them), then purged.
     post_retention_days: int = 30

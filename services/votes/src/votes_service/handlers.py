@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.events import Envelope, Handler, add_event
+from common.events import Envelope, Handler
 from common.events.schemas import (
     PostCreated,
     PostDeleted,
     PostRestored,
     PostUpdated,
     UserDeleted,
-    VoteRetracted,
 )
 from votes_service import repository
-from votes_service.service import PRODUCER
 
 __all__ = ["HANDLERS"]
 
@@ -44,10 +42,8 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    """Remove the user's votes; each removal is published so posts' counts follow."""
-    user_id = event.parse(UserDeleted).user_id
-    for post_id in await repository.delete_user_votes(session, user_id):
-        await add_event(session, VoteRetracted(post_id=post_id, user_id=user_id), producer=PRODUCER)
+    """Record that the user's votes must go; the purger removes them in chunks (``purge.py``)."""
+    await repository.request_vote_purge(session, event.parse(UserDeleted).user_id)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -12,7 +12,8 @@ from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from votes_service.handlers import HANDLERS
 from votes_service.posts_client import HttpPostLookup
-from votes_service.router import router
+from votes_service.purge import VotePurger
+from votes_service.router import internal_router, router
 from votes_service.settings import VotesSettings, get_settings
 
 __all__ = ["create_app"]
@@ -26,14 +27,25 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
         async with create_http_client(settings.posts_url, timeout=settings.posts_timeout_seconds) as client:
             app.state.post_lookup = HttpPostLookup(client)
             app.state.vote_limiter = RateLimiter(runtime.redis, prefix="ratelimit")
-            runtime.consume("votes", HANDLERS)
-            yield
+            purger = VotePurger(runtime.db, interval_seconds=settings.vote_purge_interval_seconds)
+            app.state.vote_purger = purger
+            runtime.consume("votes", HANDLERS, after_commit=purger.after_commit)
+            if settings.run_background:
+                purger.start()
+            try:
+                yield
+            finally:
+                await purger.stop()
 
     return create_service_app(
         settings,
         title="Votes service",
-        description="One vote per user per post, cast and taken back idempotently.",
-        routers=[router],
+        description=(
+            "One vote per user per post, cast and taken back idempotently. A post that was deleted,"
+            " or whose author was deleted or deactivated, takes no votes (404). `GET /api/v1/votes/me`"
+            " leaves out votes on such posts; they are kept, and show again if the post comes back."
+        ),
+        routers=[router, internal_router],
         setup=setup,
         verifier=verifier,
     )

@@ -1,14 +1,15 @@
-"""Votes' tables: votes (owned here) and known posts (a read model fed by posts' events)."""
+"""Votes' tables: votes (owned here), their per-post tallies, and known posts (a read model fed by
+posts' events)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, func
+from sqlalchemy import BigInteger, Column, DateTime, func
 from sqlmodel import Field, SQLModel
 
-__all__ = ["KnownPost", "Vote", "utcnow"]
+__all__ = ["KnownPost", "Vote", "VotePurge", "VoteTally", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -23,6 +24,33 @@ class Vote(SQLModel, table=True):
     user_id: uuid.UUID = Field(primary_key=True)
     post_id: uuid.UUID = Field(primary_key=True, index=True)
     created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class VoteTally(SQLModel, table=True):
+    """A post's vote count and change sequence, kept by triggers on ``votes`` (20261201 migration).
+
+    Never written by the application: every insert into or delete from ``votes`` moves it in the
+    same statement, so it always equals the rows. ``seq`` grows by one with each statement that
+    changed the post's votes; events carry both, so consumers can order them.
+    """
+
+    __tablename__ = "vote_tallies"
+
+    post_id: uuid.UUID = Field(primary_key=True)
+    vote_count: int
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class VotePurge(SQLModel, table=True):
+    """A deleted user whose votes are still being removed (see ``purge.py``)."""
+
+    __tablename__ = "vote_purges"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    requested_at: datetime = Field(
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
     )

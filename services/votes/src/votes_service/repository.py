@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, or_, select
@@ -10,19 +11,30 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from votes_service.models import KnownPost, Vote
+from common.events import Envelope, Event, outbox
+from common.logging import request_id_var
+from votes_service.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
+    "Tally",
+    "add_events",
     "add_vote",
+    "claim_vote_purge",
     "count_votes",
     "delete_user_votes",
+    "finish_vote_purge",
     "get_known_post",
     "has_vote",
     "list_user_votes",
     "remember_post",
     "remember_post_if_unknown",
     "remove_vote",
+    "request_vote_purge",
+    "tallies",
 ]
+
+#: A post's ``(vote_count, seq)``; a post nobody ever voted for is ``(0, 0)``.
+Tally = tuple[int, int]
 
 
 async def get_known_post(session: AsyncSession, post_id: uuid.UUID) -> KnownPost | None:
@@ -105,8 +117,14 @@ async def count_votes(session: AsyncSession, post_id: uuid.UUID) -> int:
 async def list_user_votes(
     session: AsyncSession, user_id: uuid.UUID, *, limit: int, after: tuple[datetime, uuid.UUID] | None
 ) -> list[Vote]:
-    """Newest first; keyset pagination on ``(created_at, post_id)`` so pages never skip or repeat."""
-    stmt = select(Vote).where(col(Vote.user_id) == user_id)
+    """Newest first; keyset pagination on ``(created_at, post_id)`` so pages never skip or repeat.
+
+    Votes on posts known to be deleted are left out (they stay stored: an admin may restore the post).
+    """
+    deleted = select(col(KnownPost.post_id)).where(
+        col(KnownPost.post_id) == col(Vote.post_id), col(KnownPost.deleted).is_(True)
+    )
+    stmt = select(Vote).where(col(Vote.user_id) == user_id, ~deleted.exists())
     if after is not None:
         created_at, post_id = after
         stmt = stmt.where(
@@ -119,8 +137,63 @@ async def list_user_votes(
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def delete_user_votes(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+async def delete_user_votes(session: AsyncSession, user_id: uuid.UUID, *, limit: int) -> list[uuid.UUID]:
+    """Delete up to ``limit`` of the user's votes in one statement; the posts they were on."""
+    chunk = (
+        select(col(Vote.post_id))
+        .where(col(Vote.user_id) == user_id)
+        .order_by(col(Vote.post_id))
+        .limit(limit)
+        .scalar_subquery()
+    )
     result = await session.execute(
-        delete(Vote).where(col(Vote.user_id) == user_id).returning(col(Vote.post_id))
+        delete(Vote)
+        .where(col(Vote.user_id) == user_id, col(Vote.post_id).in_(chunk))
+        .returning(col(Vote.post_id))
     )
     return [row[0] for row in result.all()]
+
+
+async def request_vote_purge(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(insert(VotePurge).values(user_id=user_id).on_conflict_do_nothing())
+
+
+async def claim_vote_purge(session: AsyncSession) -> uuid.UUID | None:
+    """The oldest pending purge no other transaction is working on, locked for this one."""
+    stmt = (
+        select(col(VotePurge.user_id))
+        .order_by(col(VotePurge.requested_at))
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def finish_vote_purge(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(delete(VotePurge).where(col(VotePurge.user_id) == user_id))
+
+
+async def tallies(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Tally]:
+    """Each post's count and seq. Read right after changing a post's votes in the same transaction,
+    it is that change's own tally: the triggers hold the tally's row lock until the commit."""
+    if not post_ids:
+        return {}
+    stmt = select(col(VoteTally.post_id), col(VoteTally.vote_count), col(VoteTally.seq)).where(
+        col(VoteTally.post_id).in_(list(post_ids))
+    )
+    found = {row[0]: (int(row[1]), int(row[2])) for row in (await session.execute(stmt)).all()}
+    return {post_id: found.get(post_id, (0, 0)) for post_id in post_ids}
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
+    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
+    if not events:
+        return
+    correlation_id = request_id_var.get()
+    rows = []
+    for event in events:
+        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+        rows.append(
+            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
+        )
+    await session.execute(outbox.insert().values(rows))

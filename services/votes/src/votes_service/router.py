@@ -12,12 +12,15 @@ from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from votes_service import service
 from votes_service.dependencies import PostLookupDep, enforce_vote_rate_limit
-from votes_service.schemas import MyVotesPage, VoteState
+from votes_service.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
 
-__all__ = ["router"]
+__all__ = ["internal_router", "router"]
 
 #: Every route needs a signed-in user and is rate limited (vote changes also per user, below).
 router = APIRouter(prefix="/api/v1/votes", tags=["votes"], responses=error_responses(401, 429))
+
+#: For other services (posts' reconciliation); the gateway does not route ``/internal``.
+internal_router = APIRouter(prefix="/internal/votes", include_in_schema=False)
 
 _VOTE_LIMITED = error_responses((429, "Too many vote changes (or requests); see Retry-After"))
 
@@ -29,7 +32,7 @@ async def my_votes(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> MyVotesPage:
-    """The posts I voted for, newest vote first."""
+    """The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out."""
     return await service.list_my_votes(session, user, limit=limit, cursor=cursor)
 
 
@@ -72,3 +75,9 @@ async def retract(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) ->
 async def did_i_vote(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Whether I voted for this post."""
     return await service.my_vote(session, user, post_id)
+
+
+@internal_router.post("/tallies", response_model=VoteTallies)
+async def tallies(query: VoteTalliesQuery, session: SessionDep) -> VoteTallies:
+    """Each post's vote count and seq, as votes has them (posts compares its read model with this)."""
+    return VoteTallies(tallies=await service.vote_tallies(session, query.post_ids))

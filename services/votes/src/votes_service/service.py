@@ -13,9 +13,17 @@ from common.events import add_event
 from common.events.schemas import VoteCast, VoteRetracted
 from common.pagination import decode_cursor, encode_cursor
 from votes_service import repository
-from votes_service.schemas import MyVote, MyVotesPage, VoteState
+from votes_service.schemas import MyVote, MyVotesPage, VoteState, VoteTallyPublic
 
-__all__ = ["PostLookup", "cast_vote", "list_my_votes", "my_vote", "retract_vote"]
+__all__ = [
+    "PostLookup",
+    "cast_vote",
+    "list_my_votes",
+    "my_vote",
+    "remove_user_votes_chunk",
+    "retract_vote",
+    "vote_tallies",
+]
 
 PRODUCER = "votes"
 POST_NOT_FOUND = "Post not found: it does not exist, is not published or was deleted"
@@ -42,21 +50,56 @@ async def _ensure_votable(session: AsyncSession, post_id: uuid.UUID, posts: Post
         raise NotFound(POST_NOT_FOUND)
 
 
+async def _changed(
+    session: AsyncSession, kind: type[VoteCast | VoteRetracted], user_id: uuid.UUID, post_id: uuid.UUID
+) -> VoteCast | VoteRetracted:
+    """The event of a vote change just made, with the post's count and seq as of that change."""
+    vote_count, seq = (await repository.tallies(session, [post_id]))[post_id]
+    return kind(post_id=post_id, user_id=user_id, vote_count=vote_count, seq=seq)
+
+
 async def cast_vote(
     session: AsyncSession, user: Principal, post_id: uuid.UUID, posts: PostLookup
 ) -> VoteState:
     await _ensure_votable(session, post_id, posts)
     added = await repository.add_vote(session, user.user_id, post_id)
     if added:
-        await add_event(session, VoteCast(post_id=post_id, user_id=user.user_id), producer=PRODUCER)
+        await add_event(session, await _changed(session, VoteCast, user.user_id, post_id), producer=PRODUCER)
     return VoteState(post_id=post_id, voted=True, changed=added)
 
 
 async def retract_vote(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> VoteState:
     removed = await repository.remove_vote(session, user.user_id, post_id)
     if removed:
-        await add_event(session, VoteRetracted(post_id=post_id, user_id=user.user_id), producer=PRODUCER)
+        event = await _changed(session, VoteRetracted, user.user_id, post_id)
+        await add_event(session, event, producer=PRODUCER)
     return VoteState(post_id=post_id, voted=False, changed=removed)
+
+
+async def remove_user_votes_chunk(session: AsyncSession, user_id: uuid.UUID, *, limit: int) -> int:
+    """Remove up to ``limit`` of a deleted user's votes, publishing each removal; how many went.
+
+    Three statements whatever the size: one ``DELETE`` (the tally triggers move every post's count
+    in it), one read of those posts' tallies, one multi-row outbox insert. The events carry each
+    post's count and seq, so posts' counts follow exactly.
+    """
+    post_ids = await repository.delete_user_votes(session, user_id, limit=limit)
+    tallies = await repository.tallies(session, post_ids)
+    await repository.add_events(
+        session,
+        [
+            VoteRetracted(post_id=post_id, user_id=user_id, vote_count=count, seq=seq)
+            for post_id, (count, seq) in tallies.items()
+        ],
+        producer=PRODUCER,
+    )
+    return len(post_ids)
+
+
+async def vote_tallies(session: AsyncSession, post_ids: list[uuid.UUID]) -> list[VoteTallyPublic]:
+    """The truth about these posts' counts, for posts' reconciliation."""
+    tallies = await repository.tallies(session, post_ids)
+    return [VoteTallyPublic(post_id=p, vote_count=count, seq=seq) for p, (count, seq) in tallies.items()]
 
 
 async def my_vote(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> VoteState:

@@ -21,6 +21,8 @@ class VotesSettings(ServiceSettings):
     #: Vote stuffing limit: this many vote changes (cast or retract) per user per window.
     vote_rate_limit: int = Field(default=30, ge=1)
     vote_rate_period_seconds: int = Field(default=60, ge=1, le=86_400)
+    #: How often pending removals of deleted users' votes are looked for (a deletion also wakes it).
+    vote_purge_interval_seconds: float = Field(default=30.0, gt=0)
 
 
 @lru_cache

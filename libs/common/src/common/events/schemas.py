@@ -41,6 +41,7 @@ __all__ = [
     "UserRegistered",
     "UserUpdated",
     "VoteCast",
+    "VoteChanged",
     "VoteRetracted",
 ]
 
@@ -61,12 +62,20 @@ class UserRegistered(Event):
 
 
 class UserUpdated(Event):
+    """The user's public profile or standing changed (also published on deactivation/reactivation).
+
+    Version 2 adds ``active``: false once an admin deactivated the account, true again on
+    reactivation. Version 1 events lack it (``None``): consumers keep what they had.
+    """
+
     TYPE = "auth.user.updated"
+    VERSION = 2
     user_id: uuid.UUID
     username: str
     email: str
     #: Orders updates: a consumer ignores an update older than what it already has.
     updated_at: datetime
+    active: bool | None = None
 
 
 class UserDeleted(Event):
@@ -156,6 +165,9 @@ class PostUpdated(Event):
 
 
 class PostDeleted(Event):
+    """The post is gone from every read: deleted, or (in posts) hidden because auth deactivated
+    its author. Either way it takes no votes until ``posts.post.restored``."""
+
     TYPE = "posts.post.deleted"
     post_id: uuid.UUID
     author_id: uuid.UUID
@@ -163,7 +175,8 @@ class PostDeleted(Event):
 
 
 class PostRestored(Event):
-    """An admin brought a soft-deleted post back (before its retention period ended)."""
+    """An admin brought a soft-deleted post back (before its retention period ended), or auth
+    reactivated the author of a post hidden by a deactivation."""
 
     TYPE = "posts.post.restored"
     post_id: uuid.UUID
@@ -185,16 +198,29 @@ class MediaUploaded(Event):
 
 
 # --- votes --------------------------------------------------------------------------------------
-class VoteCast(Event):
+class VoteChanged(Event):
+    """A vote cast or taken back, with the post's count right after it.
+
+    Version 2 adds ``vote_count`` (the post's absolute count once this change committed) and
+    ``seq`` (a per-post sequence number, bumped by every change to the post's votes in the same
+    transaction): a consumer keeps the count of the highest ``seq`` it has seen, so any order and any
+    duplication converge on votes' truth. Version 1 events (an older producer) carry neither and
+    are applied as a +1/-1 delta.
+    """
+
+    VERSION = 2
+    post_id: uuid.UUID
+    user_id: uuid.UUID
+    vote_count: int | None = None
+    seq: int | None = None
+
+
+class VoteCast(VoteChanged):
     TYPE = "votes.vote.cast"
-    post_id: uuid.UUID
-    user_id: uuid.UUID
 
 
-class VoteRetracted(Event):
+class VoteRetracted(VoteChanged):
     TYPE = "votes.vote.retracted"
-    post_id: uuid.UUID
-    user_id: uuid.UUID
 
 
 # --- worker -------------------------------------------------------------------------------------
