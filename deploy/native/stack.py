@@ -159,6 +159,7 @@ def _service_env(config: StackConfig, name: str) -> dict[str, str]:
         "JWKS_URL": f"{config.service_url('auth')}/.well-known/jwks.json",
         "JWT_PRIVATE_KEYS_DIR": str(config.keys_dir),
         "POSTS_URL": config.service_url("posts"),
+        "VOTES_URL": config.service_url("votes"),
         "AUTH_URL": config.service_url("auth"),
         **config.extra_env,
     }

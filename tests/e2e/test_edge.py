@@ -144,7 +144,7 @@ def test_missing_token_is_a_401_on_protected_routes(gateway: httpx.Client, metho
 
 def test_a_revoked_token_is_refused_at_the_edge_at_once(gateway: httpx.Client) -> None:
     user = User(gateway)
-    # votes verifies tokens itself but keeps no denylist: only the edge can refuse a signed-out token.
+    # The edge refuses it first (forwardAuth); each service would too on its own port (test_revocation).
     assert gateway.get("/api/v1/votes/me", headers=user.headers).status_code == 200
     assert gateway.post("/api/v1/auth/logout", headers=user.headers).status_code == 204
     for method, path in [("GET", "/api/v1/votes/me"), ("GET", "/api/v1/auth/me"), ("GET", "/api/v1/posts")]:

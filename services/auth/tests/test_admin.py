@@ -8,6 +8,7 @@ import pytest
 
 from auth_service.bootstrap import bootstrap
 from auth_service.settings import AuthSettings
+from common.events.schemas import UserUpdated
 
 #: Every admin route; ``{user}`` is replaced by a real user's id.
 ADMIN_ROUTES = [
@@ -136,6 +137,17 @@ async def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(clien
     assert await api.revoked_sessions() == {user.tokens["session_id"]}
     await client.post(f"/api/v1/auth/admin/users/{user.id}/reactivate", headers=admin.headers)
     assert (await api.login("quentin")).status_code == 200
+
+
+async def test_deactivation_and_reactivation_tell_the_other_services(client, api):
+    """posts hides a deactivated author's posts (and votes stops taking votes) from this event."""
+    admin = await api.admin()
+    user = await api.signup("rosalind")
+    await client.post(f"/api/v1/auth/admin/users/{user.id}/deactivate", headers=admin.headers)
+    await client.post(f"/api/v1/auth/admin/users/{user.id}/reactivate", headers=admin.headers)
+    updates = [e for e in await api.events(UserUpdated.TYPE) if e["user_id"] == str(user.id)]
+    assert [e["active"] for e in updates] == [False, True]
+    assert updates[0]["updated_at"] < updates[1]["updated_at"]  # consumers order them by this
 
 
 async def test_setting_a_tier_puts_it_in_the_next_token(client, api):

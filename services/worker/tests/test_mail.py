@@ -6,7 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from common.events.schemas import EmailVerificationRequested, PasswordResetRequested, UserRegistered
+from common.events.schemas import (
+    EmailVerificationRequested,
+    PasswordResetRequested,
+    TokenSeal,
+    UserRegistered,
+)
 
 #: What the worker itself published (a failed mail publishes nothing: no service would act on it).
 WORKER_EVENTS = "SELECT type FROM outbox WHERE envelope->>'producer' = 'worker'"
@@ -42,6 +47,42 @@ async def test_a_password_reset_mail_carries_the_token_from_the_event(
     # The one-time token does not outlive its e-mail in the jobs table.
     stored = (await sql("SELECT payload FROM jobs WHERE id = :i", i=job["id"]))[0]["payload"]
     assert stored["token"] == "[redacted]"
+
+
+async def test_a_sealed_token_is_opened_for_the_link_and_never_stored_open(
+    app, client, emit, sink, job_for, sql
+) -> None:
+    """Version 2: auth seals the token for the worker (``MAIL_TOKEN_KEY``); only the mail holds it."""
+    token = "sealed-tok/en"
+    seal = TokenSeal(app.state.settings.mail_token_key.get_secret_value())
+    event = PasswordResetRequested(
+        user_id=uuid.uuid4(),
+        email="sealed@example.com",
+        username="sealed",
+        sealed_token=seal.seal(token),
+        expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    job = await job_for(await emit(event), "succeeded")
+    (mail,) = sink.to("sealed@example.com")
+    assert f"reset-password?token={quote(token, safe='')}" in mail.get_content()
+    stored = (await sql("SELECT payload::text AS p FROM jobs WHERE id = :i", i=job["id"]))[0]["p"]
+    assert token not in stored
+    assert event.sealed_token is not None
+    assert event.sealed_token not in stored  # not even sealed, once sent
+
+
+async def test_a_token_sealed_with_another_key_fails_the_job_without_sending(
+    client, emit, sink, job_for
+) -> None:
+    event = PasswordResetRequested(
+        user_id=uuid.uuid4(),
+        email="forged@example.com",
+        username="forged",
+        sealed_token=TokenSeal("some other key").seal("nope"),
+        expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+    )
+    await job_for(await emit(event), "failed")
+    assert sink.to("forged@example.com") == []
 
 
 async def test_verification_and_welcome_mails(client, emit, sink, job_for) -> None:
