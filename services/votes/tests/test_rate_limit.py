@@ -44,7 +44,9 @@ async def test_votes_over_the_limit_are_refused_with_retry_after(strict_client, 
     assert (await strict_client.put(f"/api/v1/votes/{post_id}", headers=other)).status_code == 201
 
 
-async def test_voting_still_works_when_redis_is_down(overrides, tokens, make_post) -> None:
+async def test_with_redis_down_a_vote_is_a_503_and_nothing_is_written(overrides, tokens, make_post) -> None:
+    """Redis holds the sign-out denylist: without it no token can be trusted, so no vote is taken
+    (the gateway's forwardAuth refuses the same way). The rate limiter alone would have let it pass."""
     post_id = await make_post()
     _, auth = tokens.user()
     settings = VotesSettings(
@@ -52,4 +54,8 @@ async def test_voting_still_works_when_redis_is_down(overrides, tokens, make_pos
     )
     async with serve(create_app(settings, verifier=tokens.verifier())) as no_redis:
         for _ in range(2):
-            assert (await no_redis.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code in (200, 201)
+            refused = await no_redis.put(f"/api/v1/votes/{post_id}", headers=auth)
+            assert refused.status_code == 503, refused.text
+            assert int(refused.headers["Retry-After"]) >= 1
+            assert set(refused.json()) == {"detail"}
+        assert (await no_redis.get(f"/api/v1/votes/{post_id}/me", headers=auth)).status_code == 503

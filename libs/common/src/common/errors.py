@@ -11,7 +11,7 @@ Exception hierarchy::
     ├── PayloadTooLarge     413
     ├── UnsupportedMedia    415
     ├── TooManyRequests     429  (adds Retry-After)
-    └── ServiceUnavailable  503
+    └── ServiceUnavailable  503  (adds Retry-After)
 
 Services raise these below the router; one handler renders every error as ``{"detail": ...}``.
 A dependency that does not answer (PostgreSQL refusing connections or out of them, a pool that
@@ -108,8 +108,13 @@ class TooManyRequests(DomainError):
 
 
 class ServiceUnavailable(DomainError):
+    """A dependency did not answer: the client did nothing wrong and may retry (``Retry-After``)."""
+
     status_code = 503
     default_detail = "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
 def _render(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
