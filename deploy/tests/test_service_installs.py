@@ -133,6 +133,7 @@ def local_settings(
         "AMQP_URL": AMQP_URL,
         "JWKS_URL": f"http://127.0.0.1:{ports['auth']}/.well-known/jwks.json",
         "POSTS_URL": f"http://127.0.0.1:{ports['posts']}",
+        "VOTES_URL": f"http://127.0.0.1:{ports['votes']}",
         "S3_ENDPOINT_URL": s3,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
