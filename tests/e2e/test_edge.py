@@ -201,6 +201,7 @@ def test_refresh_and_login_work_with_a_stale_bearer_token(stack: Any, gateway: h
         "/api/v1/worker/openapi.json",
         "/docs/../internal/forward-auth",
         "/api/v1/auth/%2e%2e/%2e%2e/internal/forward-auth",
+        "/api/v1/votes/%2e%2e;/%2e%2e;/internal/forward-auth%3bx",
         "/internal/edge-errors/502",
         "/docs/openapi.json",
         "/docs/VENDORED.md",

@@ -26,6 +26,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -151,6 +152,10 @@ def create_superuser(database_url: str, name: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+#: Encoded characters the gateway's entry point refuses (gateway/traefik/traefik.yml).
+REFUSED_BEFORE_ROUTING = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
+
+
 class Fuzzer:
     """Sends a generated case as the right account, defused, and validates the answer."""
 
@@ -198,11 +203,15 @@ class Fuzzer:
 
     def check(self, case: Case[Any], *, gateway: bool = False) -> None:
         self.defuse(case)
-        response = case.call_and_validate(
-            session=self.via_gateway if gateway else self.direct,
-            headers=self.headers_for(case, gateway=gateway),
-            timeout=TIMEOUT,
-        )
+        session = self.via_gateway if gateway else self.direct
+        headers = self.headers_for(case, gateway=gateway)
+        response = case.call(session=session, headers=headers, timeout=TIMEOUT)
+        if gateway and REFUSED_BEFORE_ROUTING.search(urlsplit(str(response.request.url)).path):
+            # Traefik refuses an encoded slash, backslash or NUL in the path at its entry point, before
+            # any router (gateway/traefik/traefik.yml): an empty 400 no service document describes.
+            assert (response.status_code, response.content) == (400, b""), response.request.url
+        else:
+            case.validate_response(response)
         self.record(case, response.status_code)
 
     def record(self, case: Case[Any], status: int) -> None:
