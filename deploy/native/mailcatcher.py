@@ -152,6 +152,8 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             path = url.path
+            if path == "/favicon.ico":
+                return self._send(204, b"", "image/x-icon")
             if path == "/health":
                 return self._json(200, {"status": "ok"})
             if path == "/api/messages":

@@ -46,6 +46,7 @@ def _page(title: str, kind: str, main: str) -> bytes:
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{html.escape(title)}</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="{ASSETS_PREFIX}/account.css?v={version["account.css"]}">
 </head>
 <body data-page="{kind}">
