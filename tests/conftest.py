@@ -97,8 +97,8 @@ def _start_stack(config: Any) -> Iterator[object]:
     for old in config.log_dir.glob("*.log"):  # this run's logs only (the edge tests read the gateway's)
         old.unlink()
     running = stack_module.Stack(config)
-    running.start()
-    try:
+    try:  # a service that fails to start must not leave the others (or the mail catcher) running
+        running.start()
         running.wait_ready(timeout=90)
         # What Traefik logged from its start until the stack was ready, before any test stopped a service.
         running.gateway_start_log = (config.log_dir / "gateway.log").read_text()

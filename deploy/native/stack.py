@@ -366,6 +366,17 @@ def _first_signal(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
+def banner(config: StackConfig, traefik_version: str) -> str:
+    """What ``make dev`` prints once the stack is ready (the README quotes it; tests/docs compares)."""
+    return "\n".join(
+        [
+            f"the stack is up: gateway (Traefik {traefik_version}) at {config.gateway_url}",
+            f"  API docs: {config.gateway_url}/docs",
+            f"  mail catcher: {config.mail_url} (every mail the stack sends)",
+        ]
+    )
+
+
 def up(config: StackConfig) -> int:
     down = check_dependencies(config)
     if down:
@@ -385,10 +396,7 @@ def up(config: StackConfig) -> int:
     try:
         stack.start()
         stack.wait_ready()
-        print(f"\nthe stack is up: gateway (Traefik {traefik.version()}) at {config.gateway_url}")
-        print(f"  API docs: {config.gateway_url}/docs")
-        print(f"  mail catcher: {config.mail_url} (every mail the stack sends)")
-        print("Ctrl-C stops everything.\n", flush=True)
+        print(f"\n{banner(config, traefik.version())}\nCtrl-C stops everything.\n", flush=True)
         while True:
             for name, proc in stack.processes.items():
                 if proc.poll() is not None:
