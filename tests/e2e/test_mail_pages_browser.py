@@ -10,6 +10,7 @@ the gateway's strict Content-Security-Policy (the same as ``/docs``): any violat
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,16 +25,24 @@ DOCS_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# Its own loopback source address for the calls made outside the browser (auth limits sign-ups per address).
+SOURCE_ADDRESS = "127.0.0.151"
 _WATCH_CSP = """
 document.addEventListener("securitypolicyviolation", (e) =>
   console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
 """
 
 
-def _register(gateway_url: str) -> tuple[str, str]:
+@pytest.fixture
+def api() -> Iterator[httpx.Client]:
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=SOURCE_ADDRESS), timeout=10) as client:
+        yield client
+
+
+def _register(api: httpx.Client, gateway_url: str) -> tuple[str, str]:
     name = f"mail_{uuid.uuid4().hex[:8]}"
     email = f"{name}@example.com"
-    response = httpx.post(
+    response = api.post(
         f"{gateway_url}/api/v1/auth/register",
         json={"email": email, "username": name, "password": PASSWORD},
         timeout=10,
@@ -62,10 +71,10 @@ def _open_link_in_mail(page: Page, catcher_url: str, email: str, subject: str, p
 
 
 def test_verification_link_from_the_catcher_confirms_the_address(
-    stack: Any, mail_catcher: Any, page: Page
+    stack: Any, mail_catcher: Any, page: Page, api: httpx.Client
 ) -> None:
     gateway_url = stack.config.gateway_url
-    name, email = _register(gateway_url)
+    name, email = _register(api, gateway_url)
     mail_catcher.wait_for(email, "Welcome")  # the welcome mail carries the verification link
     problems = _watch(page)
 
@@ -75,21 +84,21 @@ def test_verification_link_from_the_catcher_confirms_the_address(
     expect(page.locator("#status")).to_have_text(f"{email} is confirmed. Thank you!")
     assert "token=" not in page.url  # taken out of the address bar
 
-    login = httpx.post(
+    login = api.post(
         f"{gateway_url}/api/v1/auth/login/json", json={"login": name, "password": PASSWORD}, timeout=10
     ).json()
     bearer = {"Authorization": f"Bearer {login['access_token']}"}
-    me = httpx.get(f"{gateway_url}/api/v1/auth/me", headers=bearer, timeout=10)
+    me = api.get(f"{gateway_url}/api/v1/auth/me", headers=bearer, timeout=10)
     assert me.json()["email_verified"] is True
     assert problems == []
 
 
 def test_reset_link_from_the_catcher_sets_a_password_that_signs_in(
-    stack: Any, mail_catcher: Any, page: Page
+    stack: Any, mail_catcher: Any, page: Page, api: httpx.Client
 ) -> None:
     gateway_url = stack.config.gateway_url
-    name, email = _register(gateway_url)
-    forgot = httpx.post(f"{gateway_url}/api/v1/auth/password/forgot", json={"email": email}, timeout=10)
+    name, email = _register(api, gateway_url)
+    forgot = api.post(f"{gateway_url}/api/v1/auth/password/forgot", json={"email": email}, timeout=10)
     assert forgot.status_code == 202, forgot.text
     mail_catcher.wait_for(email, "Reset your password")
     problems = _watch(page)
@@ -120,7 +129,7 @@ def test_reset_link_from_the_catcher_sets_a_password_that_signs_in(
     assert signed_in["status"] == 200, signed_in
     assert signed_in["body"]["access_token"]
     old_password = {"username": name, "password": PASSWORD}
-    old = httpx.post(f"{gateway_url}/api/v1/auth/login", data=old_password, timeout=10)
+    old = api.post(f"{gateway_url}/api/v1/auth/login", data=old_password, timeout=10)
     assert old.status_code == 401
     assert problems == []
 

@@ -33,9 +33,14 @@ EXPOSED = {
 }
 
 
+# Its own loopback source address: auth's per-address sign-up and sign-in limits are this module's alone.
+SOURCE_ADDRESS = "127.0.0.150"
+
+
 @pytest.fixture
 def gateway(stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.gateway_url, timeout=10) as client:
+    transport = httpx.HTTPTransport(local_address=SOURCE_ADDRESS)
+    with httpx.Client(base_url=stack.config.gateway_url, timeout=10, transport=transport) as client:
         yield client
 
 
