@@ -81,10 +81,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             "MEDIA_DIR": str(tmp_path_factory.mktemp("media")),
             # Mail jobs retry quickly here, so a test waits seconds, not minutes.
             "JOB_RETRY_BASE_SECONDS": "0.5",
-            # Every test signs up from loopback: the suite as a whole is past the default 20 an hour
-            # per address (the limit itself is tested in services/auth; tests/security tests the
-            # per-account sign-in limit, which stays as it is).
+            # Every test signs up and in from loopback: the suite as a whole is past the defaults per
+            # address (20 sign-ups an hour, 30 sign-ins in 5 minutes). The limits themselves are
+            # tested in services/auth; tests/security tests the per-account sign-in limit, kept as is.
             "REGISTER_IP_LIMIT": "1000",
+            "LOGIN_IP_LIMIT": "1000",
         },
     )
     with machine_lock("e2e-stack"):  # another checkout's run would drop these databases mid-run
