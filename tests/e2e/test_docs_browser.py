@@ -1,76 +1,28 @@
 """The gateway's /docs page in a real browser: every service listed, "Authorize", "Try it out".
 
 Debian's Chromium (``/usr/bin/chromium``, installed by ``tests/e2e/install-browser.sh``) driven by
-Playwright through ``executable_path``: Playwright's own browser download is never used. The page
+Playwright through ``executable_path`` (the ``browser`` and ``page`` fixtures of ``conftest.py``):
+Playwright's own browser download is never used. The page
 runs under the gateway's Content-Security-Policy, so a violation would show up here too.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
-INSTALL_SCRIPT = Path(__file__).with_name("install-browser.sh")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
-TIMEOUT_MS = 30_000
 # Report CSP violations where the test can read them (console errors are collected below).
 _WATCH_CSP = """
 document.addEventListener("securitypolicyviolation", (e) =>
   console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
 """
-
-
-def _chromium() -> str | None:
-    """Debian's Chromium, installed now if it is missing and this machine allows it."""
-    if not Path(CHROMIUM).exists():
-        subprocess.run(["bash", str(INSTALL_SCRIPT)], check=False, timeout=600)
-    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    if executable is None:
-        pytest.skip(f"Chromium is not installed and {INSTALL_SCRIPT.name} could not install it (see above)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    context = browser.new_context(viewport={"width": 1280, "height": 1600})
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def _register(gateway_url: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import json
 import time
 import uuid
@@ -31,9 +32,14 @@ IDENTITY_HEADERS = (
 )
 
 
+_SOURCES = itertools.count(210)
+
+
 @pytest.fixture
 def gateway(stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.gateway_url, timeout=10) as client:
+    # Each test from a loopback address of its own: auth limits sign-ups and sign-ins per address.
+    source = httpx.HTTPTransport(local_address=f"127.0.0.{next(_SOURCES)}")
+    with httpx.Client(base_url=stack.config.gateway_url, timeout=10, transport=source) as client:
         yield client
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,9 +14,14 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
+_SOURCES = itertools.count(235)
+
+
 @pytest.fixture
 def gateway(stack: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.config.gateway_url, timeout=10) as client:
+    # Each test from a loopback address of its own: auth limits sign-ups and sign-ins per address.
+    source = httpx.HTTPTransport(local_address=f"127.0.0.{next(_SOURCES)}")
+    with httpx.Client(base_url=stack.config.gateway_url, timeout=10, transport=source) as client:
         yield client
 
 

@@ -1,5 +1,7 @@
 """``make dev`` as a user runs it: it says what it started, refuses taken ports, and stops cleanly.
 
+The mail catcher it prints is where a password-reset mail arrives, with a link to the gateway's page.
+
 A second dev stack on its own ports and databases (``STACK_PORT_BASE`` and friends), so a developer's
 running ``make dev`` is not disturbed. The stop is what a supervisor or an IDE's stop button does:
 SIGTERM to the whole process group, where make forwards it again, and once more for good measure.
@@ -15,15 +17,18 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = 16000
-PORTS = range(BASE, BASE + 7)  # gateway, auth, posts, votes, worker, Traefik's ping/metrics and hops
+# gateway, auth, posts, votes, worker, Traefik's ping/metrics and hops, the mail catcher's SMTP and page
+PORTS = range(BASE, BASE + 9)
 ENV = {
     "STACK_PORT_BASE": str(BASE),
     "STACK_DB_SUFFIX": "_devtest",
@@ -48,7 +53,8 @@ def _stack_processes() -> list[str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if f".dev/traefik/{BASE}/" in cmdline or any(f"--port {p} " in f"{cmdline} " for p in PORTS):
+        ours = f".dev/traefik/{BASE}/" in cmdline or f".dev/mail/{BASE}" in cmdline
+        if ours or any(f"--port {p} " in f"{cmdline} " for p in PORTS):
             found.append(cmdline)
     return found
 
@@ -81,6 +87,26 @@ class Output:
         raise AssertionError(f"{text!r} not printed within {timeout:.0f}s:\n{''.join(self.lines)[-4000:]}")
 
 
+def _a_reset_mail_arrives_in_the_catcher(gateway: str, catcher: str) -> None:
+    name = f"dev_{uuid.uuid4().hex[:8]}"
+    email = f"{name}@example.com"
+    account = {"email": email, "username": name, "password": "correct horse battery staple"}
+    assert httpx.post(f"{gateway}/api/v1/auth/register", json=account, timeout=10).status_code == 201
+    forgot = httpx.post(f"{gateway}/api/v1/auth/password/forgot", json={"email": email}, timeout=10)
+    assert forgot.status_code == 202, forgot.text
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        mails = httpx.get(f"{catcher}/api/messages", params={"to": email}, timeout=5).json()
+        resets = [m for m in mails if m["subject"] == "Reset your password"]
+        if resets:
+            assert f"{gateway}/reset-password?token=" in resets[0]["text"]
+            page = httpx.get(f"{catcher}/messages/{resets[0]['id']}", timeout=5)
+            assert f'href="{gateway}/reset-password?token=' in page.text
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no reset mail for {email} in the catcher within 15s")
+
+
 @pytest.mark.timeout(300)
 def test_make_dev_prints_traefik_refuses_taken_ports_and_leaves_nothing_after_sigterm() -> None:
     taken = [p for p in PORTS if _listening(p)]
@@ -100,6 +126,9 @@ def test_make_dev_prints_traefik_refuses_taken_ports_and_leaves_nothing_after_si
         up = output.wait_for("the stack is up", timeout=180)
         assert f"gateway (Traefik 3.7.15) at http://127.0.0.1:{BASE}" in up
         assert all(_listening(p) for p in PORTS)
+        mail = output.wait_for("mail catcher:", timeout=5)
+        assert f"mail catcher: http://127.0.0.1:{BASE + 8}" in mail
+        _a_reset_mail_arrives_in_the_catcher(f"http://127.0.0.1:{BASE}", f"http://127.0.0.1:{BASE + 8}")
 
         # A second `make dev` on the same ports refuses at once and names the port.
         second = subprocess.run(

@@ -30,7 +30,7 @@ from common.http import create_http_client
 from common.identity import JWKSKeySource, TokenVerifier, admin_user
 from common.logging import configure_logging
 from common.metrics import metrics_router
-from common.middleware import FastEndpoint, FastPaths, ObservabilityMiddleware
+from common.middleware import FastEndpoint, FastPaths, HeadAsGet, ObservabilityMiddleware
 from common.openapi import with_gateway_answers
 from common.settings import Environment, ServiceSettings
 
@@ -184,6 +184,7 @@ def create_service_app(
     install_error_handlers(app)
     if fast_endpoints:
         app.add_middleware(FastPaths, endpoints=fast_endpoints)  # inside the observability layer
+    app.add_middleware(HeadAsGet)  # between FastPaths (GET only) and the observability layer
     app.add_middleware(
         ObservabilityMiddleware, service=settings.service_name, quiet_routes=tuple(fast_endpoints or ())
     )

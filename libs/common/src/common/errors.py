@@ -14,6 +14,8 @@ Exception hierarchy::
     └── ServiceUnavailable  503  (adds Retry-After)
 
 Services raise these below the router; one handler renders every error as ``{"detail": ...}``.
+A body the route cannot read because of its Content-Type (JSON sent as ``text/plain`` or as a form,
+or JSON sent to a form route) is a 415 that says which type the route takes, not a 422.
 A dependency that does not answer (PostgreSQL refusing connections or out of them, a pool that
 stays empty, a statement cut off by its timeout, Redis unreachable) is a 503 with ``Retry-After``:
 the client did nothing wrong and may retry. Anything else unexpected becomes a logged 500 with a
@@ -27,13 +29,14 @@ from typing import Any, ClassVar
 
 import asyncpg
 import redis.exceptions
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
+    "JSON_ALTERNATIVE",
     "BadRequest",
     "Conflict",
     "DomainError",
@@ -131,8 +134,42 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return _render(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+#: A form route may name the route that takes the same data as JSON, in its ``openapi_extra``; a JSON
+#: body sent to the form route then gets a 415 that points there (auth's ``/login`` → ``/login/json``).
+JSON_ALTERNATIVE = "x-json-alternative"
+
+
+def _body_kind(request: Request) -> str | None:
+    """``"form"`` (form fields or files), ``"json"``, or ``None`` for a route that takes no body."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    if field is None:
+        return None
+    return "form" if isinstance(field.field_info, params.Form) else "json"  # File is a Form
+
+
+def _wrong_media_type(request: Request, exc: RequestValidationError) -> str | None:
+    """Why the body could not be read, when the cause is its Content-Type rather than its content."""
+    if not any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors()):
+        return None
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not media_type:  # no body at all is a "Field required", as before
+        return None
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    kind = _body_kind(request)
+    if kind == "json" and not is_json:
+        return f"This route takes a JSON body: send it with Content-Type: application/json, not {media_type}"
+    if kind == "form" and media_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        detail = f"This route takes a form (application/x-www-form-urlencoded), not {media_type}"
+        alternative = (getattr(request.scope.get("route"), "openapi_extra", None) or {}).get(JSON_ALTERNATIVE)
+        return f"{detail}; for a JSON body use {alternative}" if alternative and is_json else detail
+    return None
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    wrong_type = _wrong_media_type(request, exc)
+    if wrong_type is not None:
+        return _render(415, wrong_type)
     errors = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()

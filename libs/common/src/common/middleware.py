@@ -14,7 +14,7 @@ from common.errors import render_exception
 from common.logging import new_request_id, request_id_var
 from common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
-__all__ = ["REQUEST_ID_HEADER", "FastEndpoint", "FastPaths", "ObservabilityMiddleware"]
+__all__ = ["REQUEST_ID_HEADER", "FastEndpoint", "FastPaths", "HeadAsGet", "ObservabilityMiddleware"]
 
 #: A hot endpoint that needs nothing but the request's headers (no body, no parameters, no DI).
 FastEndpoint = Callable[[Request], Awaitable[Response]]
@@ -64,6 +64,37 @@ class FastPaths:
         except Exception as exc:
             response = await render_exception(request, exc)
         await response(scope, receive, send)
+
+
+class HeadAsGet:
+    """``HEAD`` on every ``GET`` route, as HTTP expects: the GET's status and headers, no body.
+
+    FastAPI routes answer only the methods they declare, so a HEAD would be a 405. The request goes
+    on as a GET in a copy of the scope (the server keeps its own, so it still knows not to write a
+    body), and the body is dropped here too. The matched route is copied back for metrics and logs.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        inner = {**scope, "method": "GET"}
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(inner, receive, without_body)
+        finally:
+            if "route" in inner:
+                scope["route"] = inner["route"]
 
 
 class ObservabilityMiddleware:

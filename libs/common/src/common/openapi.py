@@ -106,15 +106,28 @@ _GATEWAY_ANSWERS: dict[str, dict[str, Any]] = {
 _METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
+#: What an operation with a request body answers to a body of another Content-Type (common.errors).
+_WRONG_MEDIA_TYPE: dict[str, Any] = {
+    "description": "The body was sent with a Content-Type this operation does not take (see the detail)",
+    **_ERROR_BODY_REF,
+}
+
+
+def _answers(operation: dict[str, Any]) -> dict[str, Any]:
+    body = {"415": _WRONG_MEDIA_TYPE} if "requestBody" in operation else {}
+    return {**_GATEWAY_ANSWERS, **body, **operation.get("responses", {})}
+
+
 def with_gateway_answers(paths: dict[str, Any]) -> dict[str, Any]:
     """``paths`` with the gateway's own answers (400 and 426 for ``X-Client-Version``) documented on
     every operation that lacks them: a client calls the services through the gateway, so these are
-    answers it can get from any route (401 and 429 are documented by the services' routers)."""
+    answers it can get from any route (401 and 429 are documented by the services' routers). An
+    operation with a request body also gets the 415 for a body of the wrong Content-Type."""
     documented: dict[str, Any] = {}
     for path, item in paths.items():
         documented[path] = {
             method: (
-                {**operation, "responses": {**_GATEWAY_ANSWERS, **operation.get("responses", {})}}
+                {**operation, "responses": _answers(operation)}
                 if method in _METHODS and isinstance(operation, dict)
                 else operation
             )

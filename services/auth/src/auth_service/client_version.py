@@ -1,8 +1,8 @@
 """``X-Client-Version``: the one place that decides which client versions the API still serves.
 
 Every route is under ``/api/v1``; within v1 a client may say which build it is with
-``X-Client-Version: <semver>``. The gateway asks forwardAuth about every routed request (Traefik and
-the native gateway alike), so checking here covers every service at once: a version below
+``X-Client-Version: <semver>``. The gateway (Traefik, in every mode) asks forwardAuth about every
+routed request, so checking here covers every service at once: a version below
 ``MIN_CLIENT_VERSION`` gets 426 naming the minimum, a malformed one 400, no header at all is served.
 Versions compare by Semantic Versioning 2.0.0 precedence (``1.0.0-rc.1 < 1.0.0``; build metadata
 after ``+`` is ignored).

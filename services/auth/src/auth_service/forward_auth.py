@@ -64,9 +64,11 @@ ANONYMOUS_PATHS = frozenset(
         "/api/v1/auth/.well-known/jwks.json",
         "/.well-known/jwks.json",
         "/docs",
+        "/reset-password",
+        "/verify-email",
     }
 )
-_ANONYMOUS_PREFIXES = ("/docs/",)
+_ANONYMOUS_PREFIXES = ("/docs/", "/account-pages/")
 
 
 def anonymous_allowed(path: str) -> bool:

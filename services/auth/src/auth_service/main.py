@@ -22,6 +22,7 @@ from auth_service.guards import BruteForceGuard
 from auth_service.handlers import TokenCleanup
 from auth_service.key_source import AuthKeys
 from auth_service.keys import KeyRing
+from auth_service.pages import pages_router
 from auth_service.router import public_router, router
 from auth_service.security import Passwords, TokenIssuer
 from auth_service.service import AuthService
@@ -131,6 +132,8 @@ def create_app(
             admin_router,
             tiers_router,
             public_router,
+            # The pages the mailed reset and verification links open.
+            pages_router,
             # The gateway's docs page for every service; none in production (404).
             *([docs_router] if settings.environment is not Environment.PRODUCTION else []),
         ],

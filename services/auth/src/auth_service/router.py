@@ -19,6 +19,7 @@ from auth_service.dependencies import (
 from auth_service.schemas import LoginForm, LoginRequest, SessionPublic, TokenPair, UserCreate, UserPublic
 from auth_service.sessions import DeviceInfo
 from common import SessionDep
+from common.errors import JSON_ALTERNATIVE
 from common.openapi import error_responses, link
 
 __all__ = ["public_router", "router"]
@@ -57,7 +58,15 @@ _SIGNED_IN = {
 
 
 @router.post(
-    "/login", response_model=TokenPair, responses={200: _SIGNED_IN, **_BODY, **error_responses(_BAD_LOGIN)}
+    "/login",
+    response_model=TokenPair,
+    responses={
+        200: _SIGNED_IN,
+        **_BODY,
+        **error_responses(_BAD_LOGIN, (415, "Not a form; JSON goes to /api/v1/auth/login/json")),
+    },
+    # A JSON body sent here gets a 415 naming the JSON route (common.errors).
+    openapi_extra={JSON_ALTERNATIVE: "/api/v1/auth/login/json"},
 )
 async def login(
     form: Annotated[LoginForm, Form()],

@@ -34,7 +34,7 @@ class FeedQuery:
     #: ``None`` in cursor mode.
     page: int | None = None
     cursor: str | None = None
-    author: str | None = None
+    author: uuid.UUID | str | None = None
     search: str | None = None
 
     @classmethod
@@ -56,7 +56,7 @@ class FeedQuery:
             return None
         if self.page is not None and self.page > cached_pages:
             return None
-        return f"{self.sort.value}|{(self.author or '').lower()}|{self.page or 0}|{self.size}"
+        return f"{self.sort.value}|{str(self.author or '').lower()}|{self.page or 0}|{self.size}"
 
 
 def encode_feed_cursor(row: PostRow, sort: Sort) -> str:

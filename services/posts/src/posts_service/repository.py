@@ -83,7 +83,8 @@ class PostRow:
 @dataclass(frozen=True, slots=True)
 class FeedFilter:
     viewer_id: uuid.UUID | None = None
-    author: str | None = None
+    #: The author's id, or their username (case-insensitive).
+    author: uuid.UUID | str | None = None
     search: str | None = None
 
 
@@ -112,7 +113,9 @@ def _conditions(flt: FeedFilter) -> list[ColumnElement[bool]]:
     if flt.viewer_id is not None:
         visible = or_(visible, col(Post.author_id) == flt.viewer_id)
     conditions = [col(Post.deleted_at).is_(None), visible, _author_active()]
-    if flt.author is not None:
+    if isinstance(flt.author, uuid.UUID):
+        conditions.append(col(Post.author_id) == flt.author)
+    elif flt.author is not None:
         authors = select(col(Author.user_id)).where(
             func.lower(col(Author.username)) == flt.author.lower(), col(Author.deleted).is_(False)
         )

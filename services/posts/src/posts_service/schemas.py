@@ -136,7 +136,9 @@ class FeedParams(BaseModel):
         pattern=_NO_NUL,
         description="full-text search in title and content (web-search syntax: quotes, or, -not)",
     )
-    author: Username | None = Field(default=None, description="only this user's posts (username)")
+    author: uuid.UUID | Username | None = Field(
+        default=None, description="only this user's posts: their id (`author.id` of a post) or username"
+    )
     sort: Sort | None = Field(
         default=None, description="new (default), top (most votes), relevance (default with q)"
     )

@@ -2,8 +2,12 @@
 
     python -m worker_service.cli jobs list [--status failed] [--type media.process] [--limit 20]
     python -m worker_service.cli jobs retry JOB_ID
+    python -m worker_service.cli jobs retry --failed [--queue mail] [--type email.password_reset]
+                                                     [--error "could not reach"]
 
-A retried job is picked up by a running worker at its next poll.
+A retried job is picked up by a running worker at its next poll. ``--failed`` retries every failed
+job that matches, for instance the mail jobs that failed while the SMTP server was down
+(``make jobs-retry``).
 """
 
 from __future__ import annotations
@@ -33,8 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--limit", type=int, default=20, choices=range(1, MAX_PAGE_SIZE + 1), metavar=f"1..{MAX_PAGE_SIZE}"
     )
-    retry = verbs.add_parser("retry", help="run a failed job again")
-    retry.add_argument("job_id", type=uuid.UUID)
+    retry = verbs.add_parser("retry", help="run a failed job again, or every failed job that matches")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("job_id", type=uuid.UUID, nargs="?")
+    which.add_argument("--failed", action="store_true", help="every failed job matching the filters")
+    retry.add_argument("--queue", choices=["mail", "media"], help="with --failed: only this queue")
+    retry.add_argument("--type", dest="retry_type", help="with --failed: only this job type")
+    retry.add_argument("--error", dest="error_contains", help="with --failed: last error contains this")
     return parser
 
 
@@ -56,6 +65,12 @@ async def run(argv: list[str], settings: WorkerSettings, out: TextIO = sys.stdou
                 )
                 for job in page.items:
                     print(_line(job), file=out)
+                return 0
+            if args.failed:
+                ids = await service.retry_failed_jobs(
+                    session, queue=args.queue, job_type=args.retry_type, error_contains=args.error_contains
+                )
+                print(f"{len(ids)} failed job(s) pending again", file=out)
                 return 0
             job = await service.retry_job(session, args.job_id)
             print(f"{job.id} is pending again", file=out)

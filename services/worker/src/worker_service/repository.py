@@ -156,6 +156,30 @@ async def requeue_failed(session: AsyncSession, job_id: uuid.UUID) -> Job | None
     return await session.get(Job, job_id, populate_existing=True)
 
 
+async def requeue_failed_matching(
+    session: AsyncSession, *, queue: str | None, job_type: str | None, error_contains: str | None
+) -> list[uuid.UUID]:
+    """Every failed job that matches, made pending again with a fresh attempt budget; their ids."""
+    stmt = update(Job).where(col(Job.status) == JobStatus.FAILED)
+    if queue is not None:
+        stmt = stmt.where(col(Job.queue) == queue)
+    if job_type is not None:
+        stmt = stmt.where(col(Job.type) == job_type)
+    if error_contains is not None:
+        stmt = stmt.where(col(Job.last_error).icontains(error_contains, autoescape=True))
+    result = await session.execute(
+        stmt.values(
+            status=JobStatus.PENDING,
+            attempts=0,
+            run_after=func.now(),
+            finished_at=None,
+            lease_expires_at=None,
+            updated_at=func.now(),
+        ).returning(col(Job.id))
+    )
+    return [row[0] for row in result.all()]
+
+
 async def list_jobs(
     session: AsyncSession,
     *,

@@ -38,6 +38,19 @@ async def list_jobs(
     return JobPage(items=items, next_cursor=next_cursor)
 
 
+async def retry_failed_jobs(
+    session: AsyncSession,
+    *,
+    queue: str | None = None,
+    job_type: str | None = None,
+    error_contains: str | None = None,
+) -> list[uuid.UUID]:
+    """Make every failed job that matches pending again (e.g. the mail the SMTP server missed)."""
+    return await repository.requeue_failed_matching(
+        session, queue=queue, job_type=job_type, error_contains=error_contains
+    )
+
+
 async def retry_job(session: AsyncSession, job_id: uuid.UUID) -> JobPublic:
     """Make a failed job pending again with a fresh attempt budget."""
     job = await repository.requeue_failed(session, job_id)
