@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import one_time, repository
 from auth_service.models import Role, TokenPurpose, User, utcnow
 from auth_service.schemas import UserUpdate, password_policy_error
-from auth_service.service import AuthService, ensure_names_free
+from auth_service.service import AuthService, ensure_names_free, user_updated
 from common import BadRequest, Conflict
 from common.events import add_event
 from common.events.schemas import (
@@ -21,7 +21,6 @@ from common.events.schemas import (
     MailedTokenRequested,
     PasswordResetRequested,
     UserDeleted,
-    UserUpdated,
 )
 
 __all__ = ["AccountService"]
@@ -60,13 +59,7 @@ class AccountService:
             raise Conflict("An account with this e-mail or username already exists") from None
         await add_event(
             session,
-            UserUpdated(
-                user_id=user.id,
-                username=user.username,
-                email=user.email,
-                updated_at=user.updated_at,
-                active=user.is_active,
-            ),
+            user_updated(user),
             producer=PRODUCER,
         )
         if email_changed:

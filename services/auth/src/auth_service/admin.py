@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service import repository
 from auth_service.models import User, utcnow
 from auth_service.schemas import UserAdminPublic, UserPage
+from auth_service.service import user_updated
 from auth_service.sessions import SessionManager
 from auth_service.tiers import repository as tiers_repository
 from common import BadRequest, Conflict, NotFound
 from common.events import add_event
-from common.events.schemas import UserUpdated
 from common.pagination import decode_cursor, encode_cursor
 
 __all__ = ["AdminService"]
@@ -95,13 +95,7 @@ class AdminService:
             # posts hides (or shows again) the user's posts, and votes stops (or resumes) taking votes
             await add_event(
                 session,
-                UserUpdated(
-                    user_id=user.id,
-                    username=user.username,
-                    email=user.email,
-                    updated_at=user.updated_at,
-                    active=active,
-                ),
+                user_updated(user),
                 producer=PRODUCER,
             )
             if not active:

@@ -19,11 +19,23 @@ from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common import Conflict, NotFound, TooManyRequests, Unauthorized
 from common.events import add_event
-from common.events.schemas import EmailVerificationRequested, TokenSeal, UserRegistered
+from common.events.schemas import EmailVerificationRequested, TokenSeal, UserRegistered, UserUpdated
 
-__all__ = ["AuthService", "create_account", "ensure_names_free"]
+__all__ = ["AuthService", "create_account", "ensure_names_free", "user_updated"]
 
 PRODUCER = "auth"
+
+
+def user_updated(user: User) -> UserUpdated:
+    """What the other services learn of a changed account: its public profile and whether it is active
+    (posts hides a deactivated author's posts, and votes stops taking votes on them)."""
+    return UserUpdated(
+        user_id=user.id,
+        username=user.username,
+        email=user.email,
+        updated_at=user.updated_at,
+        active=user.is_active,
+    )
 
 
 async def ensure_names_free(

@@ -29,8 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from common.events import Envelope, Event, outbox
-from common.logging import request_id_var
 from posts_service.models import Author, Post
 from posts_service.schemas import Sort
 
@@ -38,7 +36,6 @@ __all__ = [
     "DELETED_AUTHOR",
     "FeedFilter",
     "PostRow",
-    "add_events",
     "adjust_vote_counts",
     "author_deactivated",
     "author_deleted",
@@ -310,20 +307,6 @@ async def soft_delete_author_posts(
         .returning(col(Post.id))
     )
     return [row[0] for row in result.all()]
-
-
-async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
-    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
-    if not events:
-        return
-    correlation_id = request_id_var.get()
-    rows = []
-    for event in events:
-        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
-        rows.append(
-            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
-        )
-    await session.execute(outbox.insert().values(rows))
 
 
 def _posts_table() -> Table:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
-from common.events import add_event
+from common.events import add_event, add_events
 from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
@@ -168,7 +168,7 @@ async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, ch
     removed = 0
     while True:
         post_ids = await repository.soft_delete_author_posts(session, user_id, now, limit=chunk_size)
-        await repository.add_events(
+        await add_events(
             session,
             [PostDeleted(post_id=post_id, author_id=user_id, changed_at=now) for post_id in post_ids],
             producer=PRODUCER,
@@ -202,7 +202,7 @@ async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk
             else PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=now)
             for post in posts
         ]
-        await repository.add_events(session, events, producer=PRODUCER)
+        await add_events(session, events, producer=PRODUCER)
         mark_changed(session, *(post.id for post in posts))
         if len(posts) < chunk_size:
             return

@@ -11,13 +11,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from common.events import Envelope, Event, outbox
-from common.logging import request_id_var
 from votes_service.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
     "Tally",
-    "add_events",
     "add_vote",
     "claim_vote_purge",
     "count_votes",
@@ -183,17 +180,3 @@ async def tallies(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[
     )
     found = {row[0]: (int(row[1]), int(row[2])) for row in (await session.execute(stmt)).all()}
     return {post_id: found.get(post_id, (0, 0)) for post_id in post_ids}
-
-
-async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
-    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
-    if not events:
-        return
-    correlation_id = request_id_var.get()
-    rows = []
-    for event in events:
-        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
-        rows.append(
-            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
-        )
-    await session.execute(outbox.insert().values(rows))

@@ -9,7 +9,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import BadRequest, NotFound, Principal
-from common.events import add_event
+from common.events import add_event, add_events
 from common.events.schemas import VoteCast, VoteRetracted
 from common.pagination import decode_cursor, encode_cursor
 from votes_service import repository
@@ -85,7 +85,7 @@ async def remove_user_votes_chunk(session: AsyncSession, user_id: uuid.UUID, *, 
     """
     post_ids = await repository.delete_user_votes(session, user_id, limit=limit)
     tallies = await repository.tallies(session, post_ids)
-    await repository.add_events(
+    await add_events(
         session,
         [
             VoteRetracted(post_id=post_id, user_id=user_id, vote_count=count, seq=seq)

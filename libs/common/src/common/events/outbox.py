@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -33,7 +34,7 @@ from common.events.tables import OUTBOX_CHANNEL, outbox
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONFIRMED, EVENTS_PUBLISHED, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
 
-__all__ = ["OutboxRelay", "add_event"]
+__all__ = ["OutboxRelay", "add_event", "add_events"]
 
 log = logging.getLogger("common.events.outbox")
 
@@ -47,6 +48,20 @@ async def add_event(session: AsyncSession, event: Event, *, producer: str) -> En
         )
     )
     return envelope
+
+
+async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
+    """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
+    if not events:
+        return
+    correlation_id = request_id_var.get()
+    rows = []
+    for event in events:
+        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+        rows.append(
+            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
+        )
+    await session.execute(insert(outbox).values(rows))
 
 
 class OutboxRelay:
