@@ -27,6 +27,16 @@ PREFIX = "test-common."
 DB_URL = test_database_url("common_test")
 
 
+async def queue_depth(bus: EventBus, queue: str) -> int:
+    """Messages ready in ``queue`` (a passive declare: the queue must exist)."""
+    channel = await bus.channel(confirms=False)
+    try:
+        declared = await channel.declare_queue(queue, durable=True, passive=True)
+        return int(declared.declaration_result.message_count or 0)
+    finally:
+        await channel.close()
+
+
 class Probe(Event):
     TYPE = "test.probe.happened"
     seq: int

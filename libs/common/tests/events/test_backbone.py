@@ -17,10 +17,12 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from common.events import Batched, Consumer, Envelope
-from common.events.bus import EventBus, UnroutableEvent
+from common.events.bus import UnroutableEvent
 from common.events.dlq import list_dead_letters, replay_dead_letters
 from common.events.reconcile import Reconciliation, reconcile
 from common.testing import TEST_AMQP_URL, TcpProxy, eventually
+
+from .conftest import queue_depth
 
 EFFECTS = "SELECT event_id FROM effects"
 Kit = Any  # the conftest fixture; typed loosely so tests read plainly
@@ -34,15 +36,6 @@ async def _drained(kit: Kit, expected: int) -> bool:
 
 async def _check(kit: Kit) -> Reconciliation:
     return await reconcile(kit.db, kit.db, consumer_name="probe", types=[kit.probe_type], effects_sql=EFFECTS)
-
-
-async def _queue_depth(bus: EventBus, queue: str) -> int:
-    channel = await bus.channel(confirms=False)
-    try:
-        declared = await channel.declare_queue(queue, durable=True, passive=True)
-        return int(declared.declaration_result.message_count or 0)
-    finally:
-        await channel.close()
 
 
 async def test_broker_outage_delays_events_and_loses_none(kit: Kit) -> None:
@@ -96,7 +89,7 @@ async def test_crash_after_commit_before_ack_has_no_second_effect(kit: Kit) -> N
         survivor = kit.consumer(survivor_bus)
         survivor.start()
         queue = f"{kit.prefix}probe.events"
-        await eventually(lambda: _is_zero(_queue_depth(survivor_bus, queue)), within=15)
+        await eventually(lambda: _is_zero(queue_depth(survivor_bus, queue)), within=15)
         await asyncio.sleep(0.3)
         assert await kit.count("SELECT count(*) FROM effects") == 1
         assert kit.control.calls == 1  # the redelivery was recognised by the inbox, not re-applied
@@ -236,7 +229,7 @@ async def test_a_batch_is_acked_once_and_nothing_is_left_unacked(kit: Kit) -> No
         await consumer.stop()  # an unacked delivery would be requeued now
     queue = f"{kit.prefix}probe.events"
     await asyncio.sleep(0.3)
-    assert await _queue_depth(bus, queue) == 0
+    assert await queue_depth(bus, queue) == 0
     second = kit.consumer(bus)
     second.start()
     await asyncio.sleep(0.5)

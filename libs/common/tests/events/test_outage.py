@@ -23,18 +23,9 @@ from common.events.topology import SUBSCRIPTIONS, retry_delays_ms
 from common.settings import ServiceSettings
 from common.testing import TEST_AMQP_URL, TEST_REDIS_BASE, TcpProxy, eventually
 
-from .conftest import DB_URL
+from .conftest import DB_URL, queue_depth
 
 Kit = Any
-
-
-async def _ready(bus: EventBus, queue: str) -> int:
-    channel = await bus.channel(confirms=False)
-    try:
-        declared = await channel.declare_queue(queue, durable=True, passive=True)
-        return int(declared.declaration_result.message_count or 0)
-    finally:
-        await channel.close()
 
 
 async def test_a_database_outage_dead_letters_nothing_and_every_event_applies_once_after(
@@ -58,7 +49,7 @@ async def test_a_database_outage_dead_letters_nothing_and_every_event_applies_on
         # Every delivery is back in the work queue, untouched, while the database is away.
         await eventually(lambda: _ready_is(bus, sub.queue, 30), within=15)
         await asyncio.sleep(1.0)  # an outage twenty times the whole retry schedule
-        assert await _ready(bus, sub.dlq) == 0
+        assert await queue_depth(bus, sub.dlq) == 0
         assert not consumer.consuming.is_set()
 
         await proxy.restore()
@@ -76,7 +67,7 @@ async def test_a_database_outage_dead_letters_nothing_and_every_event_applies_on
 
 
 async def _ready_is(bus: EventBus, queue: str, expected: int) -> bool:
-    return await _ready(bus, queue) == expected
+    return await queue_depth(bus, queue) == expected
 
 
 async def _count_is(kit: Kit, sql: str, expected: int) -> bool:
@@ -140,7 +131,7 @@ async def test_a_redis_outage_pauses_a_service_consumer_without_spending_attempt
         await kit.write_events(range(5))
         await eventually(lambda: _ready_is(runtime.bus, sub.queue, 5), within=15)
         assert not consumer.consuming.is_set()
-        assert await _ready(runtime.bus, sub.dlq) == 0
+        assert await queue_depth(runtime.bus, sub.dlq) == 0
 
         await proxy.restore()
         await eventually(lambda: _count_is(kit, "SELECT count(*) FROM effects", 5), within=20)
