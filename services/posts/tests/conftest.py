@@ -23,6 +23,8 @@ from posts_service.settings import PostsSettings
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 12  # each suite has its own Redis database (see AGENTS.md)
+#: The feed's staleness bound in this suite: short, so tests wait little for others' writes.
+FEED_STALENESS_SECONDS = 0.5
 #: Small, so the oversize test does not have to move megabytes.
 MEDIA_MAX_BYTES = 64 * 1024
 
@@ -49,6 +51,7 @@ async def app(tokens: TokenFactory, media_dir: Path) -> AsyncIterator[FastAPI]:
         media_max_bytes=MEDIA_MAX_BYTES,
         media_max_per_post=3,
         post_retention_days=30,
+        feed_staleness_seconds=FEED_STALENESS_SECONDS,
     )
     application = create_app(settings, verifier=tokens.verifier())
     async with serve(application) as client:

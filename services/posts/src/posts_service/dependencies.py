@@ -14,9 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import OptionalUser
 from common.db import Database
 from common.storage import ObjectStorage
 from posts_service.cache import ResponseCache, changed_posts
+from posts_service.models import Post
 from posts_service.schemas import FeedParams
 from posts_service.settings import PostsSettings
 
@@ -31,11 +33,13 @@ __all__ = [
 ]
 
 
-async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """``SessionDep`` plus cache invalidation of the posts it changed, once (and only if) it committed.
+async def get_write_session(request: Request, writer: OptionalUser) -> AsyncIterator[AsyncSession]:
+    """``SessionDep`` plus, once (and only if) it committed, the cache's part of the write: the
+    changed posts' entries go, and the writer and the changed posts' authors are marked as having
+    written (their next feed read comes from the database: read-your-writes, ``cache.py``).
 
-    Invalidating before the commit would let a concurrent reader cache the old row again; invalidating
-    here, before the response is sent, means the author's next read already misses the cache.
+    Invalidating before the commit would let a concurrent reader cache the old row again; doing it
+    here, before the response is sent, means the writer's next read already sees the write.
     """
     db: Database = request.app.state.db
     async with db.session() as session:
@@ -47,8 +51,13 @@ async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
     changed = changed_posts(session)
     if changed:
+        # the posts this session loaded (no query): an admin's change shows to the author at once too
+        loaded = session.identity_map.values()
+        writers = {obj.author_id for obj in loaded if isinstance(obj, Post) and obj.id in changed}
+        if writer is not None:
+            writers.add(writer.user_id)
         cache: ResponseCache = request.app.state.posts_cache
-        await cache.invalidate(changed)
+        await cache.invalidate(changed, writers)
 
 
 async def get_database(request: Request) -> Database:

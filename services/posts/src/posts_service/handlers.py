@@ -101,18 +101,25 @@ _VOTE_EVENTS = {VoteCast.TYPE, VoteRetracted.TYPE}
 
 
 def make_after_commit(db: Database, cache: ResponseCache) -> AfterCommit:
-    """The consumer's hook: invalidate the cached responses applied events made stale, in one go."""
+    """The consumer's hook: drop the cached posts applied events made stale, in one go.
+
+    A vote changes one post's entry; feed pages pick it up within the staleness bound. A user event
+    changes every post of the user (a rename shows in each), and maybe whether they have drafts
+    (a reactivation shows them again), so that user counts as having written.
+    """
 
     async def after_commit(events: Sequence[Envelope]) -> None:
         stale: set[uuid.UUID] = set()
+        users: set[uuid.UUID] = set()
         for event in events:
             if event.type in _VOTE_EVENTS:
                 stale.add(uuid.UUID(str(event.data["post_id"])))
-            elif event.type in _USER_EVENTS:  # a rename shows in every post of the author
+            elif event.type in _USER_EVENTS:
+                user_id = uuid.UUID(str(event.data["user_id"]))
+                users.add(user_id)
                 async with db.session() as session:
-                    user_id = uuid.UUID(str(event.data["user_id"]))
                     stale.update(await repository.author_post_ids(session, user_id))
-        if stale:
-            await cache.invalidate(stale)
+        if stale or users:
+            await cache.invalidate(stale, users)
 
     return after_commit

@@ -48,7 +48,10 @@ Posts: write, read, search and page through them, with their authors and vote co
 * **Vote counts** are a read model of the votes service: they converge on its count within moments.
 * **Caching**: anonymous reads are `public, max-age=…`; signed-in reads are `private, no-cache`;
   writes and admin listings are `no-store`. Every read has an `ETag` and answers `304` to a matching
-  `If-None-Match`. A signed-in author always sees their own write in the next read.
+  `If-None-Match`. Others' writes and votes show in the feed within `FEED_STALENESS_SECONDS` (1 s by
+  default); your own posts' creation, edits and deletion, and your own votes, show in your next read.
+* **Totals**: page mode's `total` is exact up to `FEED_EXACT_COUNT_LIMIT` matching posts (10,000 by
+  default) and an estimate beyond (`total_is_estimate: true`); `has_more` is always exact.
 * **Media**: `POST /api/v1/posts/{id}/media` takes one JPEG, PNG, WebP or GIF (multipart field
   `file`, up to `MEDIA_MAX_BYTES`) and answers 202 `pending`; the worker processes it to `ready` (with
   thumbnail and original URLs under `/api/v1/media/…`) or `failed` (with a reason).
@@ -62,7 +65,11 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
     async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
         # A client of its own: the response cache stores bytes, the runtime's client decodes to str.
         cache_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        cache = ResponseCache(cache_redis, ttl_seconds=settings.cache_ttl_seconds)
+        cache = ResponseCache(
+            cache_redis,
+            ttl_seconds=settings.cache_ttl_seconds,
+            staleness_seconds=settings.feed_staleness_seconds,
+        )
         app.state.posts_cache = cache
         runtime.consume("posts", HANDLERS, after_commit=make_after_commit(runtime.db, cache))
         async with open_storage(settings) as storage:

@@ -1,11 +1,14 @@
-"""The read side: a post or a feed page rendered to JSON bytes once, cached for anonymous readers.
+"""The read side: a post or a feed page rendered to JSON bytes once, cached in Redis (``cache.py``).
 
-Anonymous reads of public data are the same for everyone, so their rendered bytes and ETag live in
-Redis (see ``cache.py``) and a hit costs no database query and no serialisation. A signed-in reader's
-feed pages may contain their own drafts, so they are cached per reader (a hash per reader that
-expires on its own) and marked ``private``; they are tied to the feed's version, which every write and
-event that changes any post bumps before the writer gets its answer: an author still sees their own
-write in the next read. One post read by a signed-in reader is rendered per request.
+* One post: cached per post for everyone who may see it (it is published); writes and events drop
+  the entry before anyone is answered.
+* Feed pages (the first ``CACHE_FEED_PAGES``, no search, no cursor): shared short-lived pages for
+  anonymous readers and signed-in readers without drafts, a page of their own for readers with
+  drafts, the database for a reader who wrote within ``FEED_STALENESS_SECONDS``. Others' writes
+  show within that bound; the reader's own writes in their next read.
+* A signed-in reader's own recent votes (``common.recent_votes``, written by votes right after its
+  commit) are overlaid on whatever they are served wherever the read model's count is older; the
+  overlay changes the counts shown, not the order of a ``top`` page.
 
 These functions open their own (read-only) session, and only on a miss: creating a session per
 request cost about as much as the whole cache hit, and a hit needs no database at all.
@@ -13,16 +16,17 @@ request cost about as much as the whole cache hit, and a hit needs no database a
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from common import Database, Principal
+from common.recent_votes import RecentVote
 from posts_service import service
-from posts_service.cache import ResponseCache, Slot, etag_of
+from posts_service.cache import FEED_CACHE, Cached, FeedLookup, ResponseCache, etag_of
 from posts_service.feed import FeedQuery
+from posts_service.schemas import PostPage, PostPublic
 
 __all__ = ["PRIVATE", "Rendered", "read_feed", "read_post"]
 
@@ -37,25 +41,31 @@ class Rendered:
     cache_control: str
 
 
-def _render(model: BaseModel) -> bytes:
-    return model.__pydantic_serializer__.to_json(model)
+def _render(model: PostPage | PostPublic) -> Cached:
+    body = model.__pydantic_serializer__.to_json(model)
+    posts = model.items if isinstance(model, PostPage) else [model]
+    return Cached(body, etag_of(body), {str(post.id): post.vote_seq for post in posts})
 
 
-async def _through_cache(
-    cache: ResponseCache, slot: Slot, build: Callable[[], Awaitable[BaseModel]], cache_control: str
-) -> Rendered:
-    lookup = await cache.lookup(slot)
-    if lookup.hit is not None:
-        return Rendered(lookup.hit.body, lookup.hit.etag, cache_control)
-    body = _render(await build())
-    etag = etag_of(body)
-    await cache.store(lookup, body, etag)
-    return Rendered(body, etag, cache_control)
+def _overlay(cached: Cached, votes: Mapping[uuid.UUID, RecentVote]) -> Cached:
+    """``cached`` with the reader's own newer vote counts (the bytes as they are when none applies)."""
+    newer = {}
+    for post_id, vote in votes.items():
+        seq = cached.seqs.get(str(post_id))
+        if seq is not None and vote.seq > seq:
+            newer[str(post_id)] = vote.vote_count
+    if not newer:
+        return cached
+    doc = json.loads(cached.body)
+    for item in doc.get("items", [doc]):
+        if item["id"] in newer:
+            item["vote_count"] = newer[item["id"]]
+    body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    return Cached(body, etag_of(body), cached.seqs)
 
 
-async def _uncached(build: Callable[[], Awaitable[BaseModel]], cache_control: str) -> Rendered:
-    body = _render(await build())
-    return Rendered(body, etag_of(body), cache_control)
+def _answer(cached: Cached, cache_control: str) -> Rendered:
+    return Rendered(cached.body, cached.etag, cache_control)
 
 
 async def read_post(
@@ -66,13 +76,29 @@ async def read_post(
     *,
     public_cache_control: str,
 ) -> Rendered:
-    async def build() -> BaseModel:
-        async with db.session() as session:
-            return await service.get_visible_post(session, post_id, viewer)
+    lookup = await cache.lookup(cache.post_slot(post_id))
+    votes = await cache.read_votes(viewer.user_id) if viewer is not None else {}
+    cache_control = PRIVATE if viewer is not None else public_cache_control
+    if lookup.hit is not None:
+        return _answer(_overlay(lookup.hit, votes), cache_control)
+    async with db.session() as session:
+        post = await service.get_visible_post(session, post_id, viewer)
+    rendered = _render(post)
+    if post.published:  # the same bytes for everyone who may see it (a draft is its author's alone)
+        await cache.store(lookup, rendered)
+    return _answer(_overlay(rendered, votes), cache_control)
 
-    if viewer is not None:
-        return await _uncached(build, PRIVATE)
-    return await _through_cache(cache, cache.post_slot(post_id), build, public_cache_control)
+
+async def _list(db: Database, viewer: Principal | None, query: FeedQuery, exact_count_limit: int) -> Cached:
+    async with db.session() as session:
+        return _render(await service.list_feed(session, viewer, query, exact_count_limit=exact_count_limit))
+
+
+async def _has_drafts(db: Database, cache: ResponseCache, viewer: Principal, found: FeedLookup) -> bool:
+    async with db.session() as session:
+        has = await service.has_drafts(session, viewer)
+    await cache.store_drafts(viewer.user_id, found, has)
+    return has
 
 
 async def read_feed(
@@ -83,14 +109,29 @@ async def read_feed(
     *,
     public_cache_control: str,
     cached_pages: int,
+    exact_count_limit: int,
 ) -> Rendered:
-    async def build() -> BaseModel:
-        async with db.session() as session:
-            return await service.list_feed(session, viewer, query)
-
     cache_control = PRIVATE if viewer is not None else public_cache_control
     field = query.cache_field(cached_pages)
-    if field is None:
-        return await _uncached(build, cache_control)
-    slot = cache.reader_feed_slot(viewer.user_id, field) if viewer is not None else cache.feed_slot(field)
-    return await _through_cache(cache, slot, build, cache_control)
+    if field is None:  # a cursor page, a search, a deep page: the database
+        FEED_CACHE.labels("bypass").inc()
+        votes = await cache.read_votes(viewer.user_id) if viewer is not None else {}
+        return _answer(_overlay(await _list(db, viewer, query, exact_count_limit), votes), cache_control)
+    found = await cache.lookup_feed(field, viewer.user_id if viewer is not None else None)
+    if not found.ok or found.wrote:  # Redis is away, or the reader's own write must show
+        FEED_CACHE.labels("bypass").inc()
+        page = await _list(db, viewer, query, exact_count_limit)
+        return _answer(_overlay(page, found.votes), cache_control)
+    own = False
+    if viewer is not None:
+        own = found.drafts if found.drafts is not None else await _has_drafts(db, cache, viewer, found)
+    cached = found.own if own else found.shared
+    if cached is not None:
+        FEED_CACHE.labels("hit").inc()
+    else:
+        FEED_CACHE.labels("miss").inc()
+        # a shared page is built as an anonymous reader sees the feed, whoever asked for it
+        cached = await _list(db, viewer if own else None, query, exact_count_limit)
+        key = cache.own_page_key(viewer.user_id, field) if own and viewer else cache.shared_page_key(field)
+        await cache.store_page(key, found, cached)
+    return _answer(_overlay(cached, found.votes), cache_control)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,11 @@ __all__ = [
     "count_feed",
     "delete_posts",
     "ensure_author",
+    "estimate_feed",
+    "explain",
     "get_post_row",
     "get_username",
+    "has_drafts",
     "list_deleted",
     "list_feed_keyset",
     "list_feed_page",
@@ -163,9 +167,37 @@ async def list_feed_page(
     return _rows(result, sort is Sort.RELEVANCE)
 
 
-async def count_feed(session: AsyncSession, flt: FeedFilter) -> int:
-    stmt = select(func.count()).select_from(Post).where(*_conditions(flt))
+async def count_feed(session: AsyncSession, flt: FeedFilter, *, limit: int) -> int:
+    """How many posts match, counting no further than ``limit`` (the cost is bounded by it)."""
+    matching = select(literal(1)).select_from(Post).where(*_conditions(flt)).limit(limit).subquery()
+    stmt = select(func.count()).select_from(matching)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def explain(session: AsyncSession, stmt: Select[Any], *options: str) -> dict[str, Any]:
+    """The plan PostgreSQL makes for ``stmt`` (``EXPLAIN (FORMAT JSON, ...)``), with its parameters."""
+    connection = await session.connection()
+    compiled = stmt.compile(dialect=connection.dialect)
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    sql = f"EXPLAIN (FORMAT JSON{''.join(', ' + o for o in options)}) {compiled}"
+    result = await connection.exec_driver_sql(sql, params)
+    plan = result.scalar_one()
+    document = json.loads(plan) if isinstance(plan, str) else plan
+    return cast("dict[str, Any]", document[0])
+
+
+async def estimate_feed(session: AsyncSession, flt: FeedFilter) -> int:
+    """The planner's estimate of how many posts match (no row is read)."""
+    plan = await explain(session, select(literal(1)).select_from(Post).where(*_conditions(flt)))
+    return int(plan["Plan"]["Plan Rows"])
+
+
+async def has_drafts(session: AsyncSession, author_id: uuid.UUID) -> bool:
+    """Whether the author has live posts that are not published (served by ix_posts_drafts)."""
+    drafts = select(col(Post.id)).where(
+        col(Post.author_id) == author_id, col(Post.deleted_at).is_(None), col(Post.published).is_(False)
+    )
+    return bool((await session.execute(select(drafts.exists()))).scalar_one())
 
 
 async def get_post_row(session: AsyncSession, post_id: uuid.UUID) -> PostRow | None:

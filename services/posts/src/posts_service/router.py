@@ -108,6 +108,7 @@ async def list_posts(
         viewer,
         public_cache_control=_public_cache_control(settings),
         cached_pages=settings.cache_feed_pages,
+        exact_count_limit=settings.feed_exact_count_limit,
     )
     return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -90,6 +90,16 @@ class PostPublic(BaseModel):
     vote_count: int
     created_at: datetime
     updated_at: datetime
+    #: The votes seq ``vote_count`` reflects (not sent): a reader's own newer votes are overlaid.
+    _vote_seq: int = PrivateAttr(default=0)
+
+    @property
+    def vote_seq(self) -> int:
+        return self._vote_seq
+
+    def at_seq(self, seq: int) -> Self:
+        self._vote_seq = seq
+        return self
 
 
 class DeletedPostPublic(PostPublic):
@@ -108,7 +118,16 @@ class PostPage(BaseModel):
             " to go on in cursor mode (same q, author and sort; size becomes limit)"
         ),
     )
-    total: int | None = Field(default=None, description="page mode only: how many posts match")
+    total: int | None = Field(
+        default=None,
+        description=(
+            "page mode only: how many posts match; exact up to FEED_EXACT_COUNT_LIMIT (10,000 by"
+            " default), beyond that the database planner's estimate (then total_is_estimate is true)"
+        ),
+    )
+    total_is_estimate: bool | None = Field(
+        default=None, description="page mode only: whether total is an estimate (see total)"
+    )
     page: int | None = None
     size: int | None = None
 

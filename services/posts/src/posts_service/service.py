@@ -37,6 +37,7 @@ __all__ = [
     "create_post",
     "delete_post",
     "get_visible_post",
+    "has_drafts",
     "list_deleted",
     "list_feed",
     "remove_deleted_author",
@@ -58,7 +59,7 @@ def to_public(row: PostRow) -> PostPublic:
         vote_count=post.vote_count,
         created_at=post.created_at,
         updated_at=post.updated_at,
-    )
+    ).at_seq(post.vote_seq)
 
 
 def _can_see(post: Post, viewer: Principal | None) -> bool:
@@ -209,16 +210,37 @@ async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk
         after = posts[-1].id
 
 
-async def list_feed(session: AsyncSession, viewer: Principal | None, query: FeedQuery) -> PostPage:
+async def has_drafts(session: AsyncSession, viewer: Principal) -> bool:
+    """Whether the reader has posts only they can see (then their feed is not the shared one)."""
+    return await repository.has_drafts(session, viewer.user_id)
+
+
+async def _total(
+    session: AsyncSession, flt: repository.FeedFilter, *, exact_count_limit: int, seen: int
+) -> tuple[int, bool]:
+    """How many posts match, and whether that is an estimate: counting stops after
+    ``exact_count_limit`` rows (a request never counts the whole table); beyond, the planner's
+    estimate, never below what is known to exist."""
+    counted = await repository.count_feed(session, flt, limit=exact_count_limit + 1)
+    if counted <= exact_count_limit:
+        return counted, False
+    return max(await repository.estimate_feed(session, flt), counted, seen), True
+
+
+async def list_feed(
+    session: AsyncSession, viewer: Principal | None, query: FeedQuery, *, exact_count_limit: int = 10_000
+) -> PostPage:
     flt = repository.FeedFilter(
         viewer_id=viewer.user_id if viewer else None, author=query.author, search=query.search
     )
     if query.page is not None:
-        total = await repository.count_feed(session, flt)
-        rows = await repository.list_feed_page(
-            session, flt, query.sort, offset=(query.page - 1) * query.size, limit=query.size
+        offset = (query.page - 1) * query.size
+        rows = await repository.list_feed_page(session, flt, query.sort, offset=offset, limit=query.size + 1)
+        has_more = len(rows) > query.size
+        rows = rows[: query.size]
+        total, estimated = await _total(
+            session, flt, exact_count_limit=exact_count_limit, seen=offset + len(rows) + int(has_more)
         )
-        has_more = query.page * query.size < total
         # The last page number there is: going on means cursor mode, from this page's last post.
         at_cap = has_more and query.page >= MAX_PAGE_NUMBER and bool(rows)
         return PostPage(
@@ -226,6 +248,7 @@ async def list_feed(session: AsyncSession, viewer: Principal | None, query: Feed
             has_more=has_more,
             next_cursor=encode_feed_cursor(rows[-1], query.sort) if at_cap else None,
             total=total,
+            total_is_estimate=estimated,
             page=query.page,
             size=query.size,
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
+
 from common import ServiceSettings
 from common.storage_config import StorageSettings
 
@@ -22,8 +24,14 @@ class PostsSettings(ServiceSettings, StorageSettings):
     cache_ttl_seconds: int = 60
     #: ``Cache-Control: public, max-age`` for anonymous reads (browsers and shared caches).
     public_max_age_seconds: int = 5
-    #: Anonymous feed pages cached in Redis: the first page of the cursor feed and pages 1..N.
+    #: Feed pages cached in Redis: the first page of the cursor feed and pages 1..N.
     cache_feed_pages: int = 3
+    #: Others' writes and votes show in every reader's feed within this many seconds (the lifetime
+    #: of a shared feed page); a reader's own writes show in their next read (README: "Caching").
+    feed_staleness_seconds: float = Field(default=1.0, gt=0, le=60)
+    #: Page mode counts the matching posts up to this many; beyond, ``total`` is the planner's
+    #: estimate (``total_is_estimate``), so no request counts the whole table.
+    feed_exact_count_limit: int = Field(default=10_000, ge=1)
     media_max_age_seconds: int = 3600
 
     # --- vote counts -----------------------------------------------------------------------------

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import CurrentUser, TooManyRequests
+from common import CurrentUser, Database, TooManyRequests
 from common.ratelimit import Limit, RateLimiter
+from common.recent_votes import record_noted_votes
 from votes_service.service import PostLookup
 from votes_service.settings import VotesSettings
 
-__all__ = ["PostLookupDep", "enforce_vote_rate_limit"]
+__all__ = ["PostLookupDep", "VoteSession", "enforce_vote_rate_limit"]
 
 log = logging.getLogger("votes_service.dependencies")
 
@@ -23,6 +26,23 @@ def _post_lookup(request: Request) -> PostLookup:
 
 
 PostLookupDep = Annotated[PostLookup, Depends(_post_lookup)]
+
+
+async def get_vote_session(request: Request, user: CurrentUser) -> AsyncIterator[AsyncSession]:
+    """``SessionDep`` that, once the vote committed and before the answer, records it for the voter's
+    own next read of posts (``common.recent_votes``: posts' counts follow the events a moment later)."""
+    db: Database = request.app.state.db
+    async with db.session() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    await record_noted_votes(request.app.state.redis, session, user.user_id)
+
+
+VoteSession = Annotated[AsyncSession, Depends(get_vote_session, scope="function")]
 
 
 async def enforce_vote_rate_limit(request: Request, response: Response, user: CurrentUser) -> None:

@@ -11,7 +11,7 @@ from common import CurrentUser, SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from votes_service import service
-from votes_service.dependencies import PostLookupDep, enforce_vote_rate_limit
+from votes_service.dependencies import PostLookupDep, VoteSession, enforce_vote_rate_limit
 from votes_service.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
 
 __all__ = ["internal_router", "router"]
@@ -51,7 +51,7 @@ async def my_votes(
     },
 )
 async def vote(
-    post_id: uuid.UUID, user: CurrentUser, session: SessionDep, posts: PostLookupDep, response: Response
+    post_id: uuid.UUID, user: CurrentUser, session: VoteSession, posts: PostLookupDep, response: Response
 ) -> VoteState:
     """Vote for a post (201); voting again changes nothing (200)."""
     state = await service.cast_vote(session, user, post_id, posts)
@@ -66,7 +66,7 @@ async def vote(
     dependencies=[Depends(enforce_vote_rate_limit)],
     responses=_VOTE_LIMITED,
 )
-async def retract(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
+async def retract(post_id: uuid.UUID, user: CurrentUser, session: VoteSession) -> VoteState:
     """Take my vote back; `changed` is false when there was none."""
     return await service.retract_vote(session, user, post_id)
 

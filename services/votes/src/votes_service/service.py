@@ -12,6 +12,7 @@ from common import BadRequest, NotFound, Principal
 from common.events import add_event, add_events
 from common.events.schemas import VoteCast, VoteRetracted
 from common.pagination import decode_cursor, encode_cursor
+from common.recent_votes import note_vote
 from votes_service import repository
 from votes_service.schemas import MyVote, MyVotesPage, VoteState, VoteTallyPublic
 
@@ -55,6 +56,7 @@ async def _changed(
 ) -> VoteCast | VoteRetracted:
     """The event of a vote change just made, with the post's count and seq as of that change."""
     vote_count, seq = (await repository.tallies(session, [post_id]))[post_id]
+    note_vote(session, post_id, vote_count, seq)  # the voter's next read shows it (recent_votes)
     return kind(post_id=post_id, user_id=user_id, vote_count=vote_count, seq=seq)
 
 
