@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from common.pagination import encode_cursor
 from common.testing import TokenFactory
@@ -51,6 +52,7 @@ async def test_page_mode_reports_total_and_has_more(client: httpx.AsyncClient, s
     await sql(BULK_INSERT, author=uuid.uuid4(), count=45)
     first = (await client.get(POSTS, params={"page": 1, "size": 20})).json()
     assert (first["total"], first["page"], first["size"], first["has_more"]) == (45, 1, 20, True)
+    assert first["total_is_estimate"] is False
     assert len(first["items"]) == 20
     last = (await client.get(POSTS, params={"page": 3, "size": 20})).json()
     assert (len(last["items"]), last["has_more"], last["next_cursor"]) == (5, False, None)
@@ -62,6 +64,31 @@ async def test_page_mode_reports_total_and_has_more(client: httpx.AsyncClient, s
         for p in (await client.get(POSTS, params={"page": n, "size": 20})).json()["items"]
     ]
     assert len(set(pages)) == 45
+
+
+async def test_page_totals_are_counted_up_to_the_limit_then_estimated(
+    app: FastAPI, client: httpx.AsyncClient, sql
+):
+    """No request counts every row: past ``FEED_EXACT_COUNT_LIMIT`` the total is the planner's
+    estimate, said so in ``total_is_estimate``, never below what the page shows exists;
+    ``has_more`` stays exact."""
+    await sql(BULK_INSERT, author=uuid.uuid4(), count=45)
+    await sql("ANALYZE posts")
+    settings = app.state.settings
+    try:
+        app.state.settings = settings.model_copy(update={"feed_exact_count_limit": 10})
+        first = (await client.get(POSTS, params={"page": 1, "size": 20})).json()
+        assert (first["total_is_estimate"], first["has_more"], len(first["items"])) == (True, True, 20)
+        assert first["total"] >= 21
+        last = (await client.get(POSTS, params={"page": 5, "size": 10})).json()
+        assert (last["total_is_estimate"], last["has_more"], len(last["items"])) == (True, False, 5)
+        assert last["total"] >= 45
+        app.state.settings = settings.model_copy(update={"feed_exact_count_limit": 45})
+        exact = (await client.get(POSTS, params={"page": 2, "size": 15})).json()
+        assert (exact["total"], exact["total_is_estimate"], exact["has_more"]) == (45, False, True)
+    finally:
+        app.state.settings = settings
+    assert (await client.get(POSTS)).json()["total_is_estimate"] is None  # cursor mode: no total
 
 
 async def test_page_size_defaults_and_limit_works_as_size(client: httpx.AsyncClient, sql):

@@ -169,7 +169,15 @@ async def list_feed_page(
 
 async def count_feed(session: AsyncSession, flt: FeedFilter, *, limit: int) -> int:
     """How many posts match, counting no further than ``limit`` (the cost is bounded by it)."""
-    matching = select(literal(1)).select_from(Post).where(*_conditions(flt)).limit(limit).subquery()
+    # in the feed's order: the count walks the feed's own (partial) index, as far as ``limit``
+    matching = (
+        select(literal(1))
+        .select_from(Post)
+        .where(*_conditions(flt))
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+        .limit(limit)
+        .subquery()
+    )
     stmt = select(func.count()).select_from(matching)
     return int((await session.execute(stmt)).scalar_one())
 
