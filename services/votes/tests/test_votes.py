@@ -6,6 +6,9 @@ import uuid
 
 import pytest
 
+from common.recent_votes import TTL_SECONDS, RecentVote, read_recent_votes
+from common.recent_votes import key as recent_votes_key
+
 CAST = "SELECT count(*) FROM outbox WHERE type = 'votes.vote.cast' AND envelope->'data'->>'post_id' = :p"
 RETRACTED = (
     "SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted' AND envelope->'data'->>'post_id' = :p"
@@ -148,3 +151,18 @@ async def test_a_cursor_we_did_not_issue_is_a_clear_4xx(client, tokens, cursor) 
     response = await client.get("/api/v1/votes/me", params={"cursor": cursor}, headers=auth)
     assert response.status_code in (400, 422)
     assert response.json()["detail"]
+
+
+async def test_a_vote_leaves_the_voters_new_count_for_their_next_read_of_posts(
+    app, client, tokens, make_post
+) -> None:
+    """Right after the commit, before the answer: posts overlays it on the voter's reads at once
+    (its own counts follow the events a moment later); a no-op changes nothing."""
+    post_id = await make_post()
+    user, auth = tokens.user()
+    assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 201
+    assert await read_recent_votes(app.state.redis, user.user_id) == {post_id: RecentVote(1, 1)}
+    assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 200
+    assert (await client.delete(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 200
+    assert await read_recent_votes(app.state.redis, user.user_id) == {post_id: RecentVote(0, 2)}
+    assert 0 < await app.state.redis.ttl(recent_votes_key(user.user_id)) <= TTL_SECONDS
