@@ -67,7 +67,7 @@ async def test_page_mode_reports_total_and_has_more(client: httpx.AsyncClient, s
 
 
 async def test_page_totals_are_counted_up_to_the_limit_then_estimated(
-    app: FastAPI, client: httpx.AsyncClient, sql
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, sql
 ):
     """No request counts every row: past ``FEED_EXACT_COUNT_LIMIT`` the total is the planner's
     estimate, said so in ``total_is_estimate``, never below what the page shows exists;
@@ -83,6 +83,11 @@ async def test_page_totals_are_counted_up_to_the_limit_then_estimated(
         last = (await client.get(POSTS, params={"page": 5, "size": 10})).json()
         assert (last["total_is_estimate"], last["has_more"], len(last["items"])) == (True, False, 5)
         assert last["total"] >= 45
+        searched = await client.get(POSTS, params={"page": 1, "q": "bulk", "author": "nobody_x"})
+        assert searched.json()["total"] == 0  # nothing matches: counted, not estimated
+        mine = (await client.get(POSTS, params={"page": 2, "q": "bulk"}, headers=tokens.user()[1])).json()
+        assert (mine["total_is_estimate"], len(mine["items"])) == (True, 20)
+        assert mine["total"] >= 41
         app.state.settings = settings.model_copy(update={"feed_exact_count_limit": 45})
         exact = (await client.get(POSTS, params={"page": 2, "size": 15})).json()
         assert (exact["total"], exact["total_is_estimate"], exact["has_more"]) == (45, False, True)

@@ -122,11 +122,17 @@ class Cached:
         return self.etag.encode() + b"\n" + seqs.encode() + b"\n" + self.body
 
     @classmethod
-    def parse(cls, raw: bytes) -> Cached:
+    def parse(cls, raw: bytes | None) -> Cached | None:
+        """The entry, or ``None`` (a miss) for nothing or for what is not an entry of this format."""
+        if not raw:
+            return None
         etag, _, rest = raw.partition(b"\n")
         seqs, _, body = rest.partition(b"\n")
-        pairs = (pair.partition("=") for pair in seqs.decode().split(",") if pair)
-        return cls(body, etag.decode(), {post_id: int(seq) for post_id, _, seq in pairs})
+        try:
+            pairs = (pair.partition("=") for pair in seqs.decode().split(",") if pair)
+            return cls(body, etag.decode(), {post_id: int(seq) for post_id, _, seq in pairs})
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +181,8 @@ class ResponseCache:
 
     # --- keys ------------------------------------------------------------------------------------
     def post_slot(self, post_id: uuid.UUID) -> Slot:
-        return Slot(f"{self.prefix}:post:{post_id}", "r", f"{self.prefix}:post:{post_id}:v")
+        # field "e2": entries carry vote seqs; a release before this one reads and writes field "r"
+        return Slot(f"{self.prefix}:post:{post_id}", "e2", f"{self.prefix}:post:{post_id}:v")
 
     def shared_page_key(self, query: str) -> str:
         return f"{self.prefix}:feed:s:{query}"
@@ -195,8 +202,9 @@ class ResponseCache:
         try:
             # redis-py types replies as str; this client does not decode, so they are bytes
             raw = cast("bytes | None", await self.redis.hget(slot.hash_key, slot.field))
-            if raw:
-                return Lookup(slot, Cached.parse(raw), None)
+            hit = Cached.parse(raw)
+            if hit is not None:
+                return Lookup(slot, hit, None)
             version = cast("bytes | None", await self.redis.get(slot.version_key))
         except RedisError as exc:
             log.warning("cache lookup failed", extra={"error": repr(exc)[:200]})
@@ -233,13 +241,13 @@ class ResponseCache:
             return FeedLookup()
         seconds, micros = replies[0]
         found = FeedLookup(ok=True, started_ms=int(seconds) * 1000 + int(micros) // 1000)
-        found.shared = Cached.parse(replies[1]) if replies[1] else None
+        found.shared = Cached.parse(replies[1])
         if reader_id is not None:
             wrote, (version, drafts), own, votes = replies[2:]
             found.wrote = wrote is not None
             found.version = version or b"0"
             found.drafts = None if drafts is None else drafts == b"1"
-            found.own = Cached.parse(own) if own else None
+            found.own = Cached.parse(own)
             found.votes = parse_recent_votes(votes)
         return found
 
