@@ -63,6 +63,10 @@ def test_register_login_post_vote_and_see_the_count(gateway: httpx.Client) -> No
     again = gateway.put(f"/api/v1/votes/{post_id}", headers=auth)
     assert again.status_code == 200
     assert again.json()["changed"] is False
+    # the voter's very next read shows it (votes left it in Redis for posts: common.recent_votes)
+    mine = gateway.get("/api/v1/posts", params={"limit": 50}, headers=auth).json()["items"]
+    assert [p["vote_count"] for p in mine if p["id"] == post_id] == [1]
+    assert gateway.get(f"/api/v1/posts/{post_id}", headers=auth).json()["vote_count"] == 1
 
     def counted() -> bool:
         items = gateway.get("/api/v1/posts", params={"limit": 50}).json()["items"]
