@@ -44,7 +44,7 @@ sys.dont_write_bytecode = False
 
 from bench import loadgen, observe, pipeline, report, scale  # noqa: E402
 from bench.runner import Runner, Scenario  # noqa: E402
-from bench.seed import PASSWORD, SeedData, next_cursor, seed, wait_for_drain  # noqa: E402
+from bench.seed import PASSWORD, SeedData, next_cursor, pipeline_state, seed, wait_for_drain  # noqa: E402
 from bench.stackctl import ROOT, ManagedStack, Target, load_stack_module, running_target  # noqa: E402
 
 DEFAULT_WORKERS = 2
@@ -335,9 +335,10 @@ def _scale(
     """``--scale``: the reads at the small size, then at the large one (see ``scale.py``)."""
     small = args.scale_base or (SCALE_SMOKE_SIZES if args.smoke else SCALE_SIZES)[0]
     large = args.scale_posts or (SCALE_SMOKE_SIZES if args.smoke else SCALE_SIZES)[1]
-    if not len(data.post_ids) < small < large:
-        raise SystemExit(f"--scale needs API posts ({len(data.post_ids)}) < {small:,} < {large:,} posts")
-    seeder = scale.BulkSeeder(runner.target, data.users, existing=len(data.post_ids))
+    existing = asyncio.run(pipeline_state(runner.target)).posts  # a running stack may hold more
+    if not existing < small < large:
+        raise SystemExit(f"--scale needs the posts there ({existing:,}) < {small:,} < {large:,}")
+    seeder = scale.BulkSeeder(runner.target, data.users, existing=existing)
     return scale.study(
         runner,
         seeder,

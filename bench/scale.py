@@ -248,7 +248,12 @@ def ratio_rows(runs: list[dict[str, Any]], small: int, large: int) -> list[dict[
                 "title": low["title"],
                 "p99_ms": {"small": low["p99_ms"], "large": high["p99_ms"]},
                 "rps": {"small": low["rps"], "large": high["rps"]},
-                "p99_ratio": round(high["p99_ms"] / low["p99_ms"], 2) if low["p99_ms"] else None,
+                # No ratio when a run answered nothing in its time (its p99 would read 0).
+                "p99_ratio": (
+                    round(high["p99_ms"] / low["p99_ms"], 2)
+                    if low["requests"] and high["requests"] and low["p99_ms"]
+                    else None
+                ),
             }
         )
     return rows
