@@ -71,8 +71,8 @@ k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing
 	@$(PY) -m deploy.gateway_sync
 
 .PHONY: bench
-bench: install ## Load the native stack (seeded: users, 10,000 posts, votes) and write bench/results/
-	@$(PY) bench/run.py
+bench: install ## Load the native stack (seeded: users, 10,000 posts, votes) and write bench/results/; SCALE=1: reads at 10,000 and 1,000,000 posts
+	@$(PY) bench/run.py $(if $(filter 1,$(SCALE)),--scale)
 
 .PHONY: migrate
 migrate: install ## Create and migrate every service's database

@@ -7,6 +7,7 @@ Lua ``done()`` prints (requests, latency percentiles, socket errors, the count o
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -16,7 +17,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LUA_SCRIPT", "WrkResult", "ensure_wrk", "run_wrk", "wrk_version"]
+__all__ = [
+    "LUA_SCRIPT",
+    "WrkProcess",
+    "WrkResult",
+    "ensure_wrk",
+    "merged_quantile",
+    "run_wrk",
+    "start_wrk",
+    "wrk_version",
+]
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "scenario.lua"
 _RESULT = re.compile(r"^BENCH_RESULT (\{.*\})$", re.MULTILINE)
@@ -68,6 +78,10 @@ class WrkResult:
     socket_errors: int
     statuses: dict[str, int] = field(default_factory=dict)
     raw_errors: dict[str, int] = field(default_factory=dict)
+    #: Page-2 reads sent (``follow=N``): the Lua counts them, the rest of the requests were page 1.
+    followed: int = 0
+    #: (percentile, milliseconds) from 0 (min) to 100 (max), dense: merged across wrk processes.
+    quantiles: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -75,6 +89,7 @@ class WrkResult:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("quantiles")  # two hundred numbers per run; the merge reads them in memory
         data["errors"] = self.errors
         return data
 
@@ -104,10 +119,73 @@ def parse_result(output: str) -> WrkResult:
         socket_errors=sum(errors.get(k, 0) for k in ("connect", "read", "write", "timeout")),
         statuses={str(k): int(v) for k, v in sorted(data["statuses"].items())},
         raw_errors=errors,
+        followed=int(data.get("followed", 0)),
+        quantiles=[(float(p), float(us) / 1000.0) for p, us in data.get("quantiles_us", [])],
     )
 
 
-def run_wrk(
+def _share_below(quantiles: list[tuple[float, float]], ms: float) -> float:
+    """The fraction of one process's requests faster than ``ms`` (linear between its quantiles)."""
+    if not quantiles or ms < quantiles[0][1]:
+        return 0.0
+    for (p0, v0), (p1, v1) in itertools.pairwise(quantiles):
+        if ms < v1:
+            return (p0 + (p1 - p0) * ((ms - v0) / (v1 - v0) if v1 > v0 else 1.0)) / 100.0
+    return 1.0
+
+
+def merged_quantile(q: float, results: list[WrkResult]) -> float | None:
+    """Milliseconds under which a share ``q`` of all the processes' requests together finished.
+
+    Each process's distribution comes from its dense quantiles (every 1%, finer in the tail); the
+    whole is their mixture weighted by request counts, inverted by bisection.
+    """
+    parts = [r for r in results if r.requests > 0 and r.quantiles]
+    total = sum(r.requests for r in parts)
+    if not total:
+        return None
+
+    def below(ms: float) -> float:
+        return sum(r.requests * _share_below(r.quantiles, ms) for r in parts) / total
+
+    low, high = 0.0, max(r.quantiles[-1][1] for r in parts)
+    for _ in range(60):
+        middle = (low + high) / 2
+        if below(middle) >= q:
+            high = middle
+        else:
+            low = middle
+    return round(high, 2)
+
+
+class WrkProcess:
+    """One wrk started in the background (several run side by side in the ``mixed`` scenario)."""
+
+    def __init__(self, args: list[str], duration: float) -> None:
+        self.args = args
+        self.duration = duration
+        self.proc = subprocess.Popen(  # noqa: S603
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def result(self) -> WrkResult:
+        try:
+            stdout, stderr = self.proc.communicate(timeout=self.duration + 60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            stdout, stderr = self.proc.communicate()
+            raise RuntimeError(f"wrk did not finish:\n{stdout}\n{stderr}") from None
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"wrk failed ({self.proc.returncode}):\n{stdout}\n{stderr}")
+        return parse_result(stdout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def start_wrk(
     wrk: str,
     url: str,
     *,
@@ -116,8 +194,8 @@ def run_wrk(
     threads: int,
     lua_args: dict[str, str | int],
     timeout_s: int = 10,
-) -> WrkResult:
-    """Run wrk once against ``url`` (scheme, host and port; paths come from the script)."""
+) -> WrkProcess:
+    """Start wrk against ``url`` (scheme, host and port; paths come from the script)."""
     threads = max(1, min(threads, connections))
     args = [
         wrk,
@@ -133,9 +211,27 @@ def run_wrk(
         f"threads={threads}",
         *(f"{key}={value}" for key, value in lua_args.items()),
     ]
-    result = subprocess.run(  # noqa: S603
-        args, capture_output=True, text=True, check=False, timeout=duration + 60
+    return WrkProcess(args, duration)
+
+
+def run_wrk(
+    wrk: str,
+    url: str,
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    lua_args: dict[str, str | int],
+    timeout_s: int = 10,
+) -> WrkResult:
+    """Run wrk once against ``url`` and wait for its result."""
+    process = start_wrk(
+        wrk,
+        url,
+        duration=duration,
+        connections=connections,
+        threads=threads,
+        lua_args=lua_args,
+        timeout_s=timeout_s,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return parse_result(result.stdout)
+    return process.result()

@@ -26,10 +26,16 @@ __all__ = [
     "CpuMeter",
     "Histogram",
     "cpu_model",
+    "efficiency",
     "histogram_quantile",
+    "histograms",
     "scrape_histograms",
+    "service_side",
     "tcp_connections",
 ]
+
+#: (service, method, route template): a route whose service-side latency a run reads from /metrics.
+Observed = tuple[str, str, str]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 #: Backing services, found by process name.
@@ -142,6 +148,18 @@ class CpuMeter:
         }
 
 
+def efficiency(cpu: dict[str, float], rps: float) -> dict[str, float]:
+    """The stack's CPU ms per request over a run, and the req/s it could serve with every core."""
+    stack_cores = sum(cpu.get(name, 0.0) for name in STACK)
+    if rps <= 0 or stack_cores <= 0:
+        return {}
+    per_request = stack_cores / rps
+    return {
+        "stack_cpu_ms_per_request": round(per_request * 1000, 2),
+        "ceiling_rps": round((os.cpu_count() or 1) / per_request, 0),
+    }
+
+
 @dataclass(frozen=True)
 class Histogram:
     #: (upper bound in seconds, cumulative count), ascending, ending with +Inf.
@@ -178,6 +196,33 @@ def scrape_histograms(base_url: str, service: str) -> dict[tuple[str, str], Hist
     for key, buckets in grouped.items():
         ordered = tuple(sorted(buckets.items()))
         out[key] = Histogram(ordered, ordered[-1][1] if ordered else 0.0)
+    return out
+
+
+def histograms(
+    service_urls: dict[str, str], observed: tuple[Observed, ...]
+) -> dict[Observed, Histogram | None]:
+    """The request-duration histogram of each observed route now (``None``: not served yet)."""
+    scraped = {svc: scrape_histograms(service_urls[svc], svc) for svc in {svc for svc, _, _ in observed}}
+    return {(svc, m, r): scraped[svc].get((m, r)) for svc, m, r in observed}
+
+
+def service_side(
+    service_urls: dict[str, str], before: dict[Observed, Histogram | None]
+) -> dict[str, dict[str, float | int | None]]:
+    """Per observed route, the requests and p50/p99 the service measured since ``before``."""
+    after = histograms(service_urls, tuple(before))
+    out: dict[str, dict[str, float | int | None]] = {}
+    for (svc, method, route), previous in before.items():
+        now = after[(svc, method, route)]
+        if now is None:
+            continue
+        delta = now.minus(previous)
+        out[f"{svc} {method} {route}"] = {
+            "count": int(delta.count),
+            "p50_ms": histogram_quantile(0.5, delta),
+            "p99_ms": histogram_quantile(0.99, delta),
+        }
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             + ("(no new connection)" if not churn_after else f"({cut:.0f}x)"),
             cut >= 10,
         )
+    _write_targets(results, add)
+    _mixed_targets(results.get("mixed"), add)
+    _scale_targets(results.get("scale"), add)
     inproc = results.get("pipeline_inprocess", {})
     if "burst" in inproc:
         add(
@@ -137,6 +141,64 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             paced["p99_ms"] < 250,
         )
     return out
+
+
+Add = Callable[[str, str, bool | None], None]
+
+
+def _write_targets(results: dict[str, Any], add: Add) -> None:
+    """Post create and vote through the gateway (1.5x the reference template's create; its 352 the floor);
+    the uncached signed-in feed page."""
+    for key, label in (("post-create", "post create"), ("vote", "vote")):
+        run = _find(results, key, "gateway")
+        if run:
+            measured = f"{run['rps']:.0f} req/s, p99 {run['p99_ms']:.0f} ms"
+            add(f"{label} through the gateway >= 530 req/s", measured, run["rps"] >= 530)
+            add(f"{label} through the gateway >= 352 req/s (the floor)", measured, run["rps"] >= 352)
+    miss = _find(results, "feed-miss", "gateway")
+    if miss:
+        add(
+            "uncached signed-in feed page (feed-miss) through the gateway >= 500 req/s",
+            f"{miss['rps']:.0f} req/s, p99 {miss['p99_ms']:.0f} ms",
+            miss["rps"] >= 500,
+        )
+
+
+def _mixed_targets(mixed: dict[str, Any] | None, add: Add) -> None:
+    if not mixed:
+        return
+    total, classes = mixed["total"], mixed["classes"]
+    add("mixed: >= 800 req/s in total", f"{total['rps']:.0f} req/s", total["rps"] >= 800)
+    add(
+        "mixed: every class p99 < 150 ms",
+        ", ".join(f"{c['class']} {c['p99_ms']:.0f} ms" for c in classes),
+        all(c["p99_ms"] < 150 for c in classes),
+    )
+    feed = next(c for c in classes if c["class"] == "feed")
+    add("mixed: signed-in feed >= 600 req/s within the mix", f"{feed['rps']:.0f} req/s", feed["rps"] >= 600)
+    drift = mixed["vote_drift"]
+    add(
+        "mixed: vote counts' drift 0 once drained (posts' vote_count = votes' tallies)",
+        f"sum {drift['sum_difference']:+d}, {drift['posts_differing']} posts differ"
+        + ("" if mixed["drained"] else " (NOT drained after 300 s)"),
+        mixed["drained"] and drift["sum_difference"] == 0 and drift["posts_differing"] == 0,
+    )
+
+
+def _scale_targets(scale: dict[str, Any] | None, add: Add) -> None:
+    if not scale:
+        return
+    small, large = scale["sizes"]["small"], scale["sizes"]["large"]
+    for row in scale["rows"]:
+        if row["scenario"] not in ("feed", "feed-miss", "search", f"page-{scale['deep_page']}"):
+            continue
+        ratio = row["p99_ratio"]
+        add(
+            f"scale: {row['scenario']} p99 at {large:,} posts within 1.5x of {small:,}",
+            f"{row['p99_ms']['small']:.1f} -> {row['p99_ms']['large']:.1f} ms"
+            + ("" if ratio is None else f" ({ratio:.2f}x)"),
+            None if ratio is None else ratio <= 1.5,
+        )
 
 
 def _row(*cells: object) -> str:
@@ -206,21 +268,144 @@ def _gateway_cost(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(results: dict[str, Any]) -> str:
-    env = results["environment"]
-    seed = results.get("seed", {})
-    dirty = " (dirty)" if env["commit"].endswith("-dirty") else ""
+def _mixed_section(mixed: dict[str, Any] | None) -> list[str]:
+    if not mixed:
+        return []
+    total = mixed["total"]
     lines = [
-        f"# Bench {env['date']} {env['commit'][:12]}{dirty} ({env['mode']})",
         "",
-        f"- machine: {env['nproc']} x {env['cpu_model']}; Python {env['python']}; kernel {env['kernel']}",
-        f"- load tool: {env['wrk']}; workers per service: {env['workers_per_service']}",
-        f"- commit `{env['commit']}`; started {env['started_at']}; total {results.get('elapsed_s', '?')} s",
-        f"- each run: {env['duration_s']:g} s after a {env['warmup_s']:g} s warm-up",
-        f"- seed: {seed.get('users')} users, {seed.get('posts')} posts, {seed.get('votes')} votes;"
-        f" timings {seed.get('timings_s')}; rates {seed.get('rates_per_s')}",
+        "## Mixed load through the gateway (`mixed`)",
+        "",
+        f"Every class at once for {mixed['duration_s']:g} s (after a {mixed['warmup_s']:g} s warm-up),"
+        " one wrk process each. The total's p50/p99 merge the classes' latency distributions"
+        " (weighted by requests).",
+        "",
+        *_header(
+            "class",
+            "conns",
+            "req/s",
+            "p50",
+            "p99",
+            "errors",
+            "requests",
+            "service p50/p99",
+            numeric=(1, 2, 3, 4, 6),
+        ),
     ]
-    lines += [f"- {note}" for note in env.get("notes", [])]
+    for run in mixed["classes"]:
+        lines.append(
+            _row(
+                run["title"],
+                run["connections"],
+                f"{run['rps']:.1f}",
+                f"{run['p50_ms']:.2f}",
+                f"{run['p99_ms']:.2f}",
+                _errors(run),
+                run["requests"],
+                _service_side(run | {"via": "gateway"}),
+            )
+        )
+    lines.append(
+        _row(
+            "**total**",
+            total["connections"],
+            f"{total['rps']:.1f}",
+            _ms(total["p50_ms"]),
+            _ms(total["p99_ms"]),
+            total["errors"],
+            total["requests"],
+            "-",
+        )
+    )
+    feed = next(c for c in mixed["classes"] if c["class"] == "feed")
+    cache = mixed.get("feed_cache")
+    if cache is None:
+        cache_text = "n/a (posts exports no `posts_feed_cache_total`)"
+    else:
+        ratio = cache["hit_ratio"]
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(cache["counts"].items()))
+        cache_text = f"{'n/a' if ratio is None else f'{ratio:.1%}'} of feed reads ({counts})"
+    drift = mixed["vote_drift"]
+    drained = (
+        f"drained {mixed['drain_after_s']} s after the run"
+        if mixed["drained"]
+        else "**NOT drained after 300 s**"
+    )
+    lines += [
+        "",
+        f"- feed readers: {feed['followed']} of their {feed['requests']} reads were page 2"
+        " (the next_cursor of a page 1 they read)",
+        f"- feed cache hits (`posts_feed_cache_total`): {cache_text}",
+        f"- stack CPU per request: {total.get('stack_cpu_ms_per_request', '-')} ms"
+        f" (ceiling {total.get('ceiling_rps', '-')} req/s); CPU (cores): {_cpu(mixed, top=6)}",
+        f"- vote counts once the events {drained}: posts' sum {drift['posts_vote_count_sum']}, votes'"
+        f" tallies {drift['tallies_sum']} ({drift['votes_rows']} vote rows); difference"
+        f" {drift['sum_difference']:+d} in sum, {drift['posts_differing']} posts differ",
+    ]
+    return lines
+
+
+def _scale_section(scale: dict[str, Any] | None) -> list[str]:
+    if not scale:
+        return []
+    small, large = scale["sizes"]["small"], scale["sizes"]["large"]
+    lines = ["", f"## Scale: the same reads at {small:,} and {large:,} posts (`SCALE=1`)", ""]
+    for step in scale["growth"]:
+        if step.get("added"):
+            lines.append(
+                f"- bulk-seeded {step['added']:,} posts to {step['total']:,} in {step['seconds']} s"
+                f" (inserts {step['insert_s']} s: posts {step['posts_db_s']} s and votes"
+                f" {step['votes_db_s']} s side by side; VACUUM ANALYZE {step['vacuum_analyze_s']} s;"
+                f" {step['posts_per_s']:,} posts/s)"
+            )
+    if scale.get("seed_1m_estimate_s") and large < 1_000_000:
+        lines.append(
+            f"- seeding 1,000,000 posts would take about {scale['seed_1m_estimate_s']:.0f} s at that rate"
+        )
+    lines += [
+        f"- signed-in reads (rotating tokens) through the gateway; search for `{scale['search_word']}`",
+        "",
+        *_header(
+            "read",
+            "posts",
+            "req/s",
+            "p50",
+            "p99",
+            "errors",
+            "service p50/p99",
+            "stack CPU ms/req",
+            right=0,
+            numeric=(1, 2, 3, 4, 7),
+        ),
+    ]
+    for run in scale["runs"]:
+        lines.append(
+            _row(
+                run["title"],
+                f"{run['posts']:,}",
+                f"{run['rps']:.1f}",
+                f"{run['p50_ms']:.2f}",
+                f"{run['p99_ms']:.2f}",
+                _errors(run),
+                _service_side(run),
+                run.get("stack_cpu_ms_per_request", "-"),
+            )
+        )
+    lines += ["", *_header("read", f"p99 at {small:,}", f"p99 at {large:,}", "ratio", "req/s", right=4)]
+    for row in scale["rows"]:
+        ratio = "-" if row["p99_ratio"] is None else f"{row['p99_ratio']:.2f}"
+        rps = f"{row['rps']['small']:.0f} -> {row['rps']['large']:.0f}"
+        lines.append(
+            _row(row["title"], f"{row['p99_ms']['small']:.2f}", f"{row['p99_ms']['large']:.2f}", ratio, rps)
+        )
+    return lines
+
+
+def _http_section(results: dict[str, Any]) -> list[str]:
+    """The scenario runs one by one, and the gateway against direct on the feeds."""
+    lines: list[str] = []
+    if not results.get("http"):
+        return lines
     lines += [
         "",
         "## HTTP scenarios",
@@ -267,10 +452,7 @@ def markdown(results: dict[str, Any]) -> str:
                 _cpu(run),
             )
         )
-    lines += ["", "## Gateway comparison: `GET /api/v1/posts?limit=20` through Traefik and direct", ""]
-    lines += _header(
-        "request", "direct req/s", "gateway req/s", "gateway / direct", "direct p99", "gateway p99", right=5
-    )
+    compared = []
     for key, label in (
         ("feed", "anonymous (forwardAuth: 200, no identity)"),
         ("feed-auth", "bearer token (forwardAuth verifies it)"),
@@ -279,8 +461,19 @@ def markdown(results: dict[str, Any]) -> str:
         if gw and direct:
             ratio = gw["rps"] / direct["rps"] if direct["rps"] else 0.0
             rates = (f"{direct['rps']:.1f}", f"{gw['rps']:.1f}", f"{ratio:.2f}")
-            lines.append(_row(label, *rates, f"{direct['p99_ms']:.2f}", f"{gw['p99_ms']:.2f}"))
-    lines += _gateway_cost(results)
+            compared.append(_row(label, *rates, f"{direct['p99_ms']:.2f}", f"{gw['p99_ms']:.2f}"))
+    if compared:
+        lines += ["", "## Gateway comparison: `GET /api/v1/posts?limit=20` through Traefik and direct", ""]
+        names = ("request", "direct req/s", "gateway req/s", "gateway / direct", "direct p99", "gateway p99")
+        lines += [*_header(*names, right=5), *compared]
+    return lines
+
+
+def _pipeline_section(results: dict[str, Any]) -> list[str]:
+    """The event pipeline: the real services' votes, and the in-process measurements."""
+    lines: list[str] = []
+    if not results.get("pipeline_real") and not results.get("pipeline_inprocess"):
+        return lines
     lines += ["", "## Event pipeline", ""]
     lines += [
         _row("measurement", "events", "events/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "notes"),
@@ -320,6 +513,29 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(
                 _row(f"{name} alone", stats["events"], stats["events_per_s"], stats["cpu_ms_per_event"])
             )
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    env = results["environment"]
+    seed = results.get("seed", {})
+    dirty = " (dirty)" if env["commit"].endswith("-dirty") else ""
+    lines = [
+        f"# Bench {env['date']} {env['commit'][:12]}{dirty} ({env['mode']})",
+        "",
+        f"- machine: {env['nproc']} x {env['cpu_model']}; Python {env['python']}; kernel {env['kernel']}",
+        f"- load tool: {env['wrk']}; workers per service: {env['workers_per_service']}",
+        f"- commit `{env['commit']}`; started {env['started_at']}; total {results.get('elapsed_s', '?')} s",
+        f"- each run: {env['duration_s']:g} s after a {env['warmup_s']:g} s warm-up",
+        f"- seed: {seed.get('users')} users, {seed.get('posts')} posts, {seed.get('votes')} votes;"
+        f" timings {seed.get('timings_s')}; rates {seed.get('rates_per_s')}",
+    ]
+    lines += [f"- {note}" for note in env.get("notes", [])]
+    lines += _http_section(results)
+    lines += _gateway_cost(results)
+    lines += _mixed_section(results.get("mixed"))
+    lines += _scale_section(results.get("scale"))
+    lines += _pipeline_section(results)
     lines += ["", "## Targets (from the issues; informational, nothing fails on them)", ""]
     lines += _header("target", "measured", "met")
     for item in results.get("targets", []):

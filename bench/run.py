@@ -1,6 +1,7 @@
 """``make bench``: start the stack, seed it, drive load with wrk, measure the event pipeline, write a report.
 
-    .venv/bin/python bench/run.py                  # the full run (about 7 minutes)
+    .venv/bin/python bench/run.py                  # the full run (about 10 minutes)
+    .venv/bin/python bench/run.py --scale          # reads at 10,000 and 1,000,000 posts (make bench SCALE=1)
     .venv/bin/python bench/run.py --smoke          # seconds-long runs on a tiny seed (make test)
     .venv/bin/python bench/run.py --use-running http://127.0.0.1:8000   # a stack already up
 
@@ -28,10 +29,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable as a package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,8 +42,9 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable as a
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
-from bench import loadgen, observe, pipeline, report  # noqa: E402
-from bench.seed import PASSWORD, SeedData, seed, wait_for_drain  # noqa: E402
+from bench import loadgen, observe, pipeline, report, scale  # noqa: E402
+from bench.runner import Runner, Scenario  # noqa: E402
+from bench.seed import PASSWORD, SeedData, next_cursor, pipeline_state, seed, wait_for_drain  # noqa: E402
 from bench.stackctl import ROOT, ManagedStack, Target, load_stack_module, running_target  # noqa: E402
 
 DEFAULT_WORKERS = 2
@@ -99,20 +102,12 @@ SMOKE = Profile(
     events_batch=100,
     posts_max_s=30,
 )
-
-
-@dataclass(frozen=True)
-class Scenario:
-    key: str
-    title: str
-    via: str  # "gateway" or the service whose port is hit
-    mode: str
-    connections: int
-    #: (service, method, route template) whose service-side latency is read from /metrics.
-    observed: tuple[tuple[str, str, str], ...]
-    files: dict[str, str] = field(default_factory=dict)
-    #: Runs whose requests create something: their sequence continues across runs (scenario.lua).
-    sequenced: bool = False
+#: ``--scale``: (posts at the first measurement, posts at the second). The API seeds the users and
+#: these few posts and votes (the real write path and its events); the bulk path adds the rest.
+SCALE_SIZES = (10_000, 1_000_000)
+SCALE_SMOKE_SIZES = (1_000, 3_000)
+SCALE_SEED: dict[str, Any] = {"posts": 200, "seed_votes": 100}
+SCALE_SMOKE_SEED: dict[str, Any] = {"posts": 40, "seed_votes": 10}
 
 
 def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
@@ -125,6 +120,7 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
     login = ("auth", "POST", "/api/v1/auth/login")
     feed_files = {"paths": files["feed_paths"]}
     feed_auth = {"paths": files["feed_paths"], "tokens": files["tokens"]}
+    feed_miss = {"paths": files["feed_miss_paths"], "tokens": files["tokens"]}
     one_files = {"paths": files["post_paths"]}
     fa_files = {"paths": files["forward_auth_paths"], "tokens": files["tokens"]}
     login_files = {"users": files["users"], "password": PASSWORD}
@@ -138,6 +134,24 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         Scenario("feed-auth", "feed read, bearer token", "posts", "get", c, (feed,), feed_auth),
         Scenario(
             "feed-auth", "feed read, bearer token", "gateway-direct-fa", "get", c, (feed, fa), feed_auth
+        ),
+        Scenario(
+            "feed-miss",
+            "feed page 2 by cursor (uncached), bearer token",
+            "gateway",
+            "get",
+            c,
+            (feed, fa),
+            feed_miss,
+        ),
+        Scenario(
+            "feed-miss",
+            "feed page 2 by cursor (uncached), bearer token",
+            "posts",
+            "get",
+            c,
+            (feed,),
+            feed_miss,
         ),
         Scenario("post-get", "one post by id", "gateway", "get", c, (one, fa), one_files),
         Scenario("post-get", "one post by id", "posts", "get", c, (one,), one_files),
@@ -168,6 +182,8 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         ),
         Scenario("vote", "vote, new (user, post) pairs", "gateway", "vote", c, (vote, fa), vote_files, True),
         Scenario("vote", "vote, new (user, post) pairs", "votes", "vote", c, (vote,), vote_files, True),
+        # Every class at once (see mixed.py); its runs are reported apart (results["mixed"]).
+        Scenario("mixed", "feed readers, voters, creators, post readers at once", "gateway", "mixed", c, ()),
         # Last: every login opens a session, and past auth's MAX_SESSIONS_PER_USER the oldest ones
         # (those of the seeding tokens the other runs use) are signed out, so forwardAuth says 401.
         Scenario("login", "login form (Argon2id)", "gateway", "login", lc, (login, fa), login_files),
@@ -207,8 +223,11 @@ def environment(target: Target, profile: Profile, wrk: str) -> dict[str, Any]:
 def write_files(directory: Path, data: SeedData, target: Target) -> dict[str, str]:
     """The lists wrk's Lua script reads: paths, tokens, users, post ids."""
     directory.mkdir(parents=True, exist_ok=True)
+    cursor = asyncio.run(next_cursor(target.service_urls["posts"], data.users[0].token))
     contents = {
         "feed_paths": ["/api/v1/posts?limit=20"],
+        # Cursor pages are never cached: every read of this page is a database query.
+        "feed_miss_paths": [f"/api/v1/posts?limit=20&cursor={quote(cursor)}"],
         "forward_auth_paths": ["/internal/forward-auth"],
         "post_paths": [f"/api/v1/posts/{post_id}" for post_id in data.post_ids],
         "post_ids": data.post_ids,
@@ -221,92 +240,6 @@ def write_files(directory: Path, data: SeedData, target: Target) -> dict[str, st
         path.write_text("\n".join(lines) + "\n")
         files[name] = str(path)
     return files
-
-
-class Runner:
-    def __init__(
-        self, wrk: str, target: Target, profile: Profile, meter: observe.CpuMeter, seed_votes: int
-    ) -> None:
-        self.wrk = wrk
-        self.target = target
-        self.profile = profile
-        self.meter = meter
-        self.threads = max(1, min(2, os.cpu_count() or 1))
-        #: Next sequence number for vote/create runs: seed votes used 0 .. seed_votes-1.
-        self.sequence = {"vote": seed_votes, "create": 0}
-
-    def _url(self, via: str) -> str:
-        if via == "gateway":
-            return self.target.gateway_url
-        if via == "gateway-direct-fa":
-            assert self.target.gateway_direct_fa_url is not None
-            return self.target.gateway_direct_fa_url
-        return self.target.service_urls[via]
-
-    def _wrk(self, scenario: Scenario, duration: float) -> loadgen.WrkResult:
-        args: dict[str, str | int] = {"mode": scenario.mode, **scenario.files}
-        threads = min(self.threads, scenario.connections)
-        if scenario.sequenced:
-            args["base"] = self.sequence[scenario.mode]
-        result = loadgen.run_wrk(
-            self.wrk,
-            self._url(scenario.via),
-            duration=duration,
-            connections=scenario.connections,
-            threads=threads,
-            lua_args=args,
-        )
-        if scenario.sequenced:  # each thread walks its own stride; leave room for the longest
-            self.sequence[scenario.mode] += threads * result.requests + 1000
-        return result
-
-    def run(self, scenario: Scenario) -> dict[str, Any]:
-        if self.profile.warmup > 0:
-            self._wrk(scenario, self.profile.warmup)
-        before_hist = {
-            (svc, m, r): observe.scrape_histograms(self.target.service_urls[svc], svc).get((m, r))
-            for svc, m, r in scenario.observed
-        }
-        tcp_before = observe.tcp_connections(self.target.tcp_ports)
-        cpu_before = self.meter.snapshot()
-        wall = time.perf_counter()
-        result = self._wrk(scenario, self.profile.duration)
-        wall = time.perf_counter() - wall
-        cpu = observe.CpuMeter.cores(cpu_before, self.meter.snapshot(), wall)
-        tcp_after = observe.tcp_connections(self.target.tcp_ports)
-        new_connections = {name: len(tcp_after[name] - tcp_before[name]) for name in tcp_after}
-        service_side = {}
-        for (svc, method, route), before in before_hist.items():
-            after = observe.scrape_histograms(self.target.service_urls[svc], svc).get((method, route))
-            if after is None:
-                continue
-            delta = after.minus(before)
-            service_side[f"{svc} {method} {route}"] = {
-                "count": int(delta.count),
-                "p50_ms": observe.histogram_quantile(0.5, delta),
-                "p99_ms": observe.histogram_quantile(0.99, delta),
-            }
-        efficiency: dict[str, float] = {}
-        if self.target.managed and result.rps > 0:
-            stack_cores = sum(cpu.get(name, 0.0) for name in observe.STACK)
-            if stack_cores > 0:
-                per_request = stack_cores / result.rps
-                efficiency = {
-                    "stack_cpu_ms_per_request": round(per_request * 1000, 2),
-                    "ceiling_rps": round((os.cpu_count() or 1) / per_request, 0),
-                }
-        return {
-            "scenario": scenario.key,
-            "title": scenario.title,
-            "via": scenario.via,
-            "connections": scenario.connections,
-            "threads": min(self.threads, scenario.connections),
-            **result.to_json(),
-            "service_side": service_side,
-            "cpu_cores": cpu,
-            "new_connections": new_connections,
-            **efficiency,
-        }
 
 
 _T0 = time.perf_counter()
@@ -349,10 +282,80 @@ def _hold(target: Target, data: SeedData) -> None:
         raise SystemExit(0) from None
 
 
+def _http(
+    runner: Runner,
+    planned: list[Scenario],
+    only: set[str],
+    files: dict[str, str],
+    profile: Profile,
+    results: dict[str, Any],
+) -> None:
+    """The HTTP scenarios one after the other, then the real services' event pipeline of the votes."""
+    target = runner.target
+    runs: list[dict[str, Any]] = []
+    vote_window: list[datetime] = []
+    for scenario in planned:
+        if only and scenario.key not in only:
+            continue
+        if scenario.via == "gateway-direct-fa" and target.gateway_direct_fa_url is None:
+            continue  # a running stack has no comparison gateway
+        if scenario.mode == "mixed":
+            _say(f"mixed: every class at once through the gateway, {profile.connections} connections ...")
+            results["mixed"] = runner.mixed(files, profile.connections, _say)
+            continue
+        if scenario.key == "vote" and not vote_window:
+            vote_window.append(_now())
+        run = runner.run(scenario)
+        runs.append(run)
+        _say(report.progress_line(run))
+        if scenario.sequenced:  # let the events this run produced drain before the next run
+            lag, _ = asyncio.run(wait_for_drain(target, within=300))
+            run["drain_after_s"] = round(lag, 2)
+            _say(f"    events drained {lag:.1f}s after the run")
+        if scenario.key == "vote":
+            vote_window[1:] = [_now()]
+    results["http"] = runs
+    if any(r["scenario"] == "vote" for r in runs):
+        real = asyncio.run(pipeline.real_pipeline(target, vote_window[0], vote_window[-1]))
+        real["drain_after_load_s"] = next(
+            (r.get("drain_after_s") for r in reversed(runs) if r["scenario"] == "vote"), None
+        )
+        results["pipeline_real"] = real
+        _say(report.pipeline_line("real services (votes -> posts)", real))
+
+
+def _scale(
+    args: argparse.Namespace,
+    runner: Runner,
+    data: SeedData,
+    files: dict[str, str],
+    directory: Path,
+    profile: Profile,
+) -> dict[str, Any]:
+    """``--scale``: the reads at the small size, then at the large one (see ``scale.py``)."""
+    small = args.scale_base or (SCALE_SMOKE_SIZES if args.smoke else SCALE_SIZES)[0]
+    large = args.scale_posts or (SCALE_SMOKE_SIZES if args.smoke else SCALE_SIZES)[1]
+    existing = asyncio.run(pipeline_state(runner.target)).posts  # a running stack may hold more
+    if not existing < small < large:
+        raise SystemExit(f"--scale needs the posts there ({existing:,}) < {small:,} < {large:,}")
+    seeder = scale.BulkSeeder(runner.target, data.users, existing=existing)
+    return scale.study(
+        runner,
+        seeder,
+        files["tokens"],
+        directory,
+        sizes=(small, large),
+        connections=profile.connections,
+        progress=_say,
+    )
+
+
 def bench(args: argparse.Namespace) -> int:
     profile = SMOKE if args.smoke else FULL
     only = {key.strip() for key in (args.only or "").split(",") if key.strip()}
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped bench still stops the stack it started
+    if args.scale:  # the API seeds users and a few posts; the bulk path brings the rest (scale.py)
+        profile = Profile(**{**profile.__dict__, **(SCALE_SMOKE_SEED if args.smoke else SCALE_SEED)})
     overrides = {"duration": args.duration, "posts": args.posts, "users": args.users}
     profile = Profile(**{**profile.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     out_dir = Path(args.out) if args.out else ROOT / "bench" / "results" / ("smoke" if args.smoke else "")
@@ -394,38 +397,23 @@ def bench(args: argparse.Namespace) -> int:
             _hold(target, data)
         with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
             files = write_files(Path(tmp), data, target)
-            runner = Runner(wrk, target, profile, meter, seed_votes=profile.seed_votes)
-            runs: list[dict[str, Any]] = []
-            vote_window: list[datetime] = []
-            for scenario in scenarios(profile, files):
-                if only and scenario.key not in only:
-                    continue
-                if scenario.via == "gateway-direct-fa" and target.gateway_direct_fa_url is None:
-                    continue  # a running stack has no comparison gateway
-                if scenario.key == "vote" and not vote_window:
-                    vote_window.append(_now())
-                run = runner.run(scenario)
-                runs.append(run)
-                _say(report.progress_line(run))
-                if scenario.sequenced:  # let the events this run produced drain before the next run
-                    lag, _ = asyncio.run(wait_for_drain(target, within=300))
-                    run["drain_after_s"] = round(lag, 2)
-                    _say(f"    events drained {lag:.1f}s after the run")
-                if scenario.key == "vote":
-                    vote_window[1:] = [_now()]
-        results["http"] = runs
-        if any(r["scenario"] == "vote" for r in runs):
-            real = asyncio.run(pipeline.real_pipeline(target, vote_window[0], vote_window[-1]))
-            real["drain_after_load_s"] = next(
-                (r.get("drain_after_s") for r in reversed(runs) if r["scenario"] == "vote"), None
+            runner = Runner(
+                wrk,
+                target,
+                meter,
+                duration=profile.duration,
+                warmup=profile.warmup,
+                seed_votes=profile.seed_votes,
             )
-            results["pipeline_real"] = real
-            _say(report.pipeline_line("real services (votes -> posts)", real))
+            if args.scale:
+                results["scale"] = _scale(args, runner, data, files, Path(tmp), profile)
+            else:
+                _http(runner, scenarios(profile, files), only, files, profile, results)
     finally:
         if managed is not None:
             _say("stopping the bench stack ...")
             managed.stop()
-    if not only or "events" in only:
+    if not args.scale and (not only or "events" in only):
         phases = (
             f"{profile.events_stages} per stage, {profile.events_burst} burst, {profile.events_paced} paced"
         )
@@ -475,9 +463,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenario keys to run (feed, feed-auth, post-get, forward-auth, forward-auth-1c,"
-        " login, post-create, vote, events); default all",
+        " feed-miss, login, post-create, vote, mixed, events); default all",
     )
     parser.add_argument("--hold", action="store_true", help="after seeding, keep the stack up until Ctrl-C")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead of the scenarios: the reads at 10,000 posts and again at 1,000,000 (bulk-seeded;"
+        " make bench SCALE=1)",
+    )
+    # Hidden: the scale run's sizes, to try the path on a smaller table (the real study uses the defaults).
+    parser.add_argument("--scale-posts", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-base", type=int, help=argparse.SUPPRESS)
     return bench(parser.parse_args(argv))
 
 

@@ -1,8 +1,13 @@
 -- One wrk script for every bench scenario; bench/loadgen.py passes its arguments after "--" as
 -- key=value pairs:
---   mode=get|create|vote|login   what each request is
+--   mode=get|create|vote|toggle|login   what each request is (toggle: cast a vote on a random
+--                                post with a random token, then retract the same vote)
 --   paths=FILE                   (get) request paths, one per line, cycled
---   ids=FILE                     (vote) post ids, one per line
+--   random=1                     (get) paths in a random order instead (seeded per thread)
+--   seed=N                       (random, toggle) the random sequence (each thread adds its id)
+--   follow=N                     (get) one request in N reads page 2: the next_cursor of a page-1
+--                                answer this thread got, with the next token (the `mixed` readers)
+--   ids=FILE                     (vote, toggle) post ids, one per line
 --   tokens=FILE                  bearer tokens, one per line (rotated); absent: anonymous
 --   users=FILE                   (login) usernames, one per line
 --   password=STRING              (login) every bench user's password
@@ -10,14 +15,22 @@
 --   base=N                       (vote, create) where this run's sequence starts, so (user, post)
 --                                pairs never repeat across runs: most votes are new votes
 -- done() prints one line "BENCH_RESULT {json}" with throughput, latency percentiles (microseconds),
--- wrk's error counters and the count of each HTTP status seen.
+-- wrk's error counters, the count of each HTTP status seen, how many page-2 reads were sent (follow)
+-- and a dense list of latency quantiles (to merge several wrk processes' latencies into one).
 
 local cfg = {}
 local paths, tokens, ids, users = {}, {}, {}, {}
 local prepared = {}
 local counter = 0
--- A global, not a local: done() reads each thread's copy with thread:get("statuses").
+-- Globals, not locals: done() reads each thread's copy with thread:get("statuses").
 statuses = {}
+followed = 0
+-- follow: the page-1 answers are told from the page-2 ones by the X-Request-ID every service echoes.
+local PAGE1_ID, PAGE2_ID = "bench-feed-page1", "bench-feed-page2"
+local next_cursor = nil
+local calls = 0
+-- toggle: the (token, post) of the vote cast last, retracted by the next request.
+local pending = nil
 
 local function read_lines(name)
   local lines = {}
@@ -39,6 +52,11 @@ local function bearer(index)
     return {}
   end
   return { ["Authorization"] = "Bearer " .. tokens[(index % #tokens) + 1] }
+end
+
+local function with_header(headers, name, value)
+  headers[name] = value
+  return headers
 end
 
 local function urlencode(value)
@@ -66,16 +84,23 @@ function init(args)
   end
   cfg.threads = tonumber(cfg.threads or "1")
   cfg.base = tonumber(cfg.base or "0")
+  cfg.follow = tonumber(cfg.follow or "0")
+  cfg.random = cfg.random == "1"
   tokens = read_lines(cfg.tokens)
+  math.randomseed(tonumber(cfg.seed or "1000") + tid)
   if cfg.mode == "get" then
     paths = read_lines(cfg.paths)
     -- Pre-built requests: building one per call costs wrk CPU the services need.
     local count = math.max(#paths, #tokens)
     for i = 0, count - 1 do
       local path = paths[(i % #paths) + 1]
-      prepared[#prepared + 1] = wrk.format("GET", path, bearer(i), nil)
+      local headers = bearer(i)
+      if cfg.follow > 0 then
+        headers = with_header(headers, "X-Request-ID", PAGE1_ID)
+      end
+      prepared[#prepared + 1] = wrk.format("GET", path, headers, nil)
     end
-  elseif cfg.mode == "vote" then
+  elseif cfg.mode == "vote" or cfg.mode == "toggle" then
     ids = read_lines(cfg.ids)
   elseif cfg.mode == "login" then
     users = read_lines(cfg.users)
@@ -113,11 +138,42 @@ local function vote_pair(k)
   return user, post
 end
 
+local function page_two(k)
+  local headers = with_header(bearer(k), "X-Request-ID", PAGE2_ID)
+  local path = paths[(k % #paths) + 1]
+  local sep = path:find("?", 1, true) and "&" or "?"
+  return wrk.format("GET", path .. sep .. "cursor=" .. urlencode(next_cursor), headers, nil)
+end
+
+local function toggle()
+  if pending == nil then
+    pending = { math.random(#tokens) - 1, ids[math.random(#ids)] }
+    return wrk.format("PUT", "/api/v1/votes/" .. pending[2], bearer(pending[1]), nil)
+  end
+  local user, post = pending[1], pending[2]
+  pending = nil
+  return wrk.format("DELETE", "/api/v1/votes/" .. post, bearer(user), nil)
+end
+
 function request()
   local k = counter
   counter = counter + cfg.threads
-  if cfg.mode == "get" or cfg.mode == "login" then
+  calls = calls + 1
+  if cfg.mode == "get" then
+    if cfg.follow > 0 and next_cursor ~= nil and calls % cfg.follow == 0 then
+      followed = followed + 1
+      return page_two(k)
+    end
+    if cfg.random then
+      return prepared[math.random(#prepared)]
+    end
     return prepared[(k % #prepared) + 1]
+  end
+  if cfg.mode == "login" then
+    return prepared[(k % #prepared) + 1]
+  end
+  if cfg.mode == "toggle" then
+    return toggle()
   end
   local seq = cfg.base + k
   if cfg.mode == "create" then
@@ -130,8 +186,23 @@ function request()
   return wrk.format("PUT", "/api/v1/votes/" .. ids[post + 1], bearer(user), nil)
 end
 
+local function request_id(headers)
+  for name, value in pairs(headers) do
+    if name:lower() == "x-request-id" then
+      return value
+    end
+  end
+  return nil
+end
+
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if cfg.follow > 0 and status == 200 and request_id(headers) == PAGE1_ID then
+    local cursor = body:match('"next_cursor":"([^"]+)"')
+    if cursor ~= nil then
+      next_cursor = cursor
+    end
+  end
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -144,17 +215,42 @@ local function json_object(map)
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
+-- Quantile points for merging processes: every 1% to 99%, then 99.1 .. 99.9, 99.91 .. 99.99.
+local function quantile_points()
+  local points = {}
+  for p = 1, 99 do
+    points[#points + 1] = p
+  end
+  for i = 1, 9 do
+    points[#points + 1] = 99 + i / 10
+  end
+  for i = 1, 9 do
+    points[#points + 1] = 99.9 + i / 100
+  end
+  return points
+end
+
 function done(summary, latency, requests)
   local seen = {}
+  local pages_two = 0
   for _, thread in ipairs(threads) do
     local counts = thread:get("statuses") or {}
     for status, count in pairs(counts) do
       seen[status] = (seen[status] or 0) + count
     end
+    pages_two = pages_two + (thread:get("followed") or 0)
   end
   local percentiles = {}
   for _, p in ipairs({ 50, 75, 90, 95, 99, 99.9 }) do
     percentiles[string.format("p%s", tostring(p))] = latency:percentile(p)
+  end
+  local quantiles = {}
+  if summary.requests > 0 then
+    quantiles[1] = string.format("[0,%d]", latency.min)
+    for _, p in ipairs(quantile_points()) do
+      quantiles[#quantiles + 1] = string.format("[%s,%d]", tostring(p), latency:percentile(p))
+    end
+    quantiles[#quantiles + 1] = string.format("[100,%d]", latency.max)
   end
   local result = {
     duration_us = summary.duration,
@@ -167,6 +263,8 @@ function done(summary, latency, requests)
     percentiles_us = json_object(percentiles),
     errors = json_object(summary.errors),
     statuses = json_object(seen),
+    followed = pages_two,
+    quantiles_us = "[" .. table.concat(quantiles, ",") .. "]",
   }
   io.write("BENCH_RESULT " .. json_object(result) .. "\n")
 end

@@ -23,7 +23,17 @@ import httpx
 from bench.stackctl import Target
 from common.db import asyncpg_dsn
 
-__all__ = ["PASSWORD", "BenchUser", "SeedData", "pipeline_state", "seed", "vote_pair", "wait_for_drain"]
+__all__ = [
+    "PASSWORD",
+    "BenchUser",
+    "SeedData",
+    "create_post",
+    "next_cursor",
+    "pipeline_state",
+    "seed",
+    "vote_pair",
+    "wait_for_drain",
+]
 
 #: Every bench user's password (10+ characters, not the username or e-mail).
 PASSWORD = "bench correct horse battery"  # noqa: S105 (a throw-away account on a throw-away database)
@@ -218,6 +228,36 @@ async def seed(
         data.rates["votes"] = round(votes / elapsed, 1) if elapsed else 0.0
         progress(f"  {votes} votes cast in {elapsed:.1f}s ({votes / elapsed:.0f}/s)")
     return data
+
+
+async def create_post(target: Target, token: str, title: str) -> str:
+    """One post through posts' API (its id): a real write, with its outbox row and cache retirement."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await _request(
+            client,
+            "POST",
+            f"{target.service_urls['posts']}/api/v1/posts",
+            (201,),
+            json={"title": title, "content": _content(0)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    return str(response.json()["id"])
+
+
+async def next_cursor(base_url: str, token: str, limit: int = 20) -> str:
+    """The ``next_cursor`` of the signed-in feed's first page (where its uncached page 2 starts)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await _request(
+            client,
+            "GET",
+            f"{base_url}/api/v1/posts?limit={limit}",
+            (200,),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    cursor = response.json().get("next_cursor")
+    if not cursor:
+        raise RuntimeError(f"the feed's first page has no next_cursor: seed more than {limit} posts")
+    return str(cursor)
 
 
 @dataclass
