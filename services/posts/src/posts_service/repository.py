@@ -34,6 +34,7 @@ from posts_service.schemas import Sort
 
 __all__ = [
     "DELETED_AUTHOR",
+    "AuthorState",
     "FeedFilter",
     "PostRow",
     "adjust_vote_counts",
@@ -48,6 +49,7 @@ __all__ = [
     "ensure_author",
     "get_post_row",
     "get_username",
+    "insert_post",
     "list_deleted",
     "list_feed_keyset",
     "list_feed_page",
@@ -221,18 +223,59 @@ async def author_post_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uui
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class AuthorState:
+    username: str
+    deleted: bool
+
+
+_AUTHORS = cast("Table", Author.__table__)  # type: ignore[attr-defined]  # Core: one statement, no unit of work
+_POSTS = cast("Table", Post.__table__)  # type: ignore[attr-defined]
+
+
+async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> AuthorState:
     """Know the author from the token when auth's event has not arrived yet (never overwrites).
 
-    Returns whether the account is known to be deleted.
+    Returns the stored username and whether the account is known to be deleted. One round trip: the
+    insert returns the row it made; when the author was known, the ``UNION`` reads the stored row.
     """
-    await session.execute(
-        insert(Author)
+    inserted = (
+        insert(_AUTHORS)
         .values(user_id=user_id, username=username, updated_at=datetime.fromtimestamp(0, UTC))
         .on_conflict_do_nothing()
+        .returning(_AUTHORS.c.username, _AUTHORS.c.deleted)
+        .cte("inserted")
     )
-    deleted = await session.execute(select(col(Author.deleted)).where(col(Author.user_id) == user_id))
-    return bool(deleted.scalar_one())
+    stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(
+        _AUTHORS.c.user_id == user_id, ~select(inserted.c.username).exists()
+    )
+    row = (await session.execute(select(inserted.c.username, inserted.c.deleted).union_all(stored))).first()
+    if row is None:
+        # Inserted by a transaction that committed after this statement's snapshot was taken (the
+        # insert saw its row, the read could not): a new statement sees it.
+        row = (
+            await session.execute(
+                select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == user_id)
+            )
+        ).one()
+    return AuthorState(username=str(row[0]), deleted=bool(row[1]))
+
+
+async def insert_post(session: AsyncSession, post: Post) -> None:
+    """Insert a new post as it is (every column set by the caller): a Core insert, no unit of work."""
+    await session.execute(
+        insert(_POSTS).values(
+            id=post.id,
+            author_id=post.author_id,
+            title=post.title,
+            content=post.content,
+            published=post.published,
+            vote_count=post.vote_count,
+            vote_seq=post.vote_seq,
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+        )
+    )
 
 
 async def upsert_author(

@@ -83,18 +83,28 @@ def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:
 
 
 async def create_post(session: AsyncSession, author: Principal, data: PostCreate) -> PostPublic:
-    if await repository.ensure_author(session, author.user_id, author.username):
+    """Three statements: the author (known or remembered), the post, its outbox row."""
+    known = await repository.ensure_author(session, author.user_id, author.username)
+    if known.deleted:
         raise Forbidden("This account was deleted; it cannot write posts")
-    post = Post(author_id=author.user_id, title=data.title, content=data.content, published=data.published)
-    session.add(post)
-    await session.flush()
+    now = utcnow()
+    post = Post(
+        author_id=author.user_id,
+        title=data.title,
+        content=data.content,
+        published=data.published,
+        vote_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    await repository.insert_post(session, post)
     await add_event(
         session,
         _state_event(PostCreated, post, post.created_at),
         producer=PRODUCER,
     )
     mark_changed(session, post.id)
-    return await _public(session, post)
+    return to_public(PostRow(post, known.username))
 
 
 async def _public(session: AsyncSession, post: Post) -> PostPublic:
