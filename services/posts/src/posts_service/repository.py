@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from common.events import outbox
 from posts_service.models import Author, Post
 from posts_service.schemas import Sort
 
@@ -46,7 +47,6 @@ __all__ = [
     "count_deleted",
     "count_feed",
     "delete_posts",
-    "ensure_author",
     "get_post_row",
     "get_username",
     "insert_post",
@@ -233,15 +233,15 @@ _AUTHORS = cast("Table", Author.__table__)  # type: ignore[attr-defined]  # Core
 _POSTS = cast("Table", Post.__table__)  # type: ignore[attr-defined]
 
 
-async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> AuthorState:
-    """Know the author from the token when auth's event has not arrived yet (never overwrites).
+_EPOCH = datetime.fromtimestamp(0, UTC)
 
-    Returns the stored username and whether the account is known to be deleted. One round trip: the
-    insert returns the row it made; when the author was known, the ``UNION`` reads the stored row.
-    """
+
+def _remember_author(user_id: uuid.UUID, username: str) -> tuple[Any, Any]:
+    """CTEs: the author inserted from the token unless known (never overwrites), and the author as
+    stored, read in the same statement (``known``: the inserted row, or else the stored one)."""
     inserted = (
         insert(_AUTHORS)
-        .values(user_id=user_id, username=username, updated_at=datetime.fromtimestamp(0, UTC))
+        .values(user_id=user_id, username=username, updated_at=_EPOCH, deleted=False, active=True)
         .on_conflict_do_nothing()
         .returning(_AUTHORS.c.username, _AUTHORS.c.deleted)
         .cte("inserted")
@@ -249,33 +249,55 @@ async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str
     stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(
         _AUTHORS.c.user_id == user_id, ~select(inserted.c.username).exists()
     )
-    row = (await session.execute(select(inserted.c.username, inserted.c.deleted).union_all(stored))).first()
+    known = select(inserted.c.username, inserted.c.deleted).union_all(stored).cte("known")
+    return inserted, known
+
+
+async def _author_state(session: AsyncSession, stmt: Any, user_id: uuid.UUID) -> AuthorState:
+    row = (await session.execute(stmt)).first()
     if row is None:
         # Inserted by a transaction that committed after this statement's snapshot was taken (the
         # insert saw its row, the read could not): a new statement sees it.
-        row = (
-            await session.execute(
-                select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == user_id)
-            )
-        ).one()
+        stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == user_id)
+        row = (await session.execute(stored)).one()
     return AuthorState(username=str(row[0]), deleted=bool(row[1]))
 
 
-async def insert_post(session: AsyncSession, post: Post) -> None:
-    """Insert a new post as it is (every column set by the caller): a Core insert, no unit of work."""
-    await session.execute(
-        insert(_POSTS).values(
-            id=post.id,
-            author_id=post.author_id,
-            title=post.title,
-            content=post.content,
-            published=post.published,
-            vote_count=post.vote_count,
-            vote_seq=post.vote_seq,
-            created_at=post.created_at,
-            updated_at=post.updated_at,
-        )
+def _literal_row(table: Table, values: dict[str, Any]) -> Select[Any]:
+    return select(*(literal(value, table.c[name].type) for name, value in values.items()))
+
+
+async def insert_post(session: AsyncSession, post: Post, username: str, event: dict[str, Any]) -> AuthorState:
+    """A new post (every column set by the caller) and its outbox row ``event``, with the author
+    remembered from the token unless known (never overwritten), in ONE statement: a create is one round trip.
+
+    Neither row is written when the author is known to be deleted (the caller refuses, and its
+    rollback covers the race where the author row only becomes visible afterwards).
+    """
+    _, known = _remember_author(post.author_id, username)
+    allowed = ~select(known.c.deleted).where(known.c.deleted).exists()
+    values = {
+        "id": post.id,
+        "author_id": post.author_id,
+        "title": post.title,
+        "content": post.content,
+        "published": post.published,
+        "vote_count": post.vote_count,
+        "vote_seq": post.vote_seq,
+        "created_at": post.created_at,
+        "updated_at": post.updated_at,
+    }
+    written = (
+        insert(_POSTS)
+        .from_select(list(values), _literal_row(_POSTS, values).where(allowed))
+        .returning(_POSTS.c.id)
+        .cte("written")
     )
+    recorded = insert(outbox).from_select(
+        list(event), _literal_row(outbox, event).where(select(written.c.id).exists())
+    )
+    stmt = select(known.c.username, known.c.deleted).add_cte(written, recorded.cte("recorded"))
+    return await _author_state(session, stmt, post.author_id)
 
 
 async def upsert_author(
