@@ -236,68 +236,80 @@ _POSTS = cast("Table", Post.__table__)  # type: ignore[attr-defined]
 _EPOCH = datetime.fromtimestamp(0, UTC)
 
 
-def _remember_author(user_id: uuid.UUID, username: str) -> tuple[Any, Any]:
-    """CTEs: the author inserted from the token unless known (never overwrites), and the author as
-    stored, read in the same statement (``known``: the inserted row, or else the stored one)."""
+_POST_COLUMNS = (
+    "id",
+    "author_id",
+    "title",
+    "content",
+    "published",
+    "vote_count",
+    "vote_seq",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = ("event_id", "type", "envelope")
+
+
+def _bound(table: Table, prefix: str, names: Sequence[str]) -> Select[Any]:
+    """A one-row SELECT of typed parameters ``<prefix><column>``, for ``INSERT ... SELECT``."""
+    return select(*(bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names))
+
+
+def _create_statement() -> Select[Any]:
+    """The whole create as one statement, built once (building it per request cost more than
+    running it): CTEs remember the author from the token unless known (never overwriting), read
+    the author as stored (``known``: the inserted row, or else the stored one), insert the post
+    unless the author is known deleted, and insert the outbox row only with the post."""
+    author_id = bindparam("p_author_id", type_=_AUTHORS.c.user_id.type)
     inserted = (
         insert(_AUTHORS)
-        .values(user_id=user_id, username=username, updated_at=_EPOCH, deleted=False, active=True)
+        .values(
+            user_id=author_id,
+            username=bindparam("a_username", type_=_AUTHORS.c.username.type),
+            updated_at=_EPOCH,
+            deleted=False,
+            active=True,
+        )
         .on_conflict_do_nothing()
         .returning(_AUTHORS.c.username, _AUTHORS.c.deleted)
         .cte("inserted")
     )
     stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(
-        _AUTHORS.c.user_id == user_id, ~select(inserted.c.username).exists()
+        _AUTHORS.c.user_id == author_id, ~select(inserted.c.username).exists()
     )
     known = select(inserted.c.username, inserted.c.deleted).union_all(stored).cte("known")
-    return inserted, known
-
-
-async def _author_state(session: AsyncSession, stmt: Any, user_id: uuid.UUID) -> AuthorState:
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        # Inserted by a transaction that committed after this statement's snapshot was taken (the
-        # insert saw its row, the read could not): a new statement sees it.
-        stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == user_id)
-        row = (await session.execute(stored)).one()
-    return AuthorState(username=str(row[0]), deleted=bool(row[1]))
-
-
-def _literal_row(table: Table, values: dict[str, Any]) -> Select[Any]:
-    return select(*(literal(value, table.c[name].type) for name, value in values.items()))
-
-
-async def insert_post(session: AsyncSession, post: Post, username: str, event: dict[str, Any]) -> AuthorState:
-    """A new post (every column set by the caller) and its outbox row ``event``, with the author
-    remembered from the token unless known (never overwritten), in ONE statement: a create is one round trip.
-
-    Neither row is written when the author is known to be deleted (the caller refuses, and its
-    rollback covers the race where the author row only becomes visible afterwards).
-    """
-    _, known = _remember_author(post.author_id, username)
     allowed = ~select(known.c.deleted).where(known.c.deleted).exists()
-    values = {
-        "id": post.id,
-        "author_id": post.author_id,
-        "title": post.title,
-        "content": post.content,
-        "published": post.published,
-        "vote_count": post.vote_count,
-        "vote_seq": post.vote_seq,
-        "created_at": post.created_at,
-        "updated_at": post.updated_at,
-    }
     written = (
         insert(_POSTS)
-        .from_select(list(values), _literal_row(_POSTS, values).where(allowed))
+        .from_select(list(_POST_COLUMNS), _bound(_POSTS, "p_", _POST_COLUMNS).where(allowed))
         .returning(_POSTS.c.id)
         .cte("written")
     )
     recorded = insert(outbox).from_select(
-        list(event), _literal_row(outbox, event).where(select(written.c.id).exists())
+        list(_EVENT_COLUMNS), _bound(outbox, "e_", _EVENT_COLUMNS).where(select(written.c.id).exists())
     )
-    stmt = select(known.c.username, known.c.deleted).add_cte(written, recorded.cte("recorded"))
-    return await _author_state(session, stmt, post.author_id)
+    return select(known.c.username, known.c.deleted).add_cte(written, recorded.cte("recorded"))
+
+
+_CREATE = _create_statement()
+
+
+async def insert_post(session: AsyncSession, post: Post, username: str, event: dict[str, Any]) -> AuthorState:
+    """A new post (every column set by the caller) and its outbox row ``event`` (``outbox_row``),
+    with the author remembered from the token, in ONE statement: a create is one round trip.
+
+    Neither row is written when the author is known to be deleted (the caller refuses, and its
+    rollback covers the race where the author row only becomes visible afterwards).
+    """
+    params = {f"p_{name}": getattr(post, name) for name in _POST_COLUMNS}
+    params.update({f"e_{name}": event[name] for name in _EVENT_COLUMNS}, a_username=username)
+    row = (await session.execute(_CREATE, params)).first()
+    if row is None:
+        # Inserted by a transaction that committed after this statement's snapshot was taken (the
+        # insert saw its row, the read could not): a new statement sees it.
+        stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == post.author_id)
+        row = (await session.execute(stored)).one()
+    return AuthorState(username=str(row[0]), deleted=bool(row[1]))
 
 
 async def upsert_author(
