@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import time
 import uuid
 from collections.abc import Callable
 
+import httpx
 import jwt
 import pytest
+import redis.asyncio as aioredis
 from cryptography.hazmat.primitives import serialization
+from fastapi import FastAPI
 
-from common.errors import Unauthorized
+from common.errors import Unauthorized, install_error_handlers
+from common.identity import CurrentUser, Principal, TokenVerifier, VerifiedTokens, revoked_session_key
 from common.testing import TokenFactory
+
+#: libs/common's Redis database (AGENTS.md, test isolation).
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +113,75 @@ async def test_a_token_signed_by_another_key_with_our_kid_is_refused(tokens: Tok
     with pytest.raises(Unauthorized):
         await tokens.verifier().principal(impostor.token(uuid.uuid4(), "mallory"))
     assert jwt.get_unverified_header(impostor.token(uuid.uuid4(), "m"))["kid"] == tokens.kid
+
+
+class _Counting(TokenVerifier):
+    """A real verifier that counts the signatures it checked."""
+
+    calls = 0
+
+    async def principal(self, token: str) -> Principal:
+        self.calls += 1
+        return await super().principal(token)
+
+
+def _counting(tokens: TokenFactory) -> _Counting:
+    plain = tokens.verifier()
+    return _Counting(plain.keys, issuer=plain.issuer, audience=plain.audience)
+
+
+async def test_a_verified_token_is_remembered_until_its_exp_and_no_longer(tokens: TokenFactory) -> None:
+    verifier = _counting(tokens)
+    remembered = VerifiedTokens(verifier)
+    token = tokens.sign(_claims(tokens, exp=int(time.time()) + 1))
+    first = await remembered.principal(token)
+    assert await remembered.principal(token) == first
+    assert verifier.calls == 1  # the second use checked no signature
+    await asyncio.sleep(first.expires_at - time.time() + 0.1)
+    await remembered.principal(token)  # past exp (within the verifier's 5 s leeway): checked again
+    assert verifier.calls == 2
+    await asyncio.sleep(first.expires_at + 5.1 - time.time())
+    with pytest.raises(Unauthorized, match="Token expired"):
+        await remembered.principal(token)
+
+
+async def test_remembered_tokens_are_bounded_and_a_tampered_one_never_matches(tokens: TokenFactory) -> None:
+    verifier = _counting(tokens)
+    remembered = VerifiedTokens(verifier, max_entries=2)
+    a, b, c = (tokens.token(uuid.uuid4(), name) for name in ("a", "b", "c"))
+    for token in (a, b, c, c, b):
+        await remembered.principal(token)
+    assert verifier.calls == 3
+    await remembered.principal(a)  # the oldest went out when c came in
+    assert verifier.calls == 4
+    with pytest.raises(Unauthorized, match="Invalid token"):
+        await remembered.principal(_tamper(b))
+
+
+async def test_a_remembered_token_is_refused_as_soon_as_its_session_is_revoked(tokens: TokenFactory) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/me")
+    async def me(user: CurrentUser) -> dict[str, str]:
+        return {"username": user.username}
+
+    app.state.verifier = verifier = _counting(tokens)
+    app.state.verified_tokens = VerifiedTokens(verifier)
+    user_id, session_id = uuid.uuid4(), uuid.uuid4()
+    token = tokens.sign(_claims(tokens, sub=str(user_id), sid=str(session_id)))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aioredis.Redis.from_url(REDIS_URL) as redis:
+        app.state.redis = redis
+        await redis.delete(revoked_session_key(session_id))
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://h") as client:
+                assert (await client.get("/me", headers=headers)).json() == {"username": "alice"}
+                assert (await client.get("/me", headers=headers)).status_code == 200
+                assert verifier.calls == 1
+                await redis.set(revoked_session_key(session_id), "1", ex=60)
+                refused = await client.get("/me", headers=headers)
+                assert refused.status_code == 401
+                assert refused.json() == {"detail": "This session was signed out; sign in again"}
+        finally:
+            await redis.delete(revoked_session_key(session_id))

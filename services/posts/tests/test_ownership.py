@@ -173,7 +173,7 @@ async def test_admin_routes_refuse_plain_users(client: httpx.AsyncClient, tokens
 
 
 async def test_deleted_users_posts_go_and_stay_gone(
-    client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit
+    client: httpx.AsyncClient, tokens: TokenFactory, new_post, emit, sql
 ):
     user, alice = tokens.user("leaving_user")
     _, admin = tokens.user(role="admin")
@@ -191,6 +191,14 @@ async def test_deleted_users_posts_go_and_stay_gone(
     assert "deleted" in restore.json()["detail"]
     refused = await client.post(POSTS, json={"title": "t", "content": "c"}, headers=alice)
     assert refused.status_code == 403
+    # the refused create wrote neither a post nor its event (they are one statement)
+    [posts] = await sql("SELECT count(*) AS n FROM posts WHERE author_id = :a", a=user.user_id)
+    created = (
+        "SELECT count(*) AS n FROM outbox"
+        " WHERE type = 'posts.post.created' AND envelope->'data'->>'author_id' = :a"
+    )
+    [events] = await sql(created, a=str(user.user_id))
+    assert (posts.n, events.n) == (1, 1)
 
 
 async def test_each_change_publishes_its_event(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
 import httpx
 
+from common.db import asyncpg_dsn
 from common.events.schemas import UserRegistered, UserUpdated, VoteCast, VoteRetracted
+from common.events.tables import OUTBOX_CHANNEL
 from common.testing import TokenFactory, eventually
 
 
@@ -146,3 +151,24 @@ async def test_rename_event_shows_new_username(client: httpx.AsyncClient, tokens
 
 async def _equals(read, expected) -> bool:
     return bool(await read() == expected)
+
+
+async def test_a_new_post_and_its_event_are_one_statement_that_wakes_the_relay(
+    app: Any, client: httpx.AsyncClient, tokens: TokenFactory, sql: Any
+) -> None:
+    """The create writes the post and its outbox row in one INSERT with CTEs; the outbox's statement
+    trigger still fires for it, so the relay hears of the row at once instead of at its next poll."""
+    _, auth = tokens.user("notified")
+    woken = asyncio.Event()
+    listener = await asyncpg.connect(asyncpg_dsn(app.state.db.url))
+    try:
+        await listener.add_listener(OUTBOX_CHANNEL, lambda *_: woken.set())
+        created = await client.post("/api/v1/posts", json={"title": "Wake", "content": "up"}, headers=auth)
+        assert created.status_code == 201, created.text
+        await asyncio.wait_for(woken.wait(), timeout=5)
+    finally:
+        await listener.close()
+    rows = await sql(
+        "SELECT type FROM outbox WHERE envelope->'data'->>'post_id' = :id", id=created.json()["id"]
+    )
+    assert [r.type for r in rows] == ["posts.post.created"]

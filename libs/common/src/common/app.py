@@ -27,7 +27,7 @@ from common.events.consumer import Batched, Consumer, Handler
 from common.events.outbox import OutboxRelay
 from common.health import HealthCheck, health_router
 from common.http import create_http_client
-from common.identity import JWKSKeySource, TokenVerifier, admin_user
+from common.identity import JWKSKeySource, TokenVerifier, VerifiedTokens, admin_user
 from common.logging import configure_logging
 from common.metrics import metrics_router
 from common.middleware import FastEndpoint, FastPaths, HeadAsGet, ObservabilityMiddleware
@@ -148,6 +148,7 @@ def create_service_app(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
+        app.state.verified_tokens = VerifiedTokens(app.state.verifier)
         runtime.bus.start()
         try:
             async with setup(app, runtime) if setup else contextlib.nullcontext():

@@ -8,10 +8,10 @@ success for a write that then fails to commit.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 __all__ = [
@@ -37,6 +37,18 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server closed while it was idle (a restart, a terminated
+    backend, a proxy that dropped it): the pool discards it and checks out another, or connects.
+
+    asyncpg notices the server's close on the event loop while the connection sits in the pool, so
+    this is a flag read, not a round trip. A connection lost between this check and its first
+    statement fails that statement, and SQLAlchemy then invalidates the whole pool, as before.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("connection closed by the server while idle in the pool")
+
+
 class Database:
     """Owns the engine and the session factory of one service process."""
 
@@ -46,12 +58,14 @@ class Database:
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs three round trips per checkout (BEGIN, a query, ROLLBACK), a fifth
+            # of a small write's statements. ``_drop_closed`` replaces it for free (below).
             pool_timeout=10,
             echo=echo,
             # A statement that hangs (stalled database) fails instead of holding a request forever.
             connect_args={"command_timeout": 15, "timeout": 5},
         )
+        event.listen(self.engine.sync_engine, "checkout", _drop_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
     def session(self) -> AsyncSession:

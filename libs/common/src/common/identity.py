@@ -7,6 +7,9 @@ A valid signature is not enough: a token of a session that was signed out (logou
 account deletion, ...) must stop working on every port at once, not only behind the gateway. Auth
 writes revocations to a denylist in Redis (``revoked_session_key`` / ``revoked_token_key``, the one
 layout both sides use); every service asks it once per authenticated request (one ``EXISTS``).
+
+The signature is checked once per token and process, not once per request: ``VerifiedTokens``
+remembers a token that verified until its ``exp`` (the denylist is still asked every time).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ __all__ = [
     "OptionalUser",
     "Principal",
     "TokenVerifier",
+    "VerifiedTokens",
     "is_revoked",
     "oauth2_scheme",
     "revoked_session_key",
@@ -204,6 +208,33 @@ class TokenVerifier:
             raise Unauthorized("Invalid token") from None
 
 
+class VerifiedTokens:
+    """Tokens that passed verification, remembered until they expire (bounded, oldest out first).
+
+    Safe because the same bytes always verify the same way with the same key (keys are added by a
+    rotation and removed only after their tokens expired) and expiry is checked again on every hit;
+    revocation is not cached (the denylist is asked every time). Only successes are kept, keyed by
+    the whole token, so a tampered token can never match an entry.
+    """
+
+    def __init__(self, verifier: TokenVerifier, *, max_entries: int = 4096) -> None:
+        self.verifier = verifier
+        self.max_entries = max_entries
+        self._known: dict[str, Principal] = {}
+
+    async def principal(self, token: str) -> Principal:
+        known = self._known.get(token)
+        if known is not None and known.expires_at > time.time():
+            return known
+        principal = await self.verifier.principal(token)
+        if known is not None:
+            del self._known[token]
+        elif len(self._known) >= self.max_entries:
+            self._known.pop(next(iter(self._known)))
+        self._known[token] = principal
+        return principal
+
+
 def revoked_session_key(session_id: uuid.UUID | str) -> str:
     """The denylist key that signs a whole session out (all its access tokens)."""
     return f"denylist:sid:{session_id}"
@@ -226,8 +257,11 @@ async def optional_user(
 ) -> Principal | None:
     if not token:
         return None
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.principal(token)
+    # Apps built by ``create_app`` remember verified tokens; a bare app verifies every time.
+    tokens: VerifiedTokens | TokenVerifier = getattr(request.app.state, "verified_tokens", None) or (
+        request.app.state.verifier
+    )
+    principal = await tokens.principal(token)
     # Every service app has the Redis client of its lifespan; without one there is no denylist.
     redis: aioredis.Redis | None = getattr(request.app.state, "redis", None)
     if redis is not None:

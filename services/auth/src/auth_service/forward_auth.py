@@ -2,7 +2,8 @@
 
 The hot path is ONE Redis round trip: the denylist lookup and the rate-limit counters go in a single
 pipeline. Tier limits come from process memory (``TierCache``), and a token that verified once is
-remembered until it expires (``VerifiedTokens``), so a client reusing its token costs no RSA work.
+remembered until it expires (``common.identity.VerifiedTokens``, which every service uses too), so
+a client reusing its token costs no RSA work.
 Anonymous callers are limited per client address under the default tier; signed-in callers per
 user under the tier in their token. A request without ``X-Forwarded-Uri`` did not come through the
 gateway and is not rate-limited.
@@ -28,6 +29,7 @@ from auth_service.denylist import Denylist
 from auth_service.network import client_ip
 from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
+from common.identity import VerifiedTokens
 from common.ratelimit import Decision, RateLimiter
 
 __all__ = [
@@ -81,31 +83,6 @@ def anonymous_allowed(path: str) -> bool:
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     return path in ANONYMOUS_PATHS or path.startswith(_ANONYMOUS_PREFIXES)
-
-
-class VerifiedTokens:
-    """Tokens that passed verification, remembered until they expire (bounded, oldest out first).
-
-    Safe because the same bytes always verify the same way with the same key (keys are added by a
-    rotation and removed only after their tokens expired) and expiry is checked again on every hit;
-    revocation is not cached (the denylist is asked every time). Only successes are kept, keyed by
-    the whole token, so a tampered token can never match an entry.
-    """
-
-    def __init__(self, verifier: TokenVerifier, *, max_entries: int = 4096) -> None:
-        self.verifier = verifier
-        self.max_entries = max_entries
-        self._known: dict[str, Principal] = {}
-
-    async def principal(self, token: str) -> Principal:
-        known = self._known.get(token)
-        if known is not None and known.expires_at > time.time():
-            return known
-        principal = await self.verifier.principal(token)
-        if len(self._known) >= self.max_entries:
-            self._known.pop(next(iter(self._known)))
-        self._known[token] = principal
-        return principal
 
 
 def _identity(principal: Principal) -> dict[str, str]:

@@ -30,11 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from common.events import outbox
 from posts_service.models import Author, Post
 from posts_service.schemas import Sort
 
 __all__ = [
     "DELETED_AUTHOR",
+    "AuthorState",
     "FeedFilter",
     "PostRow",
     "adjust_vote_counts",
@@ -46,12 +48,12 @@ __all__ = [
     "count_deleted",
     "count_feed",
     "delete_posts",
-    "ensure_author",
     "estimate_feed",
     "explain",
     "get_post_row",
     "get_username",
     "has_drafts",
+    "insert_post",
     "list_deleted",
     "list_feed_keyset",
     "list_feed_page",
@@ -261,18 +263,93 @@ async def author_post_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uui
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def ensure_author(session: AsyncSession, user_id: uuid.UUID, username: str) -> bool:
-    """Know the author from the token when auth's event has not arrived yet (never overwrites).
+@dataclass(frozen=True, slots=True)
+class AuthorState:
+    username: str
+    deleted: bool
 
-    Returns whether the account is known to be deleted.
-    """
-    await session.execute(
-        insert(Author)
-        .values(user_id=user_id, username=username, updated_at=datetime.fromtimestamp(0, UTC))
+
+_AUTHORS = cast("Table", Author.__table__)  # type: ignore[attr-defined]  # Core: one statement, no unit of work
+_POSTS = cast("Table", Post.__table__)  # type: ignore[attr-defined]
+
+
+_EPOCH = datetime.fromtimestamp(0, UTC)
+
+
+_POST_COLUMNS = (
+    "id",
+    "author_id",
+    "title",
+    "content",
+    "published",
+    "vote_count",
+    "vote_seq",
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = ("event_id", "type", "envelope")
+
+
+def _bound(table: Table, prefix: str, names: Sequence[str]) -> Select[Any]:
+    """A one-row SELECT of typed parameters ``<prefix><column>``, for ``INSERT ... SELECT``."""
+    return select(*(bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names))
+
+
+def _create_statement() -> Select[Any]:
+    """The whole create as one statement, built once (building it per request cost more than
+    running it): CTEs remember the author from the token unless known (never overwriting), read
+    the author as stored (``known``: the inserted row, or else the stored one), insert the post
+    unless the author is known deleted, and insert the outbox row only with the post."""
+    author_id = bindparam("p_author_id", type_=_AUTHORS.c.user_id.type)
+    inserted = (
+        insert(_AUTHORS)
+        .values(
+            user_id=author_id,
+            username=bindparam("a_username", type_=_AUTHORS.c.username.type),
+            updated_at=_EPOCH,
+            deleted=False,
+            active=True,
+        )
         .on_conflict_do_nothing()
+        .returning(_AUTHORS.c.username, _AUTHORS.c.deleted)
+        .cte("inserted")
     )
-    deleted = await session.execute(select(col(Author.deleted)).where(col(Author.user_id) == user_id))
-    return bool(deleted.scalar_one())
+    stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(
+        _AUTHORS.c.user_id == author_id, ~select(inserted.c.username).exists()
+    )
+    known = select(inserted.c.username, inserted.c.deleted).union_all(stored).cte("known")
+    allowed = ~select(known.c.deleted).where(known.c.deleted).exists()
+    written = (
+        insert(_POSTS)
+        .from_select(list(_POST_COLUMNS), _bound(_POSTS, "p_", _POST_COLUMNS).where(allowed))
+        .returning(_POSTS.c.id)
+        .cte("written")
+    )
+    recorded = insert(outbox).from_select(
+        list(_EVENT_COLUMNS), _bound(outbox, "e_", _EVENT_COLUMNS).where(select(written.c.id).exists())
+    )
+    return select(known.c.username, known.c.deleted).add_cte(written, recorded.cte("recorded"))
+
+
+_CREATE = _create_statement()
+
+
+async def insert_post(session: AsyncSession, post: Post, username: str, event: dict[str, Any]) -> AuthorState:
+    """A new post (every column set by the caller) and its outbox row ``event`` (``outbox_row``),
+    with the author remembered from the token, in ONE statement: a create is one round trip.
+
+    Neither row is written when the author is known to be deleted (the caller refuses, and its
+    rollback covers the race where the author row only becomes visible afterwards).
+    """
+    params = {f"p_{name}": getattr(post, name) for name in _POST_COLUMNS}
+    params.update({f"e_{name}": event[name] for name in _EVENT_COLUMNS}, a_username=username)
+    row = (await session.execute(_CREATE, params)).first()
+    if row is None:
+        # Inserted by a transaction that committed after this statement's snapshot was taken (the
+        # insert saw its row, the read could not): a new statement sees it.
+        stored = select(_AUTHORS.c.username, _AUTHORS.c.deleted).where(_AUTHORS.c.user_id == post.author_id)
+        row = (await session.execute(stored)).one()
+    return AuthorState(username=str(row[0]), deleted=bool(row[1]))
 
 
 async def upsert_author(

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
-from common.events import add_event, add_events
+from common.events import add_event, add_events, outbox_row
 from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
@@ -84,18 +84,25 @@ def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:
 
 
 async def create_post(session: AsyncSession, author: Principal, data: PostCreate) -> PostPublic:
-    if await repository.ensure_author(session, author.user_id, author.username):
-        raise Forbidden("This account was deleted; it cannot write posts")
-    post = Post(author_id=author.user_id, title=data.title, content=data.content, published=data.published)
-    session.add(post)
-    await session.flush()
-    await add_event(
-        session,
-        _state_event(PostCreated, post, post.created_at),
-        producer=PRODUCER,
+    """One statement: the author remembered from the token (when auth's event has not arrived yet),
+    the post and its outbox row; the author's stored name comes back for the answer."""
+    now = utcnow()
+    post = Post(
+        author_id=author.user_id,
+        title=data.title,
+        content=data.content,
+        published=data.published,
+        vote_seq=0,
+        created_at=now,
+        updated_at=now,
     )
+    event = outbox_row(_state_event(PostCreated, post, now), producer=PRODUCER)
+    known = await repository.insert_post(session, post, author.username, event)
+    if known.deleted:
+        # nothing was written, or (a race with the deletion) the rollback of this refusal undoes it
+        raise Forbidden("This account was deleted; it cannot write posts")
     mark_changed(session, post.id)
-    return await _public(session, post)
+    return to_public(PostRow(post, known.username))
 
 
 async def _public(session: AsyncSession, post: Post) -> PostPublic:

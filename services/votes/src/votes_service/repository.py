@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import Table, and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -14,6 +16,7 @@ from sqlmodel import col
 from votes_service.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
+    "KnownState",
     "Tally",
     "add_vote",
     "claim_vote_purge",
@@ -34,8 +37,23 @@ __all__ = [
 Tally = tuple[int, int]
 
 
-async def get_known_post(session: AsyncSession, post_id: uuid.UUID) -> KnownPost | None:
-    return await session.get(KnownPost, post_id)
+@dataclass(frozen=True, slots=True)
+class KnownState:
+    published: bool
+    deleted: bool
+
+
+# The tables behind the models, for the per-vote statements (Core: no ORM compile or load pass).
+_KNOWN_POSTS = cast("Table", KnownPost.__table__)  # type: ignore[attr-defined]
+_VOTES = cast("Table", Vote.__table__)  # type: ignore[attr-defined]
+_TALLIES = cast("Table", VoteTally.__table__)  # type: ignore[attr-defined]
+
+
+async def get_known_post(session: AsyncSession, post_id: uuid.UUID) -> KnownState | None:
+    """What the read model knows of a post (a Core read of two columns: no ORM instance per vote)."""
+    stmt = select(_KNOWN_POSTS.c.published, _KNOWN_POSTS.c.deleted).where(_KNOWN_POSTS.c.post_id == post_id)
+    row = (await session.execute(stmt)).first()
+    return None if row is None else KnownState(published=bool(row[0]), deleted=bool(row[1]))
 
 
 async def remember_post(
@@ -84,11 +102,12 @@ async def remember_post_if_unknown(session: AsyncSession, post_id: uuid.UUID) ->
 
 async def add_vote(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
     """Whether a vote was added (False: it already existed; the primary key decides, not a read)."""
+    # On the Core table: an ORM-enabled insert adds a bulk-persistence pass to every vote.
     result = await session.execute(
-        insert(Vote)
+        insert(_VOTES)
         .values(user_id=user_id, post_id=post_id)
         .on_conflict_do_nothing()
-        .returning(col(Vote.user_id))
+        .returning(_VOTES.c.user_id)
     )
     return result.first() is not None
 
@@ -175,8 +194,8 @@ async def tallies(session: AsyncSession, post_ids: Sequence[uuid.UUID]) -> dict[
     it is that change's own tally: the triggers hold the tally's row lock until the commit."""
     if not post_ids:
         return {}
-    stmt = select(col(VoteTally.post_id), col(VoteTally.vote_count), col(VoteTally.seq)).where(
-        col(VoteTally.post_id).in_(list(post_ids))
+    stmt = select(_TALLIES.c.post_id, _TALLIES.c.vote_count, _TALLIES.c.seq).where(
+        _TALLIES.c.post_id.in_(list(post_ids))
     )
     found = {row[0]: (int(row[1]), int(row[2])) for row in (await session.execute(stmt)).all()}
     return {post_id: found.get(post_id, (0, 0)) for post_id in post_ids}

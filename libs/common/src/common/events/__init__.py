@@ -3,7 +3,7 @@
 from common.events.bus import EventBus
 from common.events.consumer import AfterCommit, Batched, Consumer, Handler
 from common.events.envelope import Envelope, Event
-from common.events.outbox import OutboxRelay, add_event, add_events
+from common.events.outbox import OutboxRelay, add_event, add_events, outbox_row
 from common.events.tables import INBOX_DDL, OUTBOX_DDL, inbox, outbox
 from common.events.topology import SUBSCRIPTIONS, Subscription
 
@@ -24,4 +24,5 @@ __all__ = [
     "add_events",
     "inbox",
     "outbox",
+    "outbox_row",
 ]

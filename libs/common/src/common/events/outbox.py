@@ -22,6 +22,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 from sqlalchemy import Text, delete, func, insert, select, text, update
@@ -34,19 +35,30 @@ from common.events.tables import OUTBOX_CHANNEL, outbox
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONFIRMED, EVENTS_PUBLISHED, OUTBOX_OLDEST_AGE, OUTBOX_PENDING
 
-__all__ = ["OutboxRelay", "add_event", "add_events"]
+__all__ = ["OutboxRelay", "add_event", "add_events", "outbox_row"]
 
 log = logging.getLogger("common.events.outbox")
 
 
+def _wrapped(event: Event, producer: str) -> tuple[Envelope, dict[str, Any]]:
+    envelope = Envelope.wrap(event, producer=producer, correlation_id=request_id_var.get())
+    return envelope, {
+        "event_id": envelope.id,
+        "type": envelope.type,
+        "envelope": envelope.model_dump(mode="json"),
+    }
+
+
+def outbox_row(event: Event, *, producer: str) -> dict[str, Any]:
+    """The outbox columns of ``event``, for a caller that writes its change and the row in one
+    statement (the row must still commit in the same transaction as the change)."""
+    return _wrapped(event, producer)[1]
+
+
 async def add_event(session: AsyncSession, event: Event, *, producer: str) -> Envelope:
     """Record ``event`` in the outbox inside the caller's transaction (it commits with the change)."""
-    envelope = Envelope.wrap(event, producer=producer, correlation_id=request_id_var.get())
-    await session.execute(
-        insert(outbox).values(
-            event_id=envelope.id, type=envelope.type, envelope=envelope.model_dump(mode="json")
-        )
-    )
+    envelope, row = _wrapped(event, producer)
+    await session.execute(insert(outbox).values(row))
     return envelope
 
 
