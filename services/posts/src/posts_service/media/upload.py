@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from common import BadRequest, DomainError, PayloadTooLarge, UnsupportedMedia
+from common import BadRequest, PayloadTooLarge, UnsupportedMedia
+from common.errors import Unprocessable
 
 if TYPE_CHECKING:  # the callbacks' TypedDict exists for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -36,13 +37,6 @@ _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 #: Room for the boundaries and part headers around the file in the body's size check.
 MULTIPART_OVERHEAD = 64 * 1024
 _NAMES = "JPEG, PNG, WebP or GIF"
-
-
-class Unprocessable(DomainError):
-    """422 for a well-formed request whose content cannot be used (an empty file)."""
-
-    status_code = 422
-    default_detail = "Unprocessable content"
 
 
 @dataclass(frozen=True, slots=True)
