@@ -76,7 +76,8 @@ async def test_duplicates_are_refused_ignoring_case(client, email, username, det
 async def test_bad_input_gets_a_422_naming_the_field(client, body, field, message):
     response = await _register(client, **body)
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    assert field in response.json()["detail"]  # the human line names the first problem
+    errors = response.json()["errors"]
     assert any(e["loc"][-1] == field and message in e["msg"] for e in errors), errors
 
 
