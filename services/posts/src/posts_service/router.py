@@ -18,12 +18,13 @@ from posts_service.dependencies import (
     CacheDep,
     DatabaseDep,
     FeedParamsDep,
+    IdempotencyDep,
     SettingsDep,
     WriteSession,
 )
 from posts_service.feed import FeedQuery
 from posts_service.preconditions import IfMatchDep, post_etag
-from posts_service.responses import conditional, no_store
+from posts_service.responses import NO_STORE, conditional, no_store
 from posts_service.schemas import (
     MAX_PAGE_NUMBER,
     DeletedPostPage,
@@ -77,24 +78,47 @@ def _public_cache_control(settings: PostsSettings) -> str:
     return f"public, max-age={settings.public_max_age_seconds}"
 
 
+#: What a request with an ``Idempotency-Key`` may answer besides the first one (``common.idempotency``).
+IDEMPOTENT = error_responses(
+    (400, "A malformed Idempotency-Key (or a body that cannot be parsed)"),
+    (409, "A request with this Idempotency-Key is still running: retry later"),
+    (422, "This Idempotency-Key was used for another request (or the body is invalid)"),
+)
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true when this is the first answer to the same Idempotency-Key, replayed",
+        "schema": {"type": "string"},
+    }
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostPublic,
-    dependencies=[NoStore],
     responses={
-        201: {"description": "The post", "links": _CREATED_LINKS},
+        201: {"description": "The post", "links": _CREATED_LINKS, "headers": _REPLAYED},
         **_BODY,
+        **IDEMPOTENT,
         **error_responses((403, "This account was deleted")),
     },
 )
 async def create_post(
-    data: PostCreate, user: CurrentUser, session: WriteSession, response: Response
-) -> PostPublic:
-    """Write a post."""
+    data: PostCreate, user: CurrentUser, session: WriteSession, idempotency: IdempotencyDep
+) -> Response:
+    """Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once."""
+    request_body = data.__pydantic_serializer__.to_json(data)
+    replay = await idempotency.begin(session, request_body)
+    if replay is not None:
+        return replay
     post = await service.create_post(session, user, data)
-    response.headers["Location"] = f"{router.prefix}/{post.id}"
-    return post
+    response = Response(
+        post.__pydantic_serializer__.to_json(post),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Location": f"{router.prefix}/{post.id}", "Cache-Control": NO_STORE},
+    )
+    return await idempotency.record(session, request_body, response)
 
 
 @router.get(
