@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on post create and media upload: a retry never writes twice (common.idempotency)."""
+"""``Idempotency-Key`` on post create: a retry never writes twice (common.idempotency; media: test_media)."""
 
 from __future__ import annotations
 

@@ -50,6 +50,10 @@ class ImageUpload:
     def extension(self) -> str:
         return ACCEPTED_TYPES[self.content_type]
 
+    def fingerprint(self) -> bytes:
+        """What identifies the upload for ``Idempotency-Key``: the type, the name and the bytes."""
+        return b"\0".join((self.content_type.encode(), (self.filename or "").encode(), self.data))
+
 
 def sniff_image(head: bytes) -> str | None:
     """The image type the leading bytes (magic numbers) announce, if it is one we accept."""
