@@ -59,7 +59,8 @@ __all__ = [
 HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 MAX_KEY_LENGTH: Final = 255
-_KEY = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1," + str(MAX_KEY_LENGTH) + "}")  # printable; no quote, no backslash
+#: Printable ASCII without space, quote or backslash (an sf-string's characters, unescaped).
+_KEY = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1," + str(MAX_KEY_LENGTH) + "}")
 #: Headers of the first answer that a replay repeats (the body and status always).
 _KEPT_HEADERS: Final = ("location", "content-type", "etag")
 #: Expired rows deleted by each ``record``: enough to keep up with the writes that make them.
