@@ -58,7 +58,6 @@ KINDS: dict[str, Kind] = {
     "forbidden": Kind(403, "Forbidden"),
     "not-found": Kind(404, "Not Found"),
     "method-not-allowed": Kind(405, "Method Not Allowed"),
-    "not-acceptable": Kind(406, "Not Acceptable"),
     "conflict": Kind(409, "Conflict"),
     "idempotency-key-in-use": Kind(409, "Idempotency-Key In Use"),
     "precondition-failed": Kind(412, "Precondition Failed"),
