@@ -204,7 +204,7 @@ def _validation_detail(errors: list[dict[str, Any]]) -> str:
     first = errors[0]
     where = ".".join(str(part) for part in first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"Invalid request: {where}: {first['msg']}{more}"
+    return f"Invalid request: {where + ': ' if where else ''}{first['msg']}{more}"
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
