@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from common.events.schemas import VoteCast
@@ -122,23 +121,21 @@ async def test_if_match_star_and_malformed_tags(
 
 
 async def test_a_deployment_can_require_if_match(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    tokens: TokenFactory,
-    new_post: NewPost,
-    monkeypatch: pytest.MonkeyPatch,
+    app: FastAPI, client: httpx.AsyncClient, tokens: TokenFactory, new_post: NewPost
 ):
     _, alice = tokens.user()
     post = await new_post(alice)
-    monkeypatch.setattr(
-        app.state, "settings", app.state.settings.model_copy(update={"require_if_match": True})
-    )
-    for method in ("PUT", "PATCH", "DELETE"):
-        body = {"title": "t", "content": "c", "published": True} if method != "DELETE" else None
-        refused = await client.request(method, f"{POSTS}/{post['id']}", json=body, headers=alice)
-        assert refused.status_code == 428, (method, refused.text)
-        assert refused.json()["type"].endswith("/precondition-required")
-    tag = await _etag(client, post["id"], alice)
-    assert (
-        await client.delete(f"{POSTS}/{post['id']}", headers={**alice, "If-Match": tag})
-    ).status_code == 204
+    settings = app.state.settings
+    # Starlette's State keeps attributes in a dict of its own: set and put back by hand.
+    app.state.settings = settings.model_copy(update={"require_if_match": True})
+    try:
+        for method in ("PUT", "PATCH", "DELETE"):
+            body = {"title": "t", "content": "c", "published": True} if method != "DELETE" else None
+            refused = await client.request(method, f"{POSTS}/{post['id']}", json=body, headers=alice)
+            assert refused.status_code == 428, (method, refused.text)
+            assert refused.json()["type"].endswith("/precondition-required")
+        tag = await _etag(client, post["id"], alice)
+        deleted = await client.delete(f"{POSTS}/{post['id']}", headers={**alice, "If-Match": tag})
+        assert deleted.status_code == 204
+    finally:
+        app.state.settings = settings
