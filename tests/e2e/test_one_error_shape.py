@@ -129,7 +129,7 @@ def test_the_author_filter_takes_the_id_the_posts_show_or_the_username(gateway: 
     assert [p["id"] for p in by_name.json()["items"]] == [created.json()["id"]]
     bad = gateway.get("/api/v1/posts", params={"author": "not a name!"})
     assert bad.status_code == 422
-    assert _errors(bad)[0]["loc"] == ["query", "author"]
+    assert _errors(bad)[0]["loc"][:2] == ["query", "author"]
 
 
 def test_cors_preflight_allows_the_documented_request_headers(gateway: httpx.Client) -> None:
