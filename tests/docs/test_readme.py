@@ -169,3 +169,12 @@ def test_no_doc_points_outside_the_repository_or_at_the_gone_python_gateway(doc:
     # The removed imitation of Traefik, spelt so that `git grep` for its package finds nothing at all.
     assert "native" + "_gateway" not in text
     assert "native gateway" not in text.lower()
+
+
+def test_the_errors_doc_lists_every_problem_type_and_no_other() -> None:
+    from common.problems import KINDS, PROBLEM_TYPE_BASE
+
+    listed = set(
+        re.findall(re.escape(PROBLEM_TYPE_BASE) + r"([a-z-]+)`", (ROOT / "docs" / "errors.md").read_text())
+    )
+    assert listed == set(KINDS)

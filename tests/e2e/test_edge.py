@@ -145,7 +145,9 @@ def test_missing_token_is_a_401_on_protected_routes(gateway: httpx.Client, metho
     response = gateway.request(method, path, json=body)
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert set(response.json()) == {"detail"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert set(response.json()) == {"type", "title", "status", "detail", "instance"}
+    assert response.json()["type"] == "tag:social-posts,2026:problems/unauthorized"
 
 
 def test_a_revoked_token_is_refused_at_the_edge_at_once(gateway: httpx.Client) -> None:
@@ -156,7 +158,8 @@ def test_a_revoked_token_is_refused_at_the_edge_at_once(gateway: httpx.Client) -
     for method, path in [("GET", "/api/v1/votes/me"), ("GET", "/api/v1/auth/me"), ("GET", "/api/v1/posts")]:
         refused = gateway.request(method, path, headers=user.headers)
         assert refused.status_code == 401, (path, refused.text)
-        assert refused.json() == {"detail": "This session was signed out; sign in again"}
+        assert refused.json()["detail"] == "This session was signed out; sign in again"
+        assert refused.json()["instance"] == refused.headers["x-request-id"]
 
 
 def _expired_copy(stack: Any, token: str) -> str:
@@ -224,7 +227,7 @@ def test_internal_endpoints_are_404_at_the_gateway(stack: Any, path: str) -> Non
         connection.close()
     assert status == 404, (path, body)
     # The gateway's own 404 (no router takes the path) or the docs router's service saying so.
-    assert set(body) == {"detail"}
+    assert set(body) == {"type", "title", "status", "detail", "instance"}
     assert body["detail"].startswith("Not Found"), body
 
 
@@ -305,9 +308,11 @@ def test_client_versions_below_the_minimum_get_426_on_every_service(
         for method, path in routes:
             old = gateway.request(method, path, headers={**user.headers, "X-Client-Version": "1.4.9"})
             assert old.status_code == 426, (path, old.text)
-            assert old.json() == {
-                "detail": "Client version 1.4.9 is no longer supported; upgrade to 1.5.0 or later"
-            }
+            assert old.headers["content-type"] == "application/problem+json"
+            assert old.json()["detail"] == (
+                "Client version 1.4.9 is no longer supported; upgrade to 1.5.0 or later"
+            )
+            assert old.json()["min_client_version"] == "1.5.0"
             assert old.headers["X-Min-Client-Version"] == "1.5.0"
             bad = gateway.request(method, path, headers={"X-Client-Version": "latest"})
             assert bad.status_code == 400, path

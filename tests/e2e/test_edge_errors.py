@@ -2,9 +2,9 @@
 
 The gateway is the real Traefik binary on ``gateway/traefik``. Its own errors (no route, body too
 large, flood limit, a service down or slow, auth unreachable) must read like the services' errors:
-``{"detail": ...}`` as JSON, the security headers and an ``X-Request-ID``. A service's own error with
-the same status must pass through untouched. And no spelling of an identity header, in the headers or
-in the trailers, may reach a service.
+RFC 9457 problems (``application/problem+json``), the security headers and an ``X-Request-ID``. A
+service's own error with the same status must pass through untouched. And no spelling of an identity
+header, in the headers or in the trailers, may reach a service.
 """
 
 from __future__ import annotations
@@ -69,12 +69,18 @@ def _until(check: Callable[[], bool], within: float, what: str) -> None:
 
 
 def assert_edge_error(response: httpx.Response, kind: str) -> None:
-    """The gateway's own error page for ``kind``: status, JSON body, security headers, request id."""
+    """The gateway's own error page for ``kind``: status, problem body, security headers, request id."""
     page = EDGE_ERRORS[kind]
     where = (response.request.method, response.request.url.path, response.status_code, response.text)
     assert response.status_code == page.status, where
-    assert response.headers["content-type"] == "application/json", where
-    assert response.json() == {"detail": page.detail}, where
+    assert response.headers["content-type"] == "application/problem+json", where
+    problem = response.json()
+    assert (problem["status"], problem["detail"]) == (page.status, page.detail), where
+    assert problem["type"].startswith("tag:social-posts,2026:problems/"), where
+    assert problem["title"], where
+    assert problem["instance"], where
+    if page.retry_after is not None:
+        assert problem["retry_after"] == page.retry_after, where
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, (name, where)
     assert len(response.headers.get("X-Request-ID", "")) >= 16, where
@@ -237,7 +243,7 @@ def test_other_encoded_reserved_characters_reach_the_service_and_get_the_error_s
     for path in ["/api/v1/posts/%23x", "/api/v1/posts/%25", "/api/v1/posts/a%3Fb", "/api/v1/posts/a%3Bb"]:
         status, body = _raw_get(stack, path)
         assert status in (404, 422), (path, status, body)
-        assert set(json.loads(body)) == {"detail"}, (path, body)
+        assert set(json.loads(body)) >= {"type", "title", "status", "detail", "instance"}, (path, body)
 
 
 # --- a second Traefik on the same table, with tight limits ----------------------------------------------

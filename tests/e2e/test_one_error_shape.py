@@ -3,8 +3,9 @@
 A body sent with the wrong Content-Type is a 415 that says which type the route takes (a form route
 sent JSON names its JSON twin); HEAD works wherever GET does; the ``author`` filter takes the id the
 posts show as well as the username; CORS lets a browser client send the headers the API documents
-and read the ones it must, on the gateway's own errors too. What is not ``{"detail": ...}`` is
-pinned here as well: requests Traefik refuses before any routing (plain text, documented).
+and read the ones it must, on the gateway's own errors too. What is not an RFC 9457 problem
+(``application/problem+json``) is pinned here as well: requests Traefik refuses before any routing
+(plain text, documented).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ EXPOSED = {
     "x-min-client-version",
     "location",
     "x-request-id",
+    "idempotent-replayed",
 }
+PROBLEM = "application/problem+json"
 
 
 # Its own loopback source address: auth's per-address sign-up and sign-in limits are this module's alone.
@@ -55,8 +58,20 @@ def _user(gateway: httpx.Client) -> tuple[str, dict[str, str]]:
 
 
 def _detail(response: httpx.Response) -> Any:
-    assert response.headers["content-type"].startswith("application/json"), response.text
-    return response.json()["detail"]
+    assert response.headers["content-type"] == PROBLEM, response.text
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert problem["instance"] == response.headers["x-request-id"]
+    assert problem["type"].startswith("tag:social-posts,2026:problems/")
+    return problem["detail"]
+
+
+def _errors(response: httpx.Response) -> list[dict[str, Any]]:
+    """A validation problem's list of errors, each with where it is (its ``detail`` is one line)."""
+    assert isinstance(_detail(response), str)
+    errors: list[dict[str, Any]] = response.json()["errors"]
+    assert all(error["loc"] for error in errors)
+    return errors
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
@@ -80,7 +95,7 @@ def test_json_sent_to_the_login_form_is_415_pointing_at_login_json(gateway: http
 def test_a_missing_body_is_still_a_validation_error(gateway: httpx.Client) -> None:
     response = gateway.post("/api/v1/auth/register")
     assert response.status_code == 422
-    assert isinstance(_detail(response), list)
+    assert _errors(response)[0]["loc"] == ["body"]
 
 
 def test_head_answers_like_get_without_a_body(gateway: httpx.Client) -> None:
@@ -114,7 +129,7 @@ def test_the_author_filter_takes_the_id_the_posts_show_or_the_username(gateway: 
     assert [p["id"] for p in by_name.json()["items"]] == [created.json()["id"]]
     bad = gateway.get("/api/v1/posts", params={"author": "not a name!"})
     assert bad.status_code == 422
-    assert isinstance(_detail(bad), list)
+    assert _errors(bad)[0]["loc"][:2] == ["query", "author"]
 
 
 def test_cors_preflight_allows_the_documented_request_headers(gateway: httpx.Client) -> None:
@@ -126,14 +141,22 @@ def test_cors_preflight_allows_the_documented_request_headers(gateway: httpx.Cli
                 "Origin": ORIGIN,
                 "Access-Control-Request-Method": method,
                 "Access-Control-Request-Headers": "authorization,content-type,x-csrf-token,x-client-version,"
-                "x-request-id,if-none-match",
+                "x-request-id,if-none-match,if-match,idempotency-key",
             },
         )
         assert preflight.status_code == 200, preflight.text
         assert preflight.headers["access-control-allow-origin"] == ORIGIN
         assert preflight.headers["access-control-allow-credentials"] == "true"
         allowed = {h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")}
-        documented = {"x-csrf-token", "x-client-version", "authorization", "content-type", "x-request-id"}
+        documented = {
+            "x-csrf-token",
+            "x-client-version",
+            "authorization",
+            "content-type",
+            "x-request-id",
+            "if-match",
+            "idempotency-key",
+        }
         assert allowed >= documented
         assert method in preflight.headers["access-control-allow-methods"]
 
@@ -159,7 +182,9 @@ def test_cors_headers_are_on_service_answers_and_on_the_gateways_own_errors(gate
     for what, response in answers.items():
         assert response.headers.get("access-control-allow-origin") == ORIGIN, what
         assert _exposed(response) >= EXPOSED, (what, _exposed(response))
-        assert "detail" in response.json() or what == "service 200"
+        if what != "service 200":
+            assert response.headers["content-type"] == PROBLEM, what
+            assert "detail" in response.json(), what
 
 
 def test_a_disallowed_origin_gets_no_cors_grant(gateway: httpx.Client) -> None:
@@ -186,7 +211,7 @@ def _raw(port: int, request: bytes) -> bytes:
 
 
 def test_what_traefik_refuses_before_routing_is_its_plain_text_400_as_documented(stack: Any) -> None:
-    """The README's one exception to ``{"detail": ...}``: requests no router ever sees."""
+    """The README's one exception to problem details: requests no router ever sees."""
     port = stack.config.gateway_port
     malformed_header = _raw(port, b"GET /api/v1/posts HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n")
     assert malformed_header.startswith(b"HTTP/1.1 400 ")
@@ -206,13 +231,13 @@ def _get(port: int, target: str) -> tuple[bytes, bytes]:
 def test_urls_up_to_64_kib_get_the_one_error_shape_and_longer_ones_the_documented_plain_400(
     stack: Any,
 ) -> None:
-    """The README's limit: a request line up to 64 KiB reaches the service (JSON errors); past it the
+    """The README's limit: a request line up to 64 KiB reaches the service (problems); past it the
     service's HTTP parser refuses it before any application code, in plain text."""
     port = stack.config.gateway_port
     head, body = _get(port, "/api/v1/posts?q=" + "a" * 60_000)
     assert head.startswith(b"HTTP/1.1 422 ")
-    assert b"application/json" in head.lower()
-    assert isinstance(json.loads(body)["detail"], list)
+    assert PROBLEM.encode() in head.lower()
+    assert json.loads(body)["errors"][0]["loc"] == ["query", "q"]
     head, body = _get(port, "/api/v1/posts?q=" + "a" * 70_000)
     assert head.startswith(b"HTTP/1.1 400 ")
     assert b"text/plain" in head.lower()

@@ -192,7 +192,8 @@ def _is_json_error(response: httpx.Response) -> bool:
         body = response.json()
     except ValueError:
         return False
-    return isinstance(body, dict) and "detail" in body
+    problem = response.headers.get("content-type") == "application/problem+json"
+    return problem and isinstance(body, dict) and "detail" in body
 
 
 @dataclass(frozen=True)

@@ -458,7 +458,10 @@ def test_api8_headers_errors_internal_endpoints_and_cors_are_locked_down(edge: E
         assert response.headers.get("x-frame-options") == "DENY", what
         assert response.headers.get("referrer-policy") == "no-referrer", what
         if response.status_code >= 400:
-            assert set(response.json()) == {"detail"}, what
+            assert response.headers["content-type"] == "application/problem+json", what
+            members = set(response.json())
+            assert members >= {"type", "title", "status", "detail", "instance"}, what
+            assert members <= {"type", "title", "status", "detail", "instance", "errors", "retry_after"}, what
             assert not re.search(r"Traceback|File \"|\.py\b|sqlalchemy|asyncpg|Exception", response.text), (
                 what
             )

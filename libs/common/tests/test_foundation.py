@@ -90,19 +90,31 @@ async def inline() -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://inline")
 
 
-async def test_domain_errors_render_as_detail_with_their_status(inline: httpx.AsyncClient) -> None:
-    conflict = await inline.get("/conflict")
-    assert (conflict.status_code, conflict.json()) == (409, {"detail": "Already there"})
+async def test_domain_errors_render_as_problems_with_their_status(inline: httpx.AsyncClient) -> None:
+    conflict = await inline.get("/conflict", headers={"X-Request-ID": "req-1"})
+    assert conflict.status_code == 409
+    assert conflict.headers["content-type"] == "application/problem+json"
+    assert conflict.json() == {
+        "type": "tag:social-posts,2026:problems/conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Already there",
+        "instance": "req-1",
+    }
     missing = await inline.get("/missing/7")
-    assert (missing.status_code, missing.json()) == (404, {"detail": "Item 7 not found"})
+    assert (missing.status_code, missing.json()["detail"]) == (404, "Item 7 not found")
+    assert missing.json()["instance"] == missing.headers["x-request-id"]
     unrouted = await inline.get("/nowhere")
-    assert (unrouted.status_code, unrouted.json()) == (404, {"detail": "Not Found"})
+    assert (unrouted.status_code, unrouted.json()["detail"]) == (404, "Not Found")
+    assert unrouted.json()["type"] == "tag:social-posts,2026:problems/not-found"
 
 
 async def test_validation_errors_say_where_and_what(inline: httpx.AsyncClient) -> None:
     response = await inline.post("/body", json={"n": "many"})
     assert response.status_code == 422
-    [error] = response.json()["detail"]
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("Invalid request: body.n: ")
+    [error] = response.json()["errors"]
     assert error["loc"] == ["body", "n"]
     assert "integer" in error["msg"]
     assert "input" not in error  # a client's values are not echoed back
@@ -114,7 +126,8 @@ async def test_unexpected_errors_are_a_bland_500(
     with caplog.at_level(logging.ERROR):
         response = await inline.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json()["detail"] == "Internal server error"
+    assert set(response.json()) == {"type", "title", "status", "detail", "instance"}
     assert "secret internals" not in response.text
 
 
@@ -179,10 +192,11 @@ async def test_a_fast_path_answers_like_a_route_with_metrics_errors_and_quiet_lo
         posted = await client.post("/check")
     assert (ok.status_code, ok.headers["x-user-id"], ok.headers["x-rid"]) == (200, "42", "rid-1")
     assert ok.headers["x-request-id"] == "rid-1"
-    assert (refused.status_code, refused.json()) == (401, {"detail": "Sign in first"})
+    assert (refused.status_code, refused.json()["detail"]) == (401, "Sign in first")
+    assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["www-authenticate"] == "Bearer"
     assert (down.status_code, down.headers["retry-after"]) == (503, "1")
-    assert (bug.status_code, bug.json()) == (500, {"detail": "Internal server error"})
+    assert (bug.status_code, bug.json()["detail"]) == (500, "Internal server error")
     assert posted.json() == {"served_by": "router"}  # other methods go through FastAPI's router
     after = REGISTRY.get_sample_value(
         "http_requests_total", {"service": "fast", "method": "GET", "route": "/check", "status": "200"}

@@ -8,7 +8,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from common.errors import NotFound, TooManyRequests, install_error_handlers
-from common.openapi import error_responses, link, with_gateway_answers
+from common.openapi import error_responses, link, problem_details, with_gateway_answers
 
 
 def _app() -> FastAPI:
@@ -41,22 +41,35 @@ def _app() -> FastAPI:
     return app
 
 
-def test_each_status_documents_the_error_body_and_429_its_retry_after():
-    document = _app().openapi()
+def test_each_status_documents_the_problem_body_and_429_its_retry_after():
+    document = problem_details(_app().openapi())
     responses = document["paths"]["/things/{thing_id}"]["get"]["responses"]
     assert responses["404"]["description"] == "No such thing"
-    assert responses["404"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"
+    assert responses["404"]["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
     }
     assert "Retry-After" in responses["429"]["headers"]
-    assert document["components"]["schemas"]["ErrorBody"]["required"] == ["detail"]
+    problem = document["components"]["schemas"]["Problem"]
+    assert problem["required"] == ["type", "title", "status", "detail"]
+    assert {"instance", "errors", "retry_after", "min_client_version"} <= set(problem["properties"])
+
+
+def test_fastapis_own_validation_answer_is_documented_as_a_problem_too():
+    document = problem_details(_app().openapi())
+    validation = document["paths"]["/things/{thing_id}"]["get"]["responses"]["422"]
+    assert validation["content"] == {
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert problem_details(document) == document  # twice is once
 
 
 def test_a_documented_422_takes_a_message_or_a_list_of_problems():
-    responses = error_responses(422)
-    assert responses[422]["model"].model_validate({"detail": "no file"})
-    assert responses[422]["model"].model_validate(
-        {"detail": [{"loc": ["body", "x"], "msg": "m", "type": "t"}]}
+    model = error_responses(422)[422]["model"]
+    base = {"type": "tag:x", "title": "Validation Error", "status": 422}
+    assert model.model_validate({**base, "detail": "no file"})
+    assert model.model_validate(
+        {**base, "detail": "x", "errors": [{"loc": ["body", "x"], "msg": "m", "type": "t"}]}
     )
 
 
@@ -65,9 +78,21 @@ async def test_the_documented_bodies_are_what_the_handlers_send():
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         missing = await client.get("/things/0")
         limited = await client.get("/things/1")
-    assert missing.json() == {"detail": "No such thing"}
+        invalid = await client.get("/things/x")
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json() == {
+        "type": "tag:social-posts,2026:problems/not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "No such thing",
+    }
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "7"
+    assert limited.json()["retry_after"] == 7
+    assert invalid.status_code == 422
+    assert invalid.json()["type"].endswith("/validation-error")
+    assert invalid.json()["detail"].startswith("Invalid request: path.thing_id: ")
+    assert [e["loc"] for e in invalid.json()["errors"]] == [["path", "thing_id"]]
 
 
 def test_a_link_points_at_its_operation_by_path_and_method():

@@ -41,7 +41,7 @@ async def test_admin_routes_refuse_anonymous_401_and_users_403(client, api, meth
     assert anonymous.headers["www-authenticate"] == "Bearer"
     forbidden = await client.request(method, url, json=body, headers=user.headers)
     assert forbidden.status_code == 403
-    assert forbidden.json() == {"detail": "This needs the admin role"}
+    assert forbidden.json()["detail"] == "This needs the admin role"
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES, ids=IDS)
@@ -133,7 +133,7 @@ async def test_deactivation_signs_out_and_blocks_sign_in_until_reactivated(clien
     assert response.json()["is_active"] is False
     assert (await api.forward_auth(user.access)).status_code == 401
     assert (await api.refresh(user.refresh)).status_code == 401
-    assert (await api.login("quentin")).json() == {"detail": "This account is deactivated"}
+    assert (await api.login("quentin")).json()["detail"] == "This account is deactivated"
     assert await api.revoked_sessions() == {user.tokens["session_id"]}
     await client.post(f"/api/v1/auth/admin/users/{user.id}/reactivate", headers=admin.headers)
     assert (await api.login("quentin")).status_code == 200

@@ -153,7 +153,7 @@ async def test_bad_tokens_are_refused(client, api, forger, case, where):
     response = await where(client, token)
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) >= {"type", "title", "status", "detail", "instance"}
     assert not any(h.lower().startswith("x-user") for h in response.headers)
 
 
@@ -217,9 +217,12 @@ async def test_an_old_client_gets_426_naming_the_minimum(client, api, minimum_ve
     for version in ("2.0.9", "2.1.0-rc.1", "0.0.0"):
         response = await api.forward_auth(account.access, **{"X-Client-Version": version})
         assert response.status_code == 426, version
-        assert response.json() == {
-            "detail": f"Client version {version} is no longer supported; upgrade to 2.1.0 or later"
-        }
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["detail"] == (
+            f"Client version {version} is no longer supported; upgrade to 2.1.0 or later"
+        )
+        assert response.json()["type"] == "tag:social-posts,2026:problems/upgrade-required"
+        assert response.json()["min_client_version"] == "2.1.0"
         assert response.headers["X-Min-Client-Version"] == "2.1.0"
         assert not any(h.lower().startswith("x-user") for h in response.headers)
     for version in ("2.1.0", "2.1.1", "10.0.0"):

@@ -67,4 +67,4 @@ async def test_the_documented_conflict_is_what_a_client_gets(client: httpx.Async
         json={"email": "olga@example.com", "username": "olga2", "password": "correct horse battery"},
     )
     assert again.status_code == 409
-    assert set(again.json()) == {"detail"}
+    assert set(again.json()) >= {"type", "title", "status", "detail", "instance"}

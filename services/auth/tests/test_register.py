@@ -76,7 +76,8 @@ async def test_duplicates_are_refused_ignoring_case(client, email, username, det
 async def test_bad_input_gets_a_422_naming_the_field(client, body, field, message):
     response = await _register(client, **body)
     assert response.status_code == 422
-    errors = response.json()["detail"]
+    assert field in response.json()["detail"]  # the human line names the first problem
+    errors = response.json()["errors"]
     assert any(e["loc"][-1] == field and message in e["msg"] for e in errors), errors
 
 
@@ -119,3 +120,33 @@ def test_outside_development_the_default_mail_token_key_is_refused(settings):
         AuthSettings(
             **{**settings.model_dump(), "environment": "staging", "amqp_url": "amqp://a:b@127.0.0.1:5672/"}
         )
+
+
+async def test_a_retried_sign_up_with_its_idempotency_key_creates_one_account(client, api):
+    key = {"Idempotency-Key": "3b1f2c9e-signup-retry", "X-Forwarded-For": "10.7.7.7"}
+    body = {"email": "retry@example.com", "username": "retrier", "password": PASSWORD}
+    first = await client.post("/api/v1/auth/register", json=body, headers=key)
+    again = await client.post("/api/v1/auth/register", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(await api.events(UserRegistered.TYPE)) == 1
+    # The same key with another password is another request: refused, not replayed.
+    other = await client.post("/api/v1/auth/register", json={**body, "password": PASSWORD + "!"}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+    # Without the key the same body is a new attempt, and meets the taken e-mail address.
+    taken = await client.post("/api/v1/auth/register", json=body, headers={"X-Forwarded-For": "10.7.7.7"})
+    assert taken.status_code == 409
+    async with api.app.state.db.session() as session:
+        stored = (await session.execute(text("SELECT fingerprint, body FROM idempotency_keys"))).all()
+    assert len(stored) == 1
+    assert PASSWORD.encode() not in bytes(stored[0].body)
+    assert len(stored[0].fingerprint) == 64  # an HMAC: nothing that tests a password offline
+
+
+async def test_a_malformed_sign_up_idempotency_key_is_a_400(client):
+    body = {"email": "badkey@example.com", "username": "badkey", "password": PASSWORD}
+    refused = await client.post("/api/v1/auth/register", json=body, headers={"Idempotency-Key": "a b"})
+    assert refused.status_code == 400
+    assert refused.json()["type"] == "tag:social-posts,2026:problems/bad-idempotency-key"

@@ -301,3 +301,35 @@ async def test_status_moves_through_processing_and_failed(
     own = await client.get(f"{POSTS}/{media['post_id']}/media", headers=alice)
     assert own.headers["cache-control"] == "private, no-cache"
     assert [m["status"] for m in own.json()["items"]] == ["failed"]
+
+
+async def test_an_upload_retried_with_its_key_attaches_one_image_even_once_the_post_is_full(
+    client: httpx.AsyncClient,
+    tokens: TokenFactory,
+    new_post,
+    sql,
+):
+    _, alice = tokens.user()
+    post = await new_post(alice)
+    media_url = f"{POSTS}/{post['id']}/media"
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    async def upload(data: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await client.post(media_url, files={"file": ("p.png", data, "image/png")}, headers=headers)
+
+    first = await upload(png_bytes(), {**alice, **key})
+    again = await upload(png_bytes(), {**alice, **key})
+    assert (first.status_code, again.status_code) == (202, 202), again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"]
+    for _ in range(2):  # MEDIA_MAX_PER_POST is 3 in the test settings: the post is full now
+        assert (await upload(png_bytes(), alice)).status_code == 202
+    late_retry = await upload(png_bytes(), {**alice, **key})
+    assert late_retry.status_code == 202
+    assert late_retry.json()["id"] == first.json()["id"]
+    other_image = await upload(png_bytes(3, 3), {**alice, **key})
+    assert other_image.status_code == 422
+    assert other_image.json()["type"].endswith("/idempotency-key-reused")
+    [(count,)] = await sql("SELECT count(*) FROM media WHERE post_id = :p", p=uuid.UUID(post["id"]))
+    assert count == 3

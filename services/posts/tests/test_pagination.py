@@ -112,7 +112,7 @@ async def test_the_hundred_cap_is_enforced(client: httpx.AsyncClient, sql):
     for params in ({"limit": 101}, {"size": 101}, {"page": 1, "size": 1000}):
         response = await client.get(POSTS, params=params)
         assert response.status_code == 422, params
-        assert "less than or equal to 100" in response.json()["detail"][0]["msg"]
+        assert "less than or equal to 100" in response.json()["errors"][0]["msg"]
 
 
 @pytest.mark.parametrize(

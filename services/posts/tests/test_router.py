@@ -58,7 +58,7 @@ async def test_bad_input_gets_clear_422(client: httpx.AsyncClient, tokens: Token
     _, auth = tokens.user()
     missing = await client.post("/api/v1/posts", json={"title": "only a title"}, headers=auth)
     assert missing.status_code == 422
-    assert missing.json()["detail"][0]["loc"] == ["body", "content"]
+    assert missing.json()["errors"][0]["loc"] == ["body", "content"]
     wrong_type = await client.post("/api/v1/posts", json={"title": 5, "content": []}, headers=auth)
     assert wrong_type.status_code == 422
     too_long = await client.post("/api/v1/posts", json={"title": "x" * 201, "content": "c"}, headers=auth)

@@ -102,7 +102,7 @@ async def test_search_text_is_capped(client: httpx.AsyncClient):
     assert (await client.get(POSTS, params={"q": "x" * 200})).status_code == 200
     too_long = await client.get(POSTS, params={"q": "x" * 201})
     assert too_long.status_code == 422
-    assert too_long.json()["detail"][0]["loc"] == ["query", "q"]
+    assert too_long.json()["errors"][0]["loc"] == ["query", "q"]
 
 
 async def test_author_filter_shows_one_users_posts(client: httpx.AsyncClient, tokens: TokenFactory, new_post):

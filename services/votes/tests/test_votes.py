@@ -72,7 +72,7 @@ async def test_a_malformed_post_id_is_a_clear_422(client, tokens) -> None:
     _, auth = tokens.user()
     response = await client.put("/api/v1/votes/not-a-uuid", headers=auth)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "post_id"]
+    assert response.json()["errors"][0]["loc"] == ["path", "post_id"]
 
 
 async def test_other_users_votes_are_their_own(client, tokens, make_post, sql) -> None:
@@ -141,7 +141,7 @@ async def test_my_votes_page_size_is_capped_at_100(client, tokens, limit) -> Non
     _, auth = tokens.user()
     response = await client.get("/api/v1/votes/me", params={"limit": limit}, headers=auth)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert response.json()["errors"][0]["loc"] == ["query", "limit"]
     assert (await client.get("/api/v1/votes/me", params={"limit": 100}, headers=auth)).status_code == 200
 
 

@@ -31,7 +31,7 @@ from common.identity import JWKSKeySource, TokenVerifier, VerifiedTokens, admin_
 from common.logging import configure_logging
 from common.metrics import metrics_router
 from common.middleware import FastEndpoint, FastPaths, HeadAsGet, ObservabilityMiddleware
-from common.openapi import with_gateway_answers
+from common.openapi import install_problem_documents, with_gateway_answers
 from common.settings import Environment, ServiceSettings
 
 __all__ = ["Runtime", "create_service_app", "routed_openapi_router"]
@@ -183,6 +183,7 @@ def create_service_app(
         openapi_url="/openapi.json",  # the whole document, on the service's own port (not routed)
     )
     install_error_handlers(app)
+    install_problem_documents(app)  # every error answer documented as application/problem+json
     if fast_endpoints:
         app.add_middleware(FastPaths, endpoints=fast_endpoints)  # inside the observability layer
     app.add_middleware(HeadAsGet)  # between FastPaths (GET only) and the observability layer

@@ -5,7 +5,8 @@ edge limit (413), the per-address flood limit (429), a service it cannot reach o
 answer in time (502, 504), auth unreachable while checking a token (503). Its own bodies are plain
 text, so the routing table sends each of those to ``GET /internal/edge-errors/<kind>`` through
 Traefik's ``errors`` middleware (and a catch-all router for 404), and every service serves these
-pages: whichever is up answers, and the page is ``{"detail": ...}`` like every other error.
+pages: whichever is up answers, and the page is a problem (``application/problem+json``,
+``common.problems``) like every other error.
 
 The ``errors`` middleware keeps the status of the response it replaced; each page answers with the
 same status anyway, so a page fetched by hand reads the same. The observability middleware adds
@@ -17,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+
+from common.problems import problem
 
 __all__ = ["EDGE_ERRORS", "EDGE_ERRORS_PREFIX", "EdgeError", "edge_errors_router"]
 
@@ -30,6 +33,8 @@ class EdgeError:
     status: int
     detail: str
     retry_after: int | None = None
+    #: The problem type (``common.problems.KINDS``); ``None``: the usual one of the status.
+    kind: str | None = None
 
 
 #: One page per kind of error the gateway makes (the path segment after ``EDGE_ERRORS_PREFIX``).
@@ -51,12 +56,12 @@ def edge_errors_router() -> APIRouter:
 
     # Any method: the catch-all router rewrites the path of whatever request no router took.
     @router.api_route("/{kind}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    async def edge_error(kind: str) -> JSONResponse:
+    async def edge_error(kind: str) -> Response:
         """The body of an error the gateway made (unknown kinds read as a plain 404)."""
         error = EDGE_ERRORS.get(kind, EDGE_ERRORS["404"])
         headers = {"Cache-Control": "no-store"}
         if error.retry_after is not None:
             headers["Retry-After"] = str(error.retry_after)
-        return JSONResponse({"detail": error.detail}, status_code=error.status, headers=headers)
+        return problem(error.status, error.detail, kind=error.kind, headers=headers)
 
     return router

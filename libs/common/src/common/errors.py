@@ -10,10 +10,15 @@ Exception hierarchy::
     ├── Conflict            409
     ├── PayloadTooLarge     413
     ├── UnsupportedMedia    415
+    ├── PreconditionFailed  412  (If-Match does not match)
+    ├── PreconditionRequired 428 (If-Match required but absent)
+    ├── Unprocessable       422  (a well-formed request whose content cannot be used)
     ├── TooManyRequests     429  (adds Retry-After)
     └── ServiceUnavailable  503  (adds Retry-After)
 
-Services raise these below the router; one handler renders every error as ``{"detail": ...}``.
+Services raise these below the router; one handler renders every error as an RFC 9457 problem
+(``application/problem+json``, see ``common.problems``): ``type`` from the class's ``kind``, the
+message as ``detail``, the request id as ``instance``, and the error's ``extensions`` beside them.
 A body the route cannot read because of its Content-Type (JSON sent as ``text/plain`` or as a form,
 or JSON sent to a form route) is a 415 that says which type the route takes, not a 422.
 A dependency that does not answer (PostgreSQL refusing connections or out of them, a pool that
@@ -31,9 +36,11 @@ import asyncpg
 import redis.exceptions
 from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from common.problems import REQUEST_ID_SCOPE_KEY, problem
 
 __all__ = [
     "JSON_ALTERNATIVE",
@@ -43,9 +50,12 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
     "ServiceUnavailable",
     "TooManyRequests",
     "Unauthorized",
+    "Unprocessable",
     "UnsupportedMedia",
     "dependency_down",
     "install_error_handlers",
@@ -58,10 +68,20 @@ log = logging.getLogger("common.errors")
 class DomainError(Exception):
     status_code: ClassVar[int] = 400
     default_detail: ClassVar[str] = "Bad request"
+    #: The problem type (a name in ``common.problems.KINDS``); ``None``: the usual one of the status.
+    kind: ClassVar[str | None] = None
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
         self.detail = detail or self.default_detail
         self.headers = headers or {}
+        #: Members of the problem beside the standard ones, for what a client acts on.
+        self.extensions = extensions or {}
         super().__init__(self.detail)
 
 
@@ -92,6 +112,24 @@ class Conflict(DomainError):
     default_detail = "Conflict"
 
 
+class PreconditionFailed(DomainError):
+    status_code = 412
+    default_detail = "The resource changed since you read it (If-Match does not match); read it again"
+
+
+class PreconditionRequired(DomainError):
+    status_code = 428
+    default_detail = "This request must be conditional: send If-Match with the ETag you read"
+
+
+class Unprocessable(DomainError):
+    """422 for a well-formed request whose content cannot be used (not a field's validation)."""
+
+    status_code = 422
+    default_detail = "Unprocessable content"
+    kind = "unprocessable-content"
+
+
 class PayloadTooLarge(DomainError):
     status_code = 413
     default_detail = "Payload too large"
@@ -120,18 +158,14 @@ class ServiceUnavailable(DomainError):
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
 
 
-def _render(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
-
-
-async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return _render(exc.status_code, exc.detail, exc.headers)
+    return problem(exc.status_code, exc.detail, kind=exc.kind, headers=exc.headers, **exc.extensions)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return _render(exc.status_code, exc.detail, dict(exc.headers or {}))
+    return problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 #: A form route may name the route that takes the same data as JSON, in its ``openapi_extra``; a JSON
@@ -165,16 +199,24 @@ def _wrong_media_type(request: Request, exc: RequestValidationError) -> str | No
     return None
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+def _validation_detail(errors: list[dict[str, Any]]) -> str:
+    """One line a person can read: the first problem and how many more (``errors`` has them all)."""
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"Invalid request: {where + ': ' if where else ''}{first['msg']}{more}"
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     wrong_type = _wrong_media_type(request, exc)
     if wrong_type is not None:
-        return _render(415, wrong_type)
+        return problem(415, wrong_type)
     errors = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
-    ]
-    return _render(422, errors)
+    ] or [{"loc": [], "msg": "invalid request", "type": "value_error"}]
+    return problem(422, _validation_detail(errors), kind="validation-error", errors=errors)
 
 
 #: Causes that mean "a dependency is not answering", not "this request is wrong" or "our bug".
@@ -220,24 +262,26 @@ def dependency_down(exc: BaseException) -> bool:
 _INFRASTRUCTURE: tuple[type[Exception], ...] = (sa_exc.SQLAlchemyError, redis.exceptions.RedisError, OSError)
 
 
-async def _infrastructure_error(request: Request, exc: Exception) -> JSONResponse:
+async def _infrastructure_error(request: Request, exc: Exception) -> Response:
     """Database, Redis and socket errors: registered by class so they are answered, not re-raised."""
     if _dependency_down(exc):
         log.warning("dependency unavailable", extra={"error": repr(exc)[:300]})
-        return _render(
+        return problem(
             503,
             "Service temporarily unavailable: a backing service is not answering; retry shortly",
-            {"Retry-After": "1"},
+            headers={"Retry-After": "1"},
         )
     return await _unexpected(request, exc)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
-    return _render(500, "Internal server error")
+    # Answered outside the observability middleware (Starlette's outermost layer), whose request id
+    # is kept in the scope for this.
+    return problem(500, "Internal server error", instance=request.scope.get(REQUEST_ID_SCOPE_KEY))
 
 
-async def render_exception(request: Request, exc: Exception) -> JSONResponse:
+async def render_exception(request: Request, exc: Exception) -> Response:
     """The answer the installed handlers give for ``exc``, for code that runs outside FastAPI's stack."""
     if isinstance(exc, DomainError):
         return await _domain_error(request, exc)

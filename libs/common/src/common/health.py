@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from common.problems import problem
 
 __all__ = ["HealthCheck", "health_router"]
 
@@ -32,7 +34,7 @@ async def _run(check: HealthCheck, limit: float) -> str:
 
 
 @health_router.get("/ready")
-async def ready(request: Request) -> JSONResponse:
+async def ready(request: Request) -> Response:
     checks: dict[str, HealthCheck] = request.app.state.health_checks
     timeout: float = request.app.state.settings.readiness_timeout_seconds
     names = list(checks)
@@ -41,4 +43,4 @@ async def ready(request: Request) -> JSONResponse:
     if all(r == "ok" for r in results):
         return JSONResponse({"status": "ok", "checks": report})
     failing = ", ".join(f"{n} {r}" for n, r in report.items() if r != "ok")
-    return JSONResponse({"detail": f"not ready: {failing}", "checks": report}, status_code=503)
+    return problem(503, f"not ready: {failing}", checks=report)

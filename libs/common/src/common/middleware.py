@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from common.errors import render_exception
 from common.logging import new_request_id, request_id_var
 from common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from common.problems import REQUEST_ID_SCOPE_KEY
 
 __all__ = ["REQUEST_ID_HEADER", "FastEndpoint", "FastPaths", "HeadAsGet", "ObservabilityMiddleware"]
 
@@ -116,6 +117,7 @@ class ObservabilityMiddleware:
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
         request_id = incoming.decode("latin-1")[:_MAX_REQUEST_ID] if incoming else new_request_id()
         token = request_id_var.set(request_id)
+        scope[REQUEST_ID_SCOPE_KEY] = request_id  # for the 500 answered outside this middleware
         status = 500
         start = time.perf_counter()
 

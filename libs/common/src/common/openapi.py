@@ -4,10 +4,11 @@
 
     @router.get("/{post_id}", responses=error_responses((404, "No such post, or a draft of someone else")))
 
-Each entry carries the body every error has (``{"detail": "..."}``); 429 also documents
-``Retry-After``. Validation errors (422 with a list) are documented by FastAPI itself; pass 422 here
-only for a route that also answers 422 with a message (it then documents both shapes), or whose
-parameters FastAPI does not see.
+Each entry carries the body every error has, an RFC 9457 problem (:class:`Problem`, media type
+``application/problem+json``, ``common.problems``); 429 also documents ``Retry-After``. Validation
+errors (422) are documented by FastAPI itself, and :func:`install_problem_documents` rewrites every
+error answer of the document (FastAPI's own 422 included) to the problem schema; pass 422 here only
+for a route that also answers 422 with a message, or whose parameters FastAPI does not see.
 
 :func:`link` writes an OpenAPI link (what a client, or a stateful fuzzer, may call next with a value
 from this response), pointing at the target operation by path and method.
@@ -18,27 +19,42 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ErrorBody", "ValidationErrorBody", "error_responses", "link", "with_gateway_answers"]
+from common.problems import PROBLEM_MEDIA_TYPE
 
-
-class ErrorBody(BaseModel):
-    """What every error answer carries."""
-
-    detail: str = Field(description="what went wrong, for a person to read")
+__all__ = [
+    "Problem",
+    "error_responses",
+    "install_problem_documents",
+    "link",
+    "problem_details",
+    "with_gateway_answers",
+]
 
 
 class ValidationIssue(BaseModel):
-    loc: list[str | int]
+    loc: list[str | int] = Field(description="where: body, query, path or header, then the field")
     msg: str
     type: str
 
 
-class ValidationErrorBody(BaseModel):
-    """422: a list of field problems, or one message about the request as a whole."""
+class Problem(BaseModel):
+    """RFC 9457 problem details: what every error answer carries (``docs/errors.md``)."""
 
-    detail: list[ValidationIssue] | str
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="the kind of error, a stable URI (docs/errors.md lists them)")
+    title: str = Field(description="the kind's short summary")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong this time, for a person to read")
+    instance: str | None = Field(None, description="the request id (X-Request-ID), to quote")
+    errors: list[ValidationIssue] | None = Field(
+        None, description="422 validation errors: each problem with its location"
+    )
+    retry_after: int | None = Field(None, description="seconds to wait before retrying (429, 503)")
+    min_client_version: str | None = Field(None, description="426: the oldest client version served")
 
 
 #: What each status means wherever it is answered; a route may pass its own wording instead.
@@ -65,8 +81,7 @@ def error_responses(*codes: int | tuple[int, str]) -> dict[int | str, dict[str, 
     responses: dict[int | str, dict[str, Any]] = {}
     for entry in codes:
         code, description = entry if isinstance(entry, tuple) else (entry, DESCRIPTIONS[entry])
-        model: type[BaseModel] = ValidationErrorBody if code == 422 else ErrorBody
-        responses[code] = {"model": model, "description": description}
+        responses[code] = {"model": Problem, "description": description}
         if code == 429:
             responses[code]["headers"] = _RETRY_AFTER
     return responses
@@ -83,7 +98,8 @@ def link(method: str, path: str, description: str, **parameters: str) -> dict[st
     }
 
 
-_ERROR_BODY_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_ERROR_BODY_REF = {"content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
 #: What the gateway's forwardAuth check may answer for any routed operation, before the service sees it.
 _GATEWAY_ANSWERS: dict[str, dict[str, Any]] = {
     "400": {
@@ -134,3 +150,39 @@ def with_gateway_answers(paths: dict[str, Any]) -> dict[str, Any]:
             for method, operation in item.items()
         }
     return documented
+
+
+#: FastAPI's own validation error schemas, replaced by ``Problem`` wherever they were used.
+_FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def problem_details(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every 4xx/5xx answer declared as ``application/problem+json`` ``Problem``
+    (in place; running it twice changes nothing)."""
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                if str(code)[:1] in ("4", "5") and isinstance(response, dict):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": dict(_PROBLEM_REF)}}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in _FASTAPI_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    schemas.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for name, schema in (
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+    ):
+        schemas.setdefault(name, schema)
+    schemas["Problem"].pop("$defs", None)
+    return document
+
+
+def install_problem_documents(app: FastAPI) -> None:
+    """Make ``app.openapi()`` declare every error answer as a problem (see :func:`problem_details`)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return problem_details(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -54,6 +54,9 @@ class ServiceSettings(BaseSettings):
     #: (2 s to 128 s). An outage of the database or Redis counts no attempt at all.
     consumer_max_attempts: int = Field(default=8, ge=1, le=20)
     consumer_retry_base_ms: int = Field(default=2000, ge=1)
+    #: How long an ``Idempotency-Key`` is remembered (``common.idempotency``); a retry after that
+    #: runs again.
+    idempotency_key_ttl_seconds: int = Field(default=86_400, ge=60)
     #: Prefix for the exchange and every queue, so a test run never meets the dev stack's messages.
     events_prefix: str = ""
 

@@ -85,4 +85,5 @@ class ClientVersionPolicy:
                 f"Client version {version.text} is no longer supported; "
                 f"upgrade to {self.minimum.text} or later",
                 headers={"X-Min-Client-Version": self.minimum.text},
+                extensions={"min_client_version": self.minimum.text},
             )

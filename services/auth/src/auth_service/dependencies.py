@@ -6,6 +6,8 @@ signed-out session's access token stops working on auth's own routes at once, as
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -21,6 +23,7 @@ from auth_service.sessions import DeviceInfo
 from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common import Forbidden, Principal, TokenVerifier, Unauthorized
+from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identity import oauth2_scheme
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "ClientIPDep",
     "DeviceDep",
     "KeyRingDep",
+    "RegisterIdempotency",
     "SettingsDep",
     "SignedIn",
     "TierCacheDep",
@@ -97,6 +101,23 @@ async def _signed_in(request: Request, token: Annotated[str | None, Depends(oaut
     return principal
 
 
+def _register_idempotency(request: Request, idempotency_key: IdempotencyKeyHeader = None) -> Idempotency:
+    """Sign-up's ``Idempotency-Key``: no user yet, so the key alone is the scope (a UUID key is not
+    guessed). The fingerprint covers the password: it is an HMAC under a key derived from
+    ``MAIL_TOKEN_KEY``, so the table holds nothing a password can be guessed from offline."""
+    settings: AuthSettings = request.app.state.settings
+    secret = hmac.new(
+        settings.mail_token_key.get_secret_value().encode(), b"idempotency-fingerprint", hashlib.sha256
+    ).digest()
+    return Idempotency.of(
+        request,
+        idempotency_key,
+        scope="register",
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+        secret=secret,
+    )
+
+
 async def _admin(principal: Annotated[Principal, Depends(_signed_in)]) -> Principal:
     if not principal.is_admin:
         raise Forbidden("This needs the admin role")
@@ -111,5 +132,6 @@ SettingsDep = Annotated[AuthSettings, Depends(_settings)]
 TierCacheDep = Annotated[TierCache, Depends(_tier_cache)]
 ClientIPDep = Annotated[str, Depends(_client_ip)]
 DeviceDep = Annotated[DeviceInfo, Depends(_device)]
+RegisterIdempotency = Annotated[Idempotency, Depends(_register_idempotency)]
 SignedIn = Annotated[Principal, Depends(_signed_in)]
 AdminDep = Annotated[Principal, Depends(_admin)]

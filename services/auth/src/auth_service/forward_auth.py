@@ -22,7 +22,7 @@ import time
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from auth_service.client_version import ClientVersionPolicy
 from auth_service.denylist import Denylist
@@ -30,6 +30,7 @@ from auth_service.network import client_ip
 from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.identity import VerifiedTokens
+from common.problems import problem
 from common.ratelimit import Decision, RateLimiter
 
 __all__ = [
@@ -97,11 +98,11 @@ def _identity(principal: Principal) -> dict[str, str]:
     return dict(zip(IDENTITY_HEADERS, values, strict=True))
 
 
-def _too_many(refused: list[Decision]) -> JSONResponse:
+def _too_many(refused: list[Decision]) -> Response:
     worst = max(refused, key=lambda d: d.reset_after)
-    return JSONResponse(
-        {"detail": f"Rate limit of your tier reached; retry in {worst.reset_after}s"},
-        status_code=429,
+    return problem(
+        429,
+        f"Rate limit of your tier reached; retry in {worst.reset_after}s",
         headers=worst.headers(),
     )
 

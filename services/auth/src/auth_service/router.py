@@ -13,6 +13,7 @@ from auth_service.dependencies import (
     ClientIPDep,
     DeviceDep,
     KeyRingDep,
+    RegisterIdempotency,
     SettingsDep,
     SignedIn,
 )
@@ -37,11 +38,47 @@ _SIGNED_IN_ONLY = error_responses(401)
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserPublic,
-    responses={**_BODY, **error_responses((409, "The e-mail address or username is taken"))},
+    responses={
+        201: {
+            "description": "The new account",
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "true when this is the first answer to this Idempotency-Key, replayed",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **_BODY,
+        **error_responses(
+            (400, "A malformed Idempotency-Key, or a body that cannot be parsed"),
+            (
+                409,
+                "The e-mail address or username is taken, or a request with this Idempotency-Key "
+                "is still running",
+            ),
+            (422, "Invalid fields, or an Idempotency-Key used for another request"),
+        ),
+    },
 )
-async def register(data: UserCreate, session: SessionDep, auth: AuthServiceDep, ip: ClientIPDep) -> Any:
-    """Create an account; a verification e-mail follows."""
-    return await auth.register(session, data, ip)
+async def register(
+    data: UserCreate,
+    session: SessionDep,
+    auth: AuthServiceDep,
+    ip: ClientIPDep,
+    idempotency: RegisterIdempotency,
+) -> Response:
+    """Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely."""
+    request_body = data.__pydantic_serializer__.to_json(data)
+    replay = await idempotency.begin(session, request_body)
+    if replay is not None:
+        return replay
+    user = UserPublic.model_validate(await auth.register(session, data, ip))
+    response = Response(
+        user.__pydantic_serializer__.to_json(user),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
+    return await idempotency.record(session, request_body, response)
 
 
 _SIGNED_IN = {

@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import OptionalUser
+from common import CurrentUser, OptionalUser
 from common.db import Database
+from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.storage import ObjectStorage
 from posts_service.cache import ResponseCache, changed_posts
 from posts_service.models import Post
@@ -27,6 +28,7 @@ __all__ = [
     "CacheDep",
     "DatabaseDep",
     "FeedParamsDep",
+    "IdempotencyDep",
     "SettingsDep",
     "StorageDep",
     "WriteSession",
@@ -130,3 +132,20 @@ CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
 SettingsDep = Annotated[PostsSettings, Depends(get_app_settings)]
 FeedParamsDep = Annotated[FeedParams, Depends(get_feed_params)]
+
+
+async def get_idempotency(
+    request: Request, user: CurrentUser, idempotency_key: IdempotencyKeyHeader = None
+) -> Idempotency:
+    """The request's ``Idempotency-Key``, scoped to the signed-in user (``common.idempotency``)."""
+    settings: PostsSettings = request.app.state.settings
+    return Idempotency.of(
+        request,
+        idempotency_key,
+        scope=f"user:{user.user_id}",
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+        secret=b"posts",  # post bodies hold no secret: the HMAC is only a hash here
+    )
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -12,16 +12,19 @@ from common import AdminUser, CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses, link
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from posts_service import reads, service
+from posts_service.cache import etag_of
 from posts_service.dependencies import (
     FEED_PARAMETERS,
     CacheDep,
     DatabaseDep,
     FeedParamsDep,
+    IdempotencyDep,
     SettingsDep,
     WriteSession,
 )
 from posts_service.feed import FeedQuery
-from posts_service.responses import conditional, no_store
+from posts_service.preconditions import IfMatchDep, post_etag
+from posts_service.responses import NO_STORE, conditional, no_store
 from posts_service.schemas import (
     MAX_PAGE_NUMBER,
     DeletedPostPage,
@@ -45,7 +48,19 @@ _READ: dict[int | str, dict[str, Any]] = {
 _NO_POST = (404, "No such post (or a draft of someone else, or deleted)")
 #: JSON bodies: unparseable (400) or over the gateway's body limit (413).
 _BODY = error_responses(400, 413)
-_WRITE = {**_BODY, **error_responses((403, "Not the post's author"), _NO_POST)}
+#: ``If-Match`` answers of PUT, PATCH and DELETE (``preconditions``).
+_CONDITIONAL = error_responses(
+    (400, "A malformed If-Match (ETags in double quotes, or *), or a body that cannot be parsed"),
+    (412, "The post changed since the ETag in If-Match was read: read it again"),
+    (428, "This deployment requires If-Match (REQUIRE_IF_MATCH) and the request has none"),
+)
+_ETAG = {"ETag": {"description": "the post's new ETag, for the next If-Match", "schema": {"type": "string"}}}
+_WRITE = {
+    **_BODY,
+    **error_responses((403, "Not the post's author"), _NO_POST),
+    **_CONDITIONAL,
+    200: {"description": "The changed post", "headers": _ETAG},
+}
 _ITEM = "/api/v1/posts/{post_id}"
 _NEW_ID = "$response.body#/id"
 #: What a client can do next with a post it just wrote (OpenAPI links; a stateful fuzzer follows them).
@@ -63,24 +78,47 @@ def _public_cache_control(settings: PostsSettings) -> str:
     return f"public, max-age={settings.public_max_age_seconds}"
 
 
+#: What a request with an ``Idempotency-Key`` may answer besides the first one (``common.idempotency``).
+IDEMPOTENT = error_responses(
+    (400, "A malformed Idempotency-Key (or a body that cannot be parsed)"),
+    (409, "A request with this Idempotency-Key is still running: retry later"),
+    (422, "This Idempotency-Key was used for another request (or the body is invalid)"),
+)
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true when this is the first answer to the same Idempotency-Key, replayed",
+        "schema": {"type": "string"},
+    }
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=PostPublic,
-    dependencies=[NoStore],
     responses={
-        201: {"description": "The post", "links": _CREATED_LINKS},
+        201: {"description": "The post", "links": _CREATED_LINKS, "headers": _REPLAYED},
         **_BODY,
+        **IDEMPOTENT,
         **error_responses((403, "This account was deleted")),
     },
 )
 async def create_post(
-    data: PostCreate, user: CurrentUser, session: WriteSession, response: Response
-) -> PostPublic:
-    """Write a post."""
+    data: PostCreate, user: CurrentUser, session: WriteSession, idempotency: IdempotencyDep
+) -> Response:
+    """Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once."""
+    request_body = data.__pydantic_serializer__.to_json(data)
+    replay = await idempotency.begin(session, request_body)
+    if replay is not None:
+        return replay
     post = await service.create_post(session, user, data)
-    response.headers["Location"] = f"{router.prefix}/{post.id}"
-    return post
+    response = Response(
+        post.__pydantic_serializer__.to_json(post),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+        headers={"Location": f"{router.prefix}/{post.id}", "Cache-Control": NO_STORE},
+    )
+    return await idempotency.record(session, request_body, response)
 
 
 @router.get(
@@ -131,7 +169,15 @@ async def list_deleted_posts(
     return await service.list_deleted(session, page=page, size=size, retention=retention)
 
 
-@router.get("/{post_id}", response_model=PostPublic, responses={**_READ, **error_responses(_NO_POST)})
+@router.get(
+    "/{post_id}",
+    response_model=PostPublic,
+    responses={
+        200: {"description": "The post; its ETag is what If-Match takes", "headers": _ETAG},
+        **_READ,
+        **error_responses(_NO_POST),
+    },
+)
 async def get_post(
     request: Request,
     post_id: uuid.UUID,
@@ -140,27 +186,47 @@ async def get_post(
     viewer: OptionalUser,
     settings: SettingsDep,
 ) -> Response:
-    """One post, with its author and vote count."""
+    """One post, with its author and vote count; its ETag names its content version (``If-Match``)."""
     rendered = await reads.read_post(
         db, cache, post_id, viewer, public_cache_control=_public_cache_control(settings)
     )
-    return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
+    etag = post_etag(rendered.body, rendered.etag)
+    return conditional(request, rendered.body, etag=etag, cache_control=rendered.cache_control)
+
+
+def _with_etag(post: PostPublic, response: Response) -> PostPublic:
+    """The changed post, with the ETag a client sends in its next ``If-Match``."""
+    body = post.__pydantic_serializer__.to_json(post)
+    response.headers["ETag"] = post_etag(body, etag_of(body))
+    return post
 
 
 @router.put("/{post_id}", response_model=PostPublic, dependencies=[NoStore], responses=_WRITE)
 async def replace_post(
-    post_id: uuid.UUID, data: PostReplace, user: CurrentUser, session: WriteSession
+    post_id: uuid.UUID,
+    data: PostReplace,
+    user: CurrentUser,
+    session: WriteSession,
+    if_match: IfMatchDep,
+    response: Response,
 ) -> PostPublic:
     """Replace your post (every field); 404 if there is no such post (PUT never creates)."""
-    return await service.update_post(session, user, post_id, data.model_dump())
+    post = await service.update_post(session, user, post_id, data.model_dump(), if_match)
+    return _with_etag(post, response)
 
 
 @router.patch("/{post_id}", response_model=PostPublic, dependencies=[NoStore], responses=_WRITE)
 async def patch_post(
-    post_id: uuid.UUID, data: PostUpdate, user: CurrentUser, session: WriteSession
+    post_id: uuid.UUID,
+    data: PostUpdate,
+    user: CurrentUser,
+    session: WriteSession,
+    if_match: IfMatchDep,
+    response: Response,
 ) -> PostPublic:
     """Change some fields of your post."""
-    return await service.update_post(session, user, post_id, data.changes())
+    post = await service.update_post(session, user, post_id, data.changes(), if_match)
+    return _with_etag(post, response)
 
 
 @router.delete(
@@ -177,11 +243,14 @@ async def patch_post(
             },
         },
         **error_responses((403, "Neither the author nor an admin"), _NO_POST),
+        **_CONDITIONAL,
     },
 )
-async def delete_post(post_id: uuid.UUID, user: CurrentUser, session: WriteSession) -> None:
+async def delete_post(
+    post_id: uuid.UUID, user: CurrentUser, session: WriteSession, if_match: IfMatchDep
+) -> None:
     """Delete your post (admins: any post). It can be restored by an admin until it is purged."""
-    await service.delete_post(session, user, post_id)
+    await service.delete_post(session, user, post_id, if_match)
 
 
 @router.post(

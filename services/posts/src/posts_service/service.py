@@ -21,6 +21,7 @@ from posts_service import repository
 from posts_service.cache import mark_changed
 from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
 from posts_service.models import Post, utcnow
+from posts_service.preconditions import IfMatch
 from posts_service.repository import PostRow
 from posts_service.schemas import (
     MAX_PAGE_NUMBER,
@@ -110,14 +111,21 @@ async def _public(session: AsyncSession, post: Post) -> PostPublic:
 
 
 async def update_post(
-    session: AsyncSession, user: Principal, post_id: uuid.UUID, changes: dict[str, Any]
+    session: AsyncSession,
+    user: Principal,
+    post_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: IfMatch | None = None,
 ) -> PostPublic:
-    """Apply ``changes`` (all fields for PUT, the sent ones for PATCH) to the caller's own post."""
+    """Apply ``changes`` (all fields for PUT, the sent ones for PATCH) to the caller's own post, if it
+    is still at the version the client read (``If-Match``, checked on the locked row)."""
     post = await repository.lock_post(session, post_id)
     if post is None or not _can_see(post, user):
         raise NotFound("Post not found")
     if post.author_id != user.user_id:
         raise Forbidden("Only the author can change this post")
+    if if_match is not None:
+        if_match.check(post.updated_at)
     for name, value in changes.items():
         setattr(post, name, value)
     post.updated_at = utcnow()
@@ -131,13 +139,17 @@ async def update_post(
     return await _public(session, post)
 
 
-async def delete_post(session: AsyncSession, user: Principal, post_id: uuid.UUID) -> None:
+async def delete_post(
+    session: AsyncSession, user: Principal, post_id: uuid.UUID, if_match: IfMatch | None = None
+) -> None:
     """Soft delete: gone from every read at once, kept (restorable by admins) for the retention period."""
     post = await repository.lock_post(session, post_id)
     if post is None or (not user.is_admin and not _can_see(post, user)):
         raise NotFound("Post not found")
     if post.author_id != user.user_id and not user.is_admin:
         raise Forbidden("Only the author or an admin can delete this post")
+    if if_match is not None:
+        if_match.check(post.updated_at)
     post.deleted_at = utcnow()
     await add_event(
         session,

@@ -34,6 +34,10 @@ class PostsSettings(ServiceSettings, StorageSettings):
     feed_exact_count_limit: int = Field(default=10_000, ge=1)
     media_max_age_seconds: int = 3600
 
+    # --- optimistic concurrency ------------------------------------------------------------------
+    #: Refuse PUT, PATCH and DELETE of a post without If-Match (428), so no edit overwrites blindly.
+    require_if_match: bool = False
+
     # --- vote counts -----------------------------------------------------------------------------
     #: Votes' internal address, asked by ``python -m posts_service.reconcile`` for the true counts.
     votes_url: str = "http://127.0.0.1:8003"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response, status
 from common import CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses
 from posts_service.cache import etag_of
-from posts_service.dependencies import SettingsDep, StorageDep, WriteSession
+from posts_service.dependencies import IdempotencyDep, SettingsDep, StorageDep, WriteSession
 from posts_service.media import service
 from posts_service.media.schemas import MediaList, MediaPublic
 from posts_service.media.upload import FIELD, read_image_upload
@@ -64,7 +64,22 @@ _TYPES = {".webp": "image/webp", ".png": "image/png", ".jpg": "image/jpeg", ".gi
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MediaPublic,
     openapi_extra=_UPLOAD_BODY,
-    responses=_UPLOAD_ERRORS,
+    responses={
+        **_UPLOAD_ERRORS,
+        **error_responses(
+            (400, "a malformed Idempotency-Key, or a multipart body that cannot be parsed"),
+            (
+                409,
+                "the post already has the most media items allowed, or a request with this "
+                "Idempotency-Key is still running",
+            ),
+            (
+                422,
+                "no 'file' field, more than one, an empty file, or an Idempotency-Key used for "
+                "another request",
+            ),
+        ),
+    },
 )
 async def upload_media(
     post_id: uuid.UUID,
@@ -73,23 +88,35 @@ async def upload_media(
     session: WriteSession,
     storage: StorageDep,
     settings: SettingsDep,
-    response: Response,
-) -> MediaPublic:
-    """Attach an image (multipart field 'file') to your post; it is processed in the background."""
-    await service.check_attachable(session, user, post_id, settings.media_max_per_post)
-    await session.rollback()  # hand the connection back while a slow client streams the body
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Attach an image (multipart field 'file') to your post; it is processed in the background.
+    Send an ``Idempotency-Key`` to retry safely: the image is attached once."""
+    if idempotency.key is None:
+        # Refused before a slow client streams the body; with a key, a retry must be able to replay
+        # its first answer even once the post is full, and ``attach`` checks all this again anyway.
+        await service.check_attachable(session, user, post_id, settings.media_max_per_post)
+        await session.rollback()  # hand the connection back while a slow client streams the body
     upload = await read_image_upload(
         request.headers.get("content-type"),
         request.headers.get("content-length"),
         request.stream(),
         max_bytes=settings.media_max_bytes,
     )
+    fingerprint = upload.fingerprint()
+    replay = await idempotency.begin(session, fingerprint)
+    if replay is not None:
+        return replay
     media = await service.attach(
         session, storage, user, post_id, upload, max_per_post=settings.media_max_per_post
     )
-    response.headers["Location"] = f"{router.prefix}/{post_id}/media/{media.id}"
-    response.headers["Cache-Control"] = NO_STORE
-    return media
+    response = Response(
+        media.__pydantic_serializer__.to_json(media),
+        status_code=status.HTTP_202_ACCEPTED,
+        media_type=JSON,
+        headers={"Location": f"{router.prefix}/{post_id}/media/{media.id}", "Cache-Control": NO_STORE},
+    )
+    return await idempotency.record(session, fingerprint, response)
 
 
 def _status_response(

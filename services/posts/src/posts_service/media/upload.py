@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from common import BadRequest, DomainError, PayloadTooLarge, UnsupportedMedia
+from common import BadRequest, PayloadTooLarge, UnsupportedMedia
+from common.errors import Unprocessable
 
 if TYPE_CHECKING:  # the callbacks' TypedDict exists for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -38,13 +39,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 _NAMES = "JPEG, PNG, WebP or GIF"
 
 
-class Unprocessable(DomainError):
-    """422 for a well-formed request whose content cannot be used (an empty file)."""
-
-    status_code = 422
-    default_detail = "Unprocessable content"
-
-
 @dataclass(frozen=True, slots=True)
 class ImageUpload:
     data: bytes
@@ -55,6 +49,10 @@ class ImageUpload:
     @property
     def extension(self) -> str:
         return ACCEPTED_TYPES[self.content_type]
+
+    def fingerprint(self) -> bytes:
+        """What identifies the upload for ``Idempotency-Key``: the type, the name and the bytes."""
+        return b"\0".join((self.content_type.encode(), (self.filename or "").encode(), self.data))
 
 
 def sniff_image(head: bytes) -> str | None:

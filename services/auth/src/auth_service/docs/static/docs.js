@@ -118,7 +118,8 @@
       "Every service's API, reached through this gateway. Sign in with **Authorize** " +
         "(OAuth2 password flow against `" + tokenUrl + "`), then use **Try it out** on any route.",
       "",
-      "Errors are `{\"detail\": ...}`. Clients may send `X-Client-Version` (semver); a version below the " +
+      "Errors are RFC 9457 problem details (`application/problem+json`: `type`, `title`, `status`, " +
+        "`detail`, `instance`). Clients may send `X-Client-Version` (semver); a version below the " +
         "supported minimum is answered `426 Upgrade Required`, a malformed one `400`.",
       "",
       "| service | OpenAPI document | state |",

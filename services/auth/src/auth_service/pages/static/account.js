@@ -11,16 +11,18 @@
     status.dataset.outcome = outcome;
   }
 
+  // Errors are RFC 9457 problems: a validation error lists its problems in `errors` (the first one's
+  // message is what the reader can act on); any other says it in `detail`.
   function detail(body, fallback) {
+    if (body && Array.isArray(body.errors) && body.errors.length) return body.errors[0].msg || fallback;
     if (body && typeof body.detail === "string") return body.detail;
-    if (body && Array.isArray(body.detail) && body.detail.length) return body.detail[0].msg || fallback;
     return fallback;
   }
 
   async function post(path, payload) {
     const response = await fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "application/json, application/problem+json" },
       credentials: "omit",
       body: JSON.stringify(payload),
     });
