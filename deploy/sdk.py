@@ -10,7 +10,8 @@ the second, operations without a tag given the service's name. Then:
 - ``sdk/python/``: the Python client, by openapi-python-client (root dev group, pinned);
 - ``sdk/typescript/src/schema.d.ts``: the TypeScript types of openapi-typescript, used by the
   client of ``sdk/typescript/src/index.ts`` (openapi-fetch); both pinned in
-  ``sdk/typescript/package-lock.json`` and installed with ``npm ci``.
+  ``sdk/typescript/package-lock.json`` and installed with ``npm ci``;
+- ``docs/asyncapi.yaml``: the events' contract (``common.events.asyncapi``).
 
 Everything is a function of the repository (the generators' versions are locked, and their
 formatter is the workspace's ruff), so ``--check`` regenerates into a temporary folder and lists
@@ -36,6 +37,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from common.events import asyncapi
 from deploy.render import REPO_ROOT
 
 __all__ = [
@@ -54,6 +56,7 @@ PYTHON_DIR = SDK_DIR / "python"
 TYPESCRIPT_DIR = SDK_DIR / "typescript"
 SCHEMA_TS = Path("src") / "schema.d.ts"
 DOCUMENT = "openapi.json"
+ASYNCAPI = REPO_ROOT / "docs" / "asyncapi.yaml"
 #: The services the gateway routes, in the docs page's order (the worker has no public route).
 SERVICES = ("auth", "posts", "votes")
 TITLE = "Social posts API"
@@ -261,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     shutil.rmtree(PYTHON_DIR, ignore_errors=True)  # no file of a removed operation left behind
     generate()
-    print("wrote sdk/openapi.json, sdk/python/ and sdk/typescript/src/schema.d.ts")
+    ASYNCAPI.write_text(asyncapi.render())  # the events' contract, beside the HTTP one
+    print("wrote sdk/openapi.json, sdk/python/, sdk/typescript/src/schema.d.ts and docs/asyncapi.yaml")
     return 0
 
 
