@@ -249,6 +249,8 @@ PUBLIC_URIS = [
     "/.well-known/jwks.json",
     "/docs",
     "/docs/swagger-ui-bundle.js",
+    "/redoc",
+    "/docs/redoc.standalone.js",
 ]
 PROTECTED_URIS = [
     "/api/v1/auth/me",
@@ -261,6 +263,7 @@ PROTECTED_URIS = [
     "/api/v1/posts",
     "/api/v1/votes/me",
     "/docsx",
+    "/redocx",
 ]
 
 
