@@ -7,6 +7,7 @@ a generated model.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -49,8 +50,15 @@ def _signed_in(base_url: str, tokens: TokenPair) -> AuthenticatedClient:
 def test_register_sign_in_post_vote_list_and_refresh_through_the_generated_client(stack: Any) -> None:
     base_url = stack.config.gateway_url
     name = f"sdk_{uuid.uuid4().hex[:8]}"
-    anonymous = Client(base_url=base_url, timeout=httpx.Timeout(10), httpx_args=_httpx_args())
+    with contextlib.ExitStack() as clients:  # each generated client keeps its connections until closed
+        anonymous = clients.enter_context(
+            Client(base_url=base_url, timeout=httpx.Timeout(10), httpx_args=_httpx_args())
+        )
+        _flow(anonymous, clients, base_url, name)
 
+
+def _flow(anonymous: Client, clients: contextlib.ExitStack, base_url: str, name: str) -> None:
+    """Register, sign in, post, vote, list, refresh: the calls a client makes, as a user would."""
     registered = auth_register.sync_detailed(
         client=anonymous, body=UserCreate(email=f"{name}@example.com", username=name, password=PASSWORD)
     )
@@ -60,7 +68,7 @@ def test_register_sign_in_post_vote_list_and_refresh_through_the_generated_clien
 
     tokens = auth_login.sync(client=anonymous, body=LoginForm(username=name, password=PASSWORD))
     assert isinstance(tokens, TokenPair), tokens
-    client = _signed_in(base_url, tokens)
+    client = clients.enter_context(_signed_in(base_url, tokens))
     me = auth_me.sync(client=client)
     assert isinstance(me, UserPublic)
     assert me.id == registered.parsed.id
@@ -97,6 +105,6 @@ def test_register_sign_in_post_vote_list_and_refresh_through_the_generated_clien
     assert isinstance(refreshed, TokenPair), refreshed
     assert refreshed.refresh_token != tokens.refresh_token
     assert refreshed.session_id == tokens.session_id
-    again = posts_get.sync(post.id, client=_signed_in(base_url, refreshed))
+    again = posts_get.sync(post.id, client=clients.enter_context(_signed_in(base_url, refreshed)))
     assert isinstance(again, PostPublic)
     assert again.title == "From the SDK"
