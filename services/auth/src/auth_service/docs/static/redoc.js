@@ -15,12 +15,25 @@
 
   // ReDoc 2 shows Redocly's logo from Redocly's CDN at the foot of its menu. This page loads nothing
   // from elsewhere (img-src 'self'), so that one image is given an empty address instead: it fails
-  // without a request (and without a CSP violation), and ReDoc then leaves it out.
+  // without a request (and without a CSP violation), and ReDoc then leaves it out. React sets an
+  // image's address twice, as an attribute and then as the `src` property: both are covered.
+  function withoutRedoclyLogo(value) {
+    return String(value).startsWith(REDOCLY_LOGO) ? "" : value;
+  }
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (name, value) {
-    const external = this instanceof HTMLImageElement && name === "src" && String(value).startsWith(REDOCLY_LOGO);
-    return setAttribute.call(this, name, external ? "" : value);
+    const image = this instanceof HTMLImageElement && name === "src";
+    return setAttribute.call(this, name, image ? withoutRedoclyLogo(value) : value);
   };
+  const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, "src");
+  Object.defineProperty(HTMLImageElement.prototype, "src", {
+    configurable: true,
+    enumerable: src.enumerable,
+    get: src.get,
+    set: function (value) {
+      src.set.call(this, withoutRedoclyLogo(value));
+    },
+  });
 
   function describe(results) {
     return [
