@@ -74,6 +74,10 @@ k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing
 bench: install ## Load the native stack (seeded: users, 10,000 posts, votes) and write bench/results/; SCALE=1: reads at 10,000 and 1,000,000 posts
 	@$(PY) bench/run.py $(if $(filter 1,$(SCALE)),--scale)
 
+.PHONY: sdk
+sdk: install ## Generate the API clients in sdk/ (Python, TypeScript) from the merged OpenAPI documents
+	@$(PY) -m deploy.sdk
+
 .PHONY: migrate
 migrate: install ## Create and migrate every service's database
 	@$(PY) deploy/native/stack.py prepare

@@ -102,3 +102,52 @@ def test_docs_page_lists_every_service_and_tries_a_protected_route(stack: Any, p
     expect(votes.locator(".live-responses-table tr.response td.response-col_status")).to_have_text("200")
 
     assert problems == []
+
+
+def _operation_ids(gateway_url: str) -> set[str]:
+    """Every operation id of the documents the pages merge, read through the gateway."""
+    ids = set()
+    for service in ("auth", "posts", "votes"):
+        document = httpx.get(f"{gateway_url}/api/v1/{service}/openapi.json", timeout=10).json()
+        for item in document["paths"].values():
+            ids |= {operation["operationId"] for operation in item.values() if "operationId" in operation}
+    return ids
+
+
+def test_redoc_renders_every_services_operations_under_the_docs_csp(stack: Any, page: Page) -> None:
+    gateway_url = stack.config.gateway_url
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "request",
+        lambda request: (
+            problems.append(f"left the gateway: {request.url}")
+            if not request.url.startswith((gateway_url, "data:"))
+            else None
+        ),
+    )
+    page.add_init_script(_WATCH_CSP)
+
+    answer = page.goto(f"{gateway_url}/redoc")
+    assert answer is not None
+    docs_csp = httpx.get(f"{gateway_url}/docs", timeout=10).headers["content-security-policy"]
+    assert answer.headers["content-security-policy"] == docs_csp
+    page.wait_for_selector("#redoc[data-ready='true'] [data-section-id^='operation/']")
+
+    # Every operation of every service, each under its <tag>-<name> id.
+    sections = page.locator("[data-section-id^='operation/']").evaluate_all(
+        "(els) => els.map(e => e.dataset.sectionId.slice('operation/'.length))"
+    )
+    expected = _operation_ids(gateway_url)
+    assert {"auth-register", "posts-create", "votes-cast", "media-get-file"} <= expected
+    assert set(sections) == expected
+    expect(page.locator("#redoc")).to_contain_text("/api/v1/posts/{post_id}")
+    # Styled (the inline style elements the CSP allows by hash took effect), and every document loaded.
+    menu = page.locator(".menu-content")
+    assert menu.evaluate("(el) => getComputedStyle(el).backgroundColor") == "rgb(250, 250, 250)"
+    for service in ("auth", "posts", "votes"):
+        row = page.locator("tr", has_text=f"/api/v1/{service}/openapi.json")
+        expect(row).to_contain_text("loaded")
+
+    assert problems == []

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new browser password"
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' "
+    # ReDoc's two inline style elements, by hash (gateway/traefik/dynamic/routes.yml, docs-csp)
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' "
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='; "
+    "img-src 'self' data:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # Its own loopback source address for the calls made outside the browser (auth limits sign-ups per address).

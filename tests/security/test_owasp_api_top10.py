@@ -48,7 +48,14 @@ ROOT = Path(__file__).resolve().parents[2]
 Edge = Any  # the conftest's client of the gateway
 User = Any
 #: The paths the gateway serves besides /api/v1 (AGENTS.md; auth and gateway READMEs).
-DOCUMENTED_PUBLIC = ("/.well-known/jwks.json", "/docs", "/reset-password", "/verify-email", "/account-pages")
+DOCUMENTED_PUBLIC = (
+    "/.well-known/jwks.json",
+    "/docs",
+    "/redoc",
+    "/reset-password",
+    "/verify-email",
+    "/account-pages",
+)
 
 
 def tiny_png(padding: int = 0) -> bytes:

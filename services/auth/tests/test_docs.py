@@ -1,4 +1,5 @@
-"""The gateway's docs page (served by auth) and the OpenAPI document every service serves for it."""
+"""The gateway's docs pages (Swagger UI and ReDoc, served by auth) and the OpenAPI document every
+service serves for them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 import auth_service.docs
-from auth_service.docs import DOCUMENTED_SERVICES, SWAGGER_UI_VERSION
+from auth_service.docs import DOCUMENTED_SERVICES, REDOC_VERSION, SWAGGER_UI_VERSION
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from common import TokenVerifier
@@ -32,7 +33,7 @@ class _Page(HTMLParser):
         if tag == "script":
             self.scripts.append(values)
             self._in_script = True
-        if values.get("id") == "swagger-ui":
+        if values.get("id") in ("swagger-ui", "redoc"):
             self.root = values
         self.inline_script |= any(k.startswith("on") for k, _ in attrs)
 
@@ -43,8 +44,8 @@ class _Page(HTMLParser):
         self.inline_script |= self._in_script and bool(data.strip())
 
 
-async def _page(client: httpx.AsyncClient) -> _Page:
-    response = await client.get("/docs")
+async def _page(client: httpx.AsyncClient, path: str = "/docs") -> _Page:
+    response = await client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = _Page()
@@ -61,10 +62,25 @@ async def test_the_page_loads_its_files_from_here_and_runs_no_inline_script(clie
         asset = await client.get(url)
         assert asset.status_code == 200, url
     sources = [str(script["src"]).split("?")[0] for script in page.scripts]
-    assert sources == ["/docs/swagger-ui-bundle.js", "/docs/docs.js"]
+    assert sources == ["/docs/swagger-ui-bundle.js", "/docs/merge.js", "/docs/docs.js"]
     assert page.root["data-token-url"] == "/api/v1/auth/login"
     specs = re.findall(r'"url": "([^"]+)"', str(page.root["data-specs"]))
     assert specs == [f"/api/v1/{name}/openapi.json" for name in DOCUMENTED_SERVICES]
+
+
+async def test_the_redoc_page_loads_the_vendored_redoc_and_the_same_documents(client):
+    page = await _page(client, "/redoc")
+    assert not page.inline_script  # the same CSP as /docs
+    for url in page.urls:
+        assert url.startswith("/docs/"), url  # its files are served with Swagger UI's, nothing from a CDN
+        assert (await client.get(url)).status_code == 200, url
+    sources = [str(script["src"]).split("?")[0] for script in page.scripts]
+    assert sources == ["/docs/redoc.standalone.js", "/docs/merge.js", "/docs/redoc.js"]
+    specs = re.findall(r'"url": "([^"]+)"', str(page.root["data-specs"]))
+    assert specs == [f"/api/v1/{name}/openapi.json" for name in DOCUMENTED_SERVICES]
+    bundle = await client.get("/docs/redoc.standalone.js")
+    assert bundle.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert len(bundle.content) > 1_000_000
 
 
 async def test_assets_have_types_validators_and_nothing_else_is_served(client):
@@ -84,7 +100,9 @@ async def test_assets_have_types_validators_and_nothing_else_is_served(client):
 def test_the_vendored_version_is_the_one_written_down():
     static = Path(auth_service.docs.__file__).parent / "static"
     assert f"swagger-ui-dist {SWAGGER_UI_VERSION}" in (static / "VENDORED.md").read_text()
+    assert f"redoc {REDOC_VERSION}" in (static / "VENDORED.md").read_text()
     assert "https://" not in (static / "docs.js").read_text()
+    assert "https://" not in (static / "merge.js").read_text()
 
 
 async def test_the_routed_openapi_document_describes_what_the_gateway_routes(client):
@@ -144,7 +162,7 @@ async def test_in_staging_the_documents_need_an_admin(client, api, staging):
 
 
 async def test_in_production_there_are_no_docs(production):
-    for path in ("/docs", "/docs/swagger-ui-bundle.js", "/docs/docs.js", "/api/v1/auth/openapi.json"):
+    for path in ("/docs", "/redoc", "/docs/redoc.js", "/docs/docs.js", "/api/v1/auth/openapi.json"):
         response = await production.get(path)
         assert response.status_code == 404, path
         assert response.json()["detail"] == "Not Found"

@@ -252,6 +252,8 @@ PUBLIC_URIS = [
     "/.well-known/jwks.json",
     "/docs",
     "/docs/swagger-ui-bundle.js",
+    "/redoc",
+    "/docs/redoc.standalone.js",
 ]
 PROTECTED_URIS = [
     "/api/v1/auth/me",
@@ -264,6 +266,7 @@ PROTECTED_URIS = [
     "/api/v1/posts",
     "/api/v1/votes/me",
     "/docsx",
+    "/redocx",
 ]
 
 

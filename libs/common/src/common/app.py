@@ -31,10 +31,10 @@ from common.identity import JWKSKeySource, TokenVerifier, VerifiedTokens, admin_
 from common.logging import configure_logging
 from common.metrics import metrics_router
 from common.middleware import FastEndpoint, FastPaths, HeadAsGet, ObservabilityMiddleware
-from common.openapi import install_problem_documents, with_gateway_answers
+from common.openapi import install_problem_documents, operation_id, with_gateway_answers
 from common.settings import Environment, ServiceSettings
 
-__all__ = ["Runtime", "create_service_app", "routed_openapi_router"]
+__all__ = ["Runtime", "create_service_app", "routed_document", "routed_openapi_router"]
 
 Setup = Callable[[FastAPI, "Runtime"], contextlib.AbstractAsyncContextManager[None]]
 
@@ -103,17 +103,19 @@ def routed_openapi_router(app: FastAPI, settings: ServiceSettings) -> APIRouter:
 
     @router.get(f"/api/v1/{settings.service_name}/openapi.json", dependencies=guard)
     async def routed_openapi() -> JSONResponse:
-        document = app.openapi()
-        paths = with_gateway_answers(
-            {
-                path: item
-                for path, item in document.get("paths", {}).items()
-                if path.startswith(_ROUTED_PREFIXES)
-            }
-        )
-        return JSONResponse({**document, "paths": paths}, headers={"Cache-Control": "no-store"})
+        return JSONResponse(routed_document(app), headers={"Cache-Control": "no-store"})
 
     return router
+
+
+def routed_document(app: FastAPI) -> dict[str, Any]:
+    """The part of ``app``'s OpenAPI document that the gateway routes, with the gateway's own
+    answers: what ``/api/v1/<service>/openapi.json`` serves, and what the SDKs are generated from."""
+    document = app.openapi()
+    paths = with_gateway_answers(
+        {path: item for path, item in document.get("paths", {}).items() if path.startswith(_ROUTED_PREFIXES)}
+    )
+    return {**document, "paths": paths}
 
 
 def create_service_app(
@@ -181,6 +183,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",  # the whole document, on the service's own port (not routed)
+        generate_unique_id_function=operation_id,  # posts-create, not create_post_api_v1_posts_post
     )
     install_error_handlers(app)
     install_problem_documents(app)  # every error answer documented as application/problem+json

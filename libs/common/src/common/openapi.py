@@ -10,16 +10,22 @@ errors (422) are documented by FastAPI itself, and :func:`install_problem_docume
 error answer of the document (FastAPI's own 422 included) to the problem schema; pass 422 here only
 for a route that also answers 422 with a message, or whose parameters FastAPI does not see.
 
+:func:`operation_id` names every operation ``<tag>-<name>`` (``posts-create``), which is what a
+generated client calls its functions (``create_service_app`` passes it to FastAPI).
+
 :func:`link` writes an OpenAPI link (what a client, or a stateful fuzzer, may call next with a value
 from this response), pointing at the target operation by path and method.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.utils import generate_unique_id
 from pydantic import BaseModel, ConfigDict, Field
 
 from common.problems import PROBLEM_MEDIA_TYPE
@@ -29,6 +35,7 @@ __all__ = [
     "error_responses",
     "install_problem_documents",
     "link",
+    "operation_id",
     "problem_details",
     "with_gateway_answers",
 ]
@@ -186,3 +193,28 @@ def install_problem_documents(app: FastAPI) -> None:
         return problem_details(generate())
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+_OPERATION_ID = re.compile(r"^[a-z]+-[a-z0-9-]+$")
+
+
+def operation_id(route: APIRoute) -> str:
+    """``<tag>-<name>``: the route's first tag, then its name (the function's, or ``name=``) with the
+    tag's words left out, in kebab case: ``create_post`` tagged ``posts`` is ``posts-create``.
+
+    What generated clients call the operation (FastAPI's own ids, ``create_post_api_v1_posts_post``,
+    repeat the path). A route without a tag, or whose name is only its tag (``vote`` in ``votes``),
+    is refused when the document is built: give it ``name=``. Routes left out of the document (health,
+    metrics, internal) keep FastAPI's ids.
+    """
+    if not route.include_in_schema:
+        return generate_unique_id(route)
+    if not route.tags:
+        raise ValueError(f"{route.path}: an operation needs a tag to be named <tag>-<name>")
+    tag = str(route.tags[0])
+    own = {tag, tag.removesuffix("s")}
+    words = [word for word in route.name.lower().split("_") if word and word not in own]
+    identifier = f"{tag}-{'-'.join(words)}"
+    if not words or not _OPERATION_ID.match(identifier):
+        raise ValueError(f"{route.path}: {route.name!r} gives no operation id of the form <tag>-<name>")
+    return identifier

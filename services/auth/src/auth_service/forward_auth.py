@@ -67,6 +67,7 @@ ANONYMOUS_PATHS = frozenset(
         "/api/v1/auth/.well-known/jwks.json",
         "/.well-known/jwks.json",
         "/docs",
+        "/redoc",
         "/reset-password",
         "/verify-email",
     }

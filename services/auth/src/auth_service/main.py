@@ -16,7 +16,7 @@ from auth_service.admin import AdminService
 from auth_service.admin_router import admin_router
 from auth_service.bootstrap import bootstrap
 from auth_service.denylist import Denylist
-from auth_service.docs import docs_router
+from auth_service.docs import docs_router, redoc_router
 from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
 from auth_service.guards import BruteForceGuard
 from auth_service.handlers import TokenCleanup
@@ -134,8 +134,8 @@ def create_app(
             public_router,
             # The pages the mailed reset and verification links open.
             pages_router,
-            # The gateway's docs page for every service; none in production (404).
-            *([docs_router] if settings.environment is not Environment.PRODUCTION else []),
+            # The gateway's docs pages for every service (Swagger UI, ReDoc); none in production (404).
+            *([docs_router, redoc_router] if settings.environment is not Environment.PRODUCTION else []),
         ],
         setup=setup,
         verifier=verifier,

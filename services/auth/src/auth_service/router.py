@@ -208,7 +208,7 @@ async def me(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
 
 
 @router.get("/.well-known/jwks.json")
-@public_router.get("/.well-known/jwks.json")
+@public_router.get("/.well-known/jwks.json", name="jwks_well_known")
 async def jwks(keyring: KeyRingDep, response: Response) -> dict[str, Any]:
     """Public keys that verify access tokens."""
     response.headers["Cache-Control"] = "public, max-age=300"

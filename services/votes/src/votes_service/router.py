@@ -25,7 +25,9 @@ internal_router = APIRouter(prefix="/internal/votes", include_in_schema=False)
 _VOTE_LIMITED = error_responses((429, "Too many vote changes (or requests); see Retry-After"))
 
 
-@router.get("/me", response_model=MyVotesPage, responses=error_responses((400, "A bad cursor")))
+@router.get(
+    "/me", response_model=MyVotesPage, responses=error_responses((400, "A bad cursor")), name="list_mine"
+)
 async def my_votes(
     user: CurrentUser,
     session: SessionDep,
@@ -40,6 +42,7 @@ async def my_votes(
     "/{post_id}",
     response_model=VoteState,
     status_code=status.HTTP_201_CREATED,
+    name="cast",
     dependencies=[Depends(enforce_vote_rate_limit)],
     responses={
         200: {"model": VoteState, "description": "Already voted: nothing changed"},
@@ -71,7 +74,7 @@ async def retract(post_id: uuid.UUID, user: CurrentUser, session: VoteSession) -
     return await service.retract_vote(session, user, post_id)
 
 
-@router.get("/{post_id}/me", response_model=VoteState)
+@router.get("/{post_id}/me", response_model=VoteState, name="get_mine")
 async def did_i_vote(post_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> VoteState:
     """Whether I voted for this post."""
     return await service.my_vote(session, user, post_id)

@@ -1,12 +1,14 @@
-"""``GET /docs``: one page showing every service's API, and the Swagger UI files it needs.
+"""``GET /docs`` and ``GET /redoc``: every service's API on one page, in Swagger UI and in ReDoc.
 
 Why auth: Traefik cannot serve a page, and auth owns the sign-in that the page's "Authorize" button
 uses (OAuth2 password flow on ``/api/v1/auth/login``). The page carries no API description itself:
 its script (``static/docs.js``) fetches each service's OpenAPI document through the gateway
 (``/api/v1/<service>/openapi.json``, served by every service, see ``common.app``), merges them and
-starts Swagger UI on the result. Nothing comes from a CDN: the Swagger UI files are vendored
-(``static/VENDORED.md``) and served here, and the gateway sets a same-origin-only
-Content-Security-Policy on ``/docs`` (``docs-csp`` in ``gateway/traefik/dynamic/routes.yml``).
+starts Swagger UI on the result. ``/redoc`` renders the same merged document with ReDoc (read only;
+``static/redoc.js``); both pages merge with ``static/merge.js``. Nothing comes from a CDN: the
+Swagger UI and ReDoc files are vendored (``static/VENDORED.md``) and served here under ``/docs/``, and
+the gateway sets the same same-origin-only Content-Security-Policy on both pages (``docs-csp`` in
+``gateway/traefik/dynamic/routes.yml``).
 
 Per environment: development and test serve everything openly; staging serves the page and its
 files (no API information in them) while every OpenAPI document needs an admin's bearer token, so
@@ -27,11 +29,12 @@ from fastapi import APIRouter, Request, Response
 
 from common import NotFound
 
-__all__ = ["DOCUMENTED_SERVICES", "SWAGGER_UI_VERSION", "docs_router"]
+__all__ = ["DOCUMENTED_SERVICES", "REDOC_VERSION", "SWAGGER_UI_VERSION", "docs_router", "redoc_router"]
 
 #: The services routed by the gateway whose APIs the page shows (the worker has no public route).
 DOCUMENTED_SERVICES: Final = ("auth", "posts", "votes")
 SWAGGER_UI_VERSION: Final = "5.35.0"  # swagger-ui-dist, vendored in static/
+REDOC_VERSION: Final = "2.5.4"  # redoc's standalone bundle, vendored in static/
 TOKEN_URL: Final = "/api/v1/auth/login"  # noqa: S105 (an address, not a password)
 TITLE: Final = "Social posts API"
 
@@ -39,11 +42,16 @@ _STATIC = Path(__file__).resolve().parent / "static"
 _TYPES: Final = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
+    "merge.js": "text/javascript; charset=utf-8",
     "docs.js": "text/javascript; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "redoc.js": "text/javascript; charset=utf-8",
     "favicon-32x32.png": "image/png",
 }
 
 docs_router = APIRouter(prefix="/docs", include_in_schema=False)
+#: ``/redoc`` itself; its files are served under ``/docs/`` with Swagger UI's.
+redoc_router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +81,12 @@ def _url(name: str) -> str:
     return f"/docs/{name}?v={_ASSETS[name].digest[:12]}"
 
 
-def _page() -> str:
+def _specs() -> str:
     specs = [{"name": name, "url": f"/api/v1/{name}/openapi.json"} for name in DOCUMENTED_SERVICES]
+    return html.escape(json.dumps(specs))
+
+
+def _page() -> str:
     title = html.escape(TITLE)
     return f"""<!doctype html>
 <html lang="en">
@@ -87,22 +99,51 @@ def _page() -> str:
 </head>
 <body>
   <noscript>This page needs JavaScript: it runs Swagger UI {SWAGGER_UI_VERSION}.</noscript>
-  <div id="swagger-ui" data-specs="{html.escape(json.dumps(specs))}" data-token-url="{TOKEN_URL}"
+  <div id="swagger-ui" data-specs="{_specs()}" data-token-url="{TOKEN_URL}"
        data-title="{title}"></div>
   <script src="{_url("swagger-ui-bundle.js")}"></script>
+  <script src="{_url("merge.js")}"></script>
   <script src="{_url("docs.js")}"></script>
 </body>
 </html>
 """
 
 
+def _redoc_page() -> str:
+    title = html.escape(TITLE)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title}</title>
+  <link rel="icon" type="image/png" href="{_url("favicon-32x32.png")}">
+</head>
+<body>
+  <noscript>This page needs JavaScript: it runs ReDoc {REDOC_VERSION}.</noscript>
+  <div id="redoc" data-specs="{_specs()}" data-title="{title}"></div>
+  <script src="{_url("redoc.standalone.js")}"></script>
+  <script src="{_url("merge.js")}"></script>
+  <script src="{_url("redoc.js")}"></script>
+</body>
+</html>
+"""
+
+
 _PAGE: Final = _page().encode()
+_REDOC_PAGE: Final = _redoc_page().encode()
 
 
 @docs_router.get("")
 async def docs_page() -> Response:
     """The docs page (a shell: the API descriptions are fetched by its script)."""
     return Response(_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+@redoc_router.get("/redoc")
+async def redoc_page() -> Response:
+    """The ReDoc page (a shell, like the docs page: its script fetches the API descriptions)."""
+    return Response(_REDOC_PAGE, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 @docs_router.get("/{name}")

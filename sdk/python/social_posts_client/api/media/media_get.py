@@ -1,0 +1,214 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.http_validation_error import HTTPValidationError
+from ...models.media_public import MediaPublic
+from ...types import Response
+
+
+def _get_kwargs(
+    post_id: UUID,
+    media_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/posts/{post_id}/media/{media_id}".format(
+            post_id=quote(str(post_id), safe=""),
+            media_id=quote(str(media_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+    if response.status_code == 200:
+        response_200 = MediaPublic.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 426:
+        response_426 = ErrorBody.from_dict(response.json())
+
+        return response_426
+
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    post_id: UUID,
+    media_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+    """Get Media
+
+     One media item: its status, and its URLs once ready.
+
+    Args:
+        post_id (UUID):
+        media_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ErrorBody | HTTPValidationError | MediaPublic]
+    """
+
+    kwargs = _get_kwargs(
+        post_id=post_id,
+        media_id=media_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    post_id: UUID,
+    media_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+    """Get Media
+
+     One media item: its status, and its URLs once ready.
+
+    Args:
+        post_id (UUID):
+        media_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ErrorBody | HTTPValidationError | MediaPublic
+    """
+
+    return sync_detailed(
+        post_id=post_id,
+        media_id=media_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    post_id: UUID,
+    media_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+    """Get Media
+
+     One media item: its status, and its URLs once ready.
+
+    Args:
+        post_id (UUID):
+        media_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ErrorBody | HTTPValidationError | MediaPublic]
+    """
+
+    kwargs = _get_kwargs(
+        post_id=post_id,
+        media_id=media_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    post_id: UUID,
+    media_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+    """Get Media
+
+     One media item: its status, and its URLs once ready.
+
+    Args:
+        post_id (UUID):
+        media_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ErrorBody | HTTPValidationError | MediaPublic
+    """
+
+    return (
+        await asyncio_detailed(
+            post_id=post_id,
+            media_id=media_id,
+            client=client,
+        )
+    ).parsed
