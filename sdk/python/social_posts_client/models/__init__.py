@@ -6,8 +6,6 @@ from .auth_jwks_well_known_response_auth_jwks_well_known import AuthJwksWellKnow
 from .author_public import AuthorPublic
 from .deleted_post_page import DeletedPostPage
 from .deleted_post_public import DeletedPostPublic
-from .error_body import ErrorBody
-from .http_validation_error import HTTPValidationError
 from .login_form import LoginForm
 from .login_request import LoginRequest
 from .media_list import MediaList
@@ -26,6 +24,7 @@ from .post_public import PostPublic
 from .post_replace import PostReplace
 from .post_update import PostUpdate
 from .posts_list_sort import PostsListSort
+from .problem import Problem
 from .refresh_request import RefreshRequest
 from .role_update import RoleUpdate
 from .role_update_role import RoleUpdateRole
@@ -43,9 +42,6 @@ from .user_create import UserCreate
 from .user_page import UserPage
 from .user_public import UserPublic
 from .user_update import UserUpdate
-from .validation_error import ValidationError
-from .validation_error_body import ValidationErrorBody
-from .validation_error_context import ValidationErrorContext
 from .validation_issue import ValidationIssue
 from .verify_email import VerifyEmail
 from .vote_state import VoteState
@@ -57,8 +53,6 @@ __all__ = (
     "AuthorPublic",
     "DeletedPostPage",
     "DeletedPostPublic",
-    "ErrorBody",
-    "HTTPValidationError",
     "LoginForm",
     "LoginRequest",
     "MediaList",
@@ -77,6 +71,7 @@ __all__ = (
     "PostReplace",
     "PostsListSort",
     "PostUpdate",
+    "Problem",
     "RefreshRequest",
     "RoleUpdate",
     "RoleUpdateRole",
@@ -94,9 +89,6 @@ __all__ = (
     "UserPage",
     "UserPublic",
     "UserUpdate",
-    "ValidationError",
-    "ValidationErrorBody",
-    "ValidationErrorContext",
     "ValidationIssue",
     "VerifyEmail",
     "VoteState",

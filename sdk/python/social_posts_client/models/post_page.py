@@ -24,7 +24,9 @@ class PostPage:
         next_cursor (None | str | Unset): cursor mode: pass as ?cursor= (with limit) for the next page; null on the
             last. Page mode stops at page 1000: that page, when more posts follow, carries a next_cursor to go on in cursor
             mode (same q, author and sort; size becomes limit)
-        total (int | None | Unset): page mode only: how many posts match
+        total (int | None | Unset): page mode only: how many posts match; exact up to FEED_EXACT_COUNT_LIMIT (10,000 by
+            default), beyond that the database planner's estimate (then total_is_estimate is true)
+        total_is_estimate (bool | None | Unset): page mode only: whether total is an estimate (see total)
         page (int | None | Unset):
         size (int | None | Unset):
     """
@@ -33,6 +35,7 @@ class PostPage:
     has_more: bool
     next_cursor: None | str | Unset = UNSET
     total: int | None | Unset = UNSET
+    total_is_estimate: bool | None | Unset = UNSET
     page: int | None | Unset = UNSET
     size: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -56,6 +59,12 @@ class PostPage:
             total = UNSET
         else:
             total = self.total
+
+        total_is_estimate: bool | None | Unset
+        if isinstance(self.total_is_estimate, Unset):
+            total_is_estimate = UNSET
+        else:
+            total_is_estimate = self.total_is_estimate
 
         page: int | None | Unset
         if isinstance(self.page, Unset):
@@ -81,6 +90,8 @@ class PostPage:
             field_dict["next_cursor"] = next_cursor
         if total is not UNSET:
             field_dict["total"] = total
+        if total_is_estimate is not UNSET:
+            field_dict["total_is_estimate"] = total_is_estimate
         if page is not UNSET:
             field_dict["page"] = page
         if size is not UNSET:
@@ -120,6 +131,15 @@ class PostPage:
 
         total = _parse_total(d.pop("total", UNSET))
 
+        def _parse_total_is_estimate(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        total_is_estimate = _parse_total_is_estimate(d.pop("total_is_estimate", UNSET))
+
         def _parse_page(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -143,6 +163,7 @@ class PostPage:
             has_more=has_more,
             next_cursor=next_cursor,
             total=total,
+            total_is_estimate=total_is_estimate,
             page=page,
             size=size,
         )

@@ -13,7 +13,7 @@ T = TypeVar("T", bound="ValidationIssue")
 class ValidationIssue:
     """
     Attributes:
-        loc (list[int | str]):
+        loc (list[int | str]): where: body, query, path or header, then the field
         msg (str):
         type_ (str):
     """

@@ -5,10 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.message import Message
 from ...models.password_change import PasswordChange
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -31,51 +30,49 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | Message | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Message | Problem | None:
     if response.status_code == 200:
         response_200 = Message.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -85,9 +82,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Message | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PasswordChange,
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+) -> Response[Message | Problem]:
     """Change Password
 
      Change the password (the current one is required); other sessions are signed out.
@@ -113,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | Message]
+        Response[Message | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -131,7 +126,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PasswordChange,
-) -> ErrorBody | HTTPValidationError | Message | None:
+) -> Message | Problem | None:
     """Change Password
 
      Change the password (the current one is required); other sessions are signed out.
@@ -144,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | Message
+        Message | Problem
     """
 
     return sync_detailed(
@@ -157,7 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PasswordChange,
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+) -> Response[Message | Problem]:
     """Change Password
 
      Change the password (the current one is required); other sessions are signed out.
@@ -170,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | Message]
+        Response[Message | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -186,7 +181,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PasswordChange,
-) -> ErrorBody | HTTPValidationError | Message | None:
+) -> Message | Problem | None:
     """Change Password
 
      Change the password (the current one is required); other sessions are signed out.
@@ -199,7 +194,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | Message
+        Message | Problem
     """
 
     return (

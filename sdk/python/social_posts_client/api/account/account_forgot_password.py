@@ -5,10 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.message import Message
 from ...models.password_forgot import PasswordForgot
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -31,41 +30,39 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | Message | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Message | Problem | None:
     if response.status_code == 202:
         response_202 = Message.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -75,9 +72,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Message | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,7 +85,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: PasswordForgot,
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+) -> Response[Message | Problem]:
     """Forgot Password
 
      Ask for a reset e-mail; the answer is the same whether or not the account exists.
@@ -103,7 +98,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | Message]
+        Response[Message | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -121,7 +116,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: PasswordForgot,
-) -> ErrorBody | HTTPValidationError | Message | None:
+) -> Message | Problem | None:
     """Forgot Password
 
      Ask for a reset e-mail; the answer is the same whether or not the account exists.
@@ -134,7 +129,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | Message
+        Message | Problem
     """
 
     return sync_detailed(
@@ -147,7 +142,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: PasswordForgot,
-) -> Response[ErrorBody | HTTPValidationError | Message]:
+) -> Response[Message | Problem]:
     """Forgot Password
 
      Ask for a reset e-mail; the answer is the same whether or not the account exists.
@@ -160,7 +155,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | Message]
+        Response[Message | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -176,7 +171,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: PasswordForgot,
-) -> ErrorBody | HTTPValidationError | Message | None:
+) -> Message | Problem | None:
     """Forgot Password
 
      Ask for a reset e-mail; the answer is the same whether or not the account exists.
@@ -189,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | Message
+        Message | Problem
     """
 
     return (

@@ -5,8 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.user_public import UserPublic
 from ...models.user_update import UserUpdate
 from ...types import Response
@@ -31,56 +30,54 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | UserPublic | None:
     if response.status_code == 200:
         response_200 = UserPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -92,7 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: UserUpdate,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     """Update Me
 
      Change username and/or e-mail (a new e-mail needs current_password and is verified again).
@@ -118,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
@@ -136,7 +133,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: UserUpdate,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+) -> Problem | UserPublic | None:
     """Update Me
 
      Change username and/or e-mail (a new e-mail needs current_password and is verified again).
@@ -149,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return sync_detailed(
@@ -162,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: UserUpdate,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     """Update Me
 
      Change username and/or e-mail (a new e-mail needs current_password and is verified again).
@@ -175,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
@@ -191,7 +188,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: UserUpdate,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+) -> Problem | UserPublic | None:
     """Update Me
 
      Change username and/or e-mail (a new e-mail needs current_password and is verified again).
@@ -204,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return (

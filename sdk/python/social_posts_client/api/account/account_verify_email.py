@@ -5,8 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.user_public import UserPublic
 from ...models.verify_email import VerifyEmail
 from ...types import Response
@@ -31,41 +30,39 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | UserPublic | None:
     if response.status_code == 200:
         response_200 = UserPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -77,7 +74,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,7 +87,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: VerifyEmail,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     """Verify Email
 
      Confirm the e-mail address with the mailed token; new tokens carry email_verified=true.
@@ -103,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
@@ -121,7 +118,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: VerifyEmail,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+) -> Problem | UserPublic | None:
     """Verify Email
 
      Confirm the e-mail address with the mailed token; new tokens carry email_verified=true.
@@ -134,7 +131,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return sync_detailed(
@@ -147,7 +144,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: VerifyEmail,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     """Verify Email
 
      Confirm the e-mail address with the mailed token; new tokens carry email_verified=true.
@@ -160,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
@@ -176,7 +173,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: VerifyEmail,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+) -> Problem | UserPublic | None:
     """Verify Email
 
      Confirm the e-mail address with the mailed token; new tokens carry email_verified=true.
@@ -189,7 +186,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return (

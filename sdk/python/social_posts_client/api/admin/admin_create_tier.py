@@ -5,8 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.tier_create import TierCreate
 from ...models.tier_public import TierPublic
 from ...types import Response
@@ -31,56 +30,54 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TierPublic | None:
     if response.status_code == 201:
         response_201 = TierPublic.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -92,7 +89,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -105,7 +102,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TierCreate,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Create Tier
 
      Create a tier with its limits.
@@ -118,7 +115,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -136,7 +133,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TierCreate,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Create Tier
 
      Create a tier with its limits.
@@ -149,7 +146,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return sync_detailed(
@@ -162,7 +159,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TierCreate,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Create Tier
 
      Create a tier with its limits.
@@ -175,7 +172,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -191,7 +188,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TierCreate,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Create Tier
 
      Create a tier with its limits.
@@ -204,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return (

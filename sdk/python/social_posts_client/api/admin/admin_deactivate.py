@@ -7,8 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.user_admin_public import UserAdminPublic
 from ...types import Response
 
@@ -29,49 +28,49 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     if response.status_code == 200:
         response_200 = UserAdminPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -83,7 +82,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,7 +95,7 @@ def sync_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Deactivate
 
      Deactivate an account: it cannot sign in and every session is signed out at once.
@@ -109,7 +108,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +126,7 @@ def sync(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Deactivate
 
      Deactivate an account: it cannot sign in and every session is signed out at once.
@@ -140,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return sync_detailed(
@@ -153,7 +152,7 @@ async def asyncio_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Deactivate
 
      Deactivate an account: it cannot sign in and every session is signed out at once.
@@ -166,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +181,7 @@ async def asyncio(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Deactivate
 
      Deactivate an account: it cannot sign in and every session is signed out at once.
@@ -195,7 +194,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return (

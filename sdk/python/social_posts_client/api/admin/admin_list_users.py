@@ -6,8 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.admin_list_users_role_type_0 import AdminListUsersRoleType0
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.user_page import UserPage
 from ...types import UNSET, Response, Unset
 
@@ -58,41 +57,39 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserPage | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | UserPage | None:
     if response.status_code == 200:
         response_200 = UserPage.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -102,9 +99,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserPage]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | UserPage]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -120,7 +115,7 @@ def sync_detailed(
     role: AdminListUsersRoleType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | UserPage]:
+) -> Response[Problem | UserPage]:
     """List Users
 
      Accounts, newest first, optionally filtered; page with next_cursor.
@@ -136,7 +131,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPage]
+        Response[Problem | UserPage]
     """
 
     kwargs = _get_kwargs(
@@ -160,7 +155,7 @@ def sync(
     role: AdminListUsersRoleType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | UserPage | None:
+) -> Problem | UserPage | None:
     """List Users
 
      Accounts, newest first, optionally filtered; page with next_cursor.
@@ -176,7 +171,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPage
+        Problem | UserPage
     """
 
     return sync_detailed(
@@ -195,7 +190,7 @@ async def asyncio_detailed(
     role: AdminListUsersRoleType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | UserPage]:
+) -> Response[Problem | UserPage]:
     """List Users
 
      Accounts, newest first, optionally filtered; page with next_cursor.
@@ -211,7 +206,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPage]
+        Response[Problem | UserPage]
     """
 
     kwargs = _get_kwargs(
@@ -233,7 +228,7 @@ async def asyncio(
     role: AdminListUsersRoleType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | UserPage | None:
+) -> Problem | UserPage | None:
     """List Users
 
      Accounts, newest first, optionally filtered; page with next_cursor.
@@ -249,7 +244,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPage
+        Problem | UserPage
     """
 
     return (

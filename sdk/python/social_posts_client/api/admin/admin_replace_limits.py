@@ -6,8 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.tier_limits_replace import TierLimitsReplace
 from ...models.tier_public import TierPublic
 from ...types import Response
@@ -35,56 +34,54 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TierPublic | None:
     if response.status_code == 200:
         response_200 = TierPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -96,7 +93,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -110,7 +107,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TierLimitsReplace,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Replace Limits
 
      Replace the tier's limits with this list (an empty list removes them all).
@@ -124,7 +121,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -144,7 +141,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TierLimitsReplace,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Replace Limits
 
      Replace the tier's limits with this list (an empty list removes them all).
@@ -158,7 +155,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return sync_detailed(
@@ -173,7 +170,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TierLimitsReplace,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Replace Limits
 
      Replace the tier's limits with this list (an empty list removes them all).
@@ -187,7 +184,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -205,7 +202,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TierLimitsReplace,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Replace Limits
 
      Replace the tier's limits with this list (an empty list removes them all).
@@ -219,7 +216,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return (

@@ -7,8 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.role_update import RoleUpdate
 from ...models.user_admin_public import UserAdminPublic
 from ...types import Response
@@ -38,59 +37,59 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     if response.status_code == 200:
         response_200 = UserAdminPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -102,7 +101,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -116,7 +115,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleUpdate,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Set Role
 
      Change an account's role; it is signed out everywhere so the change applies at once.
@@ -130,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +149,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: RoleUpdate,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Set Role
 
      Change an account's role; it is signed out everywhere so the change applies at once.
@@ -164,7 +163,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return sync_detailed(
@@ -179,7 +178,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: RoleUpdate,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Set Role
 
      Change an account's role; it is signed out everywhere so the change applies at once.
@@ -193,7 +192,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -211,7 +210,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: RoleUpdate,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Set Role
 
      Change an account's role; it is signed out everywhere so the change applies at once.
@@ -225,7 +224,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return (

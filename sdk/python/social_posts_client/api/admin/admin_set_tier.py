@@ -7,8 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.tier_assign import TierAssign
 from ...models.user_admin_public import UserAdminPublic
 from ...types import Response
@@ -38,54 +37,54 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     if response.status_code == 200:
         response_200 = UserAdminPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -97,7 +96,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,7 +110,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TierAssign,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Set Tier
 
      Move an account to another tier (its tokens carry the new tier from the next refresh).
@@ -125,7 +124,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -145,7 +144,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TierAssign,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Set Tier
 
      Move an account to another tier (its tokens carry the new tier from the next refresh).
@@ -159,7 +158,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return sync_detailed(
@@ -174,7 +173,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TierAssign,
-) -> Response[ErrorBody | HTTPValidationError | UserAdminPublic]:
+) -> Response[Problem | UserAdminPublic]:
     """Set Tier
 
      Move an account to another tier (its tokens carry the new tier from the next refresh).
@@ -188,7 +187,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserAdminPublic]
+        Response[Problem | UserAdminPublic]
     """
 
     kwargs = _get_kwargs(
@@ -206,7 +205,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TierAssign,
-) -> ErrorBody | HTTPValidationError | UserAdminPublic | None:
+) -> Problem | UserAdminPublic | None:
     """Set Tier
 
      Move an account to another tier (its tokens carry the new tier from the next refresh).
@@ -220,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserAdminPublic
+        Problem | UserAdminPublic
     """
 
     return (

@@ -6,8 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.tier_public import TierPublic
 from ...models.tier_update import TierUpdate
 from ...types import Response
@@ -35,61 +34,59 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TierPublic | None:
     if response.status_code == 200:
         response_200 = TierPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -101,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,7 +112,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: TierUpdate,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Update Tier
 
      Change a tier's description, or make it the default tier.
@@ -129,7 +126,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +146,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: TierUpdate,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Update Tier
 
      Change a tier's description, or make it the default tier.
@@ -163,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return sync_detailed(
@@ -178,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: TierUpdate,
-) -> Response[ErrorBody | HTTPValidationError | TierPublic]:
+) -> Response[Problem | TierPublic]:
     """Update Tier
 
      Change a tier's description, or make it the default tier.
@@ -192,7 +189,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TierPublic]
+        Response[Problem | TierPublic]
     """
 
     kwargs = _get_kwargs(
@@ -210,7 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: TierUpdate,
-) -> ErrorBody | HTTPValidationError | TierPublic | None:
+) -> Problem | TierPublic | None:
     """Update Tier
 
      Change a tier's description, or make it the default tier.
@@ -224,7 +221,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TierPublic
+        Problem | TierPublic
     """
 
     return (

@@ -6,7 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.auth_jwks_well_known_response_auth_jwks_well_known import AuthJwksWellKnownResponseAuthJwksWellKnown
-from ...models.error_body import ErrorBody
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -22,24 +22,24 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody | None:
+) -> AuthJwksWellKnownResponseAuthJwksWellKnown | Problem | None:
     if response.status_code == 200:
         response_200 = AuthJwksWellKnownResponseAuthJwksWellKnown.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -51,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody]:
+) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,7 +63,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody]:
+) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | Problem]:
     """Jwks Well Known
 
      Public keys that verify access tokens.
@@ -73,7 +73,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody]
+        Response[AuthJwksWellKnownResponseAuthJwksWellKnown | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -88,7 +88,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody | None:
+) -> AuthJwksWellKnownResponseAuthJwksWellKnown | Problem | None:
     """Jwks Well Known
 
      Public keys that verify access tokens.
@@ -98,7 +98,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody
+        AuthJwksWellKnownResponseAuthJwksWellKnown | Problem
     """
 
     return sync_detailed(
@@ -109,7 +109,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody]:
+) -> Response[AuthJwksWellKnownResponseAuthJwksWellKnown | Problem]:
     """Jwks Well Known
 
      Public keys that verify access tokens.
@@ -119,7 +119,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody]
+        Response[AuthJwksWellKnownResponseAuthJwksWellKnown | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -132,7 +132,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody | None:
+) -> AuthJwksWellKnownResponseAuthJwksWellKnown | Problem | None:
     """Jwks Well Known
 
      Public keys that verify access tokens.
@@ -142,7 +142,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AuthJwksWellKnownResponseAuthJwksWellKnown | ErrorBody
+        AuthJwksWellKnownResponseAuthJwksWellKnown | Problem
     """
 
     return (

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
+from ...models.problem import Problem
 from ...models.session_public import SessionPublic
 from ...types import Response
 
@@ -22,7 +22,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | list[SessionPublic] | None:
+) -> Problem | list[SessionPublic] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -34,22 +34,22 @@ def _parse_response(
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -61,7 +61,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | list[SessionPublic]]:
+) -> Response[Problem | list[SessionPublic]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,7 +73,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | list[SessionPublic]]:
+) -> Response[Problem | list[SessionPublic]]:
     """List Sessions
 
      The caller's signed-in devices, most recently used first.
@@ -83,7 +83,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | list[SessionPublic]]
+        Response[Problem | list[SessionPublic]]
     """
 
     kwargs = _get_kwargs()
@@ -98,7 +98,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | list[SessionPublic] | None:
+) -> Problem | list[SessionPublic] | None:
     """List Sessions
 
      The caller's signed-in devices, most recently used first.
@@ -108,7 +108,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | list[SessionPublic]
+        Problem | list[SessionPublic]
     """
 
     return sync_detailed(
@@ -119,7 +119,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | list[SessionPublic]]:
+) -> Response[Problem | list[SessionPublic]]:
     """List Sessions
 
      The caller's signed-in devices, most recently used first.
@@ -129,7 +129,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | list[SessionPublic]]
+        Response[Problem | list[SessionPublic]]
     """
 
     kwargs = _get_kwargs()
@@ -142,7 +142,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | list[SessionPublic] | None:
+) -> Problem | list[SessionPublic] | None:
     """List Sessions
 
      The caller's signed-in devices, most recently used first.
@@ -152,7 +152,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | list[SessionPublic]
+        Problem | list[SessionPublic]
     """
 
     return (

@@ -5,9 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.login_form import LoginForm
+from ...models.problem import Problem
 from ...models.token_pair import TokenPair
 from ...types import UNSET, Response, Unset
 
@@ -33,46 +32,44 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TokenPair | None:
     if response.status_code == 200:
         response_200 = TokenPair.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -82,9 +79,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TokenPair]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,7 +93,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: LoginForm,
     x_client_platform: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+) -> Response[Problem | TokenPair]:
     """Login
 
      Sign in with the OAuth2 password form (username or e-mail); tokens in the body and a cookie.
@@ -112,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TokenPair]
+        Response[Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -132,7 +127,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: LoginForm,
     x_client_platform: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+) -> Problem | TokenPair | None:
     """Login
 
      Sign in with the OAuth2 password form (username or e-mail); tokens in the body and a cookie.
@@ -146,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TokenPair
+        Problem | TokenPair
     """
 
     return sync_detailed(
@@ -161,7 +156,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: LoginForm,
     x_client_platform: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+) -> Response[Problem | TokenPair]:
     """Login
 
      Sign in with the OAuth2 password form (username or e-mail); tokens in the body and a cookie.
@@ -175,7 +170,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TokenPair]
+        Response[Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -193,7 +188,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: LoginForm,
     x_client_platform: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+) -> Problem | TokenPair | None:
     """Login
 
      Sign in with the OAuth2 password form (username or e-mail); tokens in the body and a cookie.
@@ -207,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TokenPair
+        Problem | TokenPair
     """
 
     return (

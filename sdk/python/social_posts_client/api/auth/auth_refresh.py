@@ -5,8 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.refresh_request import RefreshRequest
 from ...models.token_pair import TokenPair
 from ...types import UNSET, Response, Unset
@@ -41,51 +40,49 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | TokenPair | None:
     if response.status_code == 200:
         response_200 = TokenPair.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -95,9 +92,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | TokenPair]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -112,7 +107,7 @@ def sync_detailed(
     body: None | RefreshRequest | Unset = UNSET,
     x_csrf_token: None | str | Unset = UNSET,
     x_client_platform: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+) -> Response[Problem | TokenPair]:
     """Refresh
 
      Trade a refresh token (body, or cookie plus X-CSRF-Token) for a new pair; the old one dies.
@@ -127,7 +122,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TokenPair]
+        Response[Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +144,7 @@ def sync(
     body: None | RefreshRequest | Unset = UNSET,
     x_csrf_token: None | str | Unset = UNSET,
     x_client_platform: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+) -> Problem | TokenPair | None:
     """Refresh
 
      Trade a refresh token (body, or cookie plus X-CSRF-Token) for a new pair; the old one dies.
@@ -164,7 +159,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TokenPair
+        Problem | TokenPair
     """
 
     return sync_detailed(
@@ -181,7 +176,7 @@ async def asyncio_detailed(
     body: None | RefreshRequest | Unset = UNSET,
     x_csrf_token: None | str | Unset = UNSET,
     x_client_platform: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | TokenPair]:
+) -> Response[Problem | TokenPair]:
     """Refresh
 
      Trade a refresh token (body, or cookie plus X-CSRF-Token) for a new pair; the old one dies.
@@ -196,7 +191,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | TokenPair]
+        Response[Problem | TokenPair]
     """
 
     kwargs = _get_kwargs(
@@ -216,7 +211,7 @@ async def asyncio(
     body: None | RefreshRequest | Unset = UNSET,
     x_csrf_token: None | str | Unset = UNSET,
     x_client_platform: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | TokenPair | None:
+) -> Problem | TokenPair | None:
     """Refresh
 
      Trade a refresh token (body, or cookie plus X-CSRF-Token) for a new pair; the old one dies.
@@ -231,7 +226,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | TokenPair
+        Problem | TokenPair
     """
 
     return (

@@ -5,18 +5,20 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.user_create import UserCreate
 from ...models.user_public import UserPublic
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: UserCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -31,46 +33,44 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | UserPublic | None:
     if response.status_code == 201:
         response_201 = UserPublic.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -82,7 +82,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+) -> Response[Problem | UserPublic]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,12 +95,17 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[Problem | UserPublic]:
     """Register
 
-     Create an account; a verification e-mail follows.
+     Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (UserCreate):
 
     Raises:
@@ -108,11 +113,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -126,12 +132,17 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Problem | UserPublic | None:
     """Register
 
-     Create an account; a verification e-mail follows.
+     Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (UserCreate):
 
     Raises:
@@ -139,12 +150,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -152,12 +164,17 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
-) -> Response[ErrorBody | HTTPValidationError | UserPublic]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[Problem | UserPublic]:
     """Register
 
-     Create an account; a verification e-mail follows.
+     Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (UserCreate):
 
     Raises:
@@ -165,11 +182,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | UserPublic]
+        Response[Problem | UserPublic]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -181,12 +199,17 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: UserCreate,
-) -> ErrorBody | HTTPValidationError | UserPublic | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Problem | UserPublic | None:
     """Register
 
-     Create an account; a verification e-mail follows.
+     Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (UserCreate):
 
     Raises:
@@ -194,12 +217,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | UserPublic
+        Problem | UserPublic
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -7,9 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.media_public import MediaPublic
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -31,7 +30,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+) -> Any | MediaPublic | Problem | None:
     if response.status_code == 200:
         response_200 = MediaPublic.from_dict(response.json())
 
@@ -42,32 +41,32 @@ def _parse_response(
         return response_304
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -79,7 +78,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+) -> Response[Any | MediaPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +92,7 @@ def sync_detailed(
     media_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+) -> Response[Any | MediaPublic | Problem]:
     """Get Media
 
      One media item: its status, and its URLs once ready.
@@ -107,7 +106,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | MediaPublic]
+        Response[Any | MediaPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +126,7 @@ def sync(
     media_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+) -> Any | MediaPublic | Problem | None:
     """Get Media
 
      One media item: its status, and its URLs once ready.
@@ -141,7 +140,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | MediaPublic
+        Any | MediaPublic | Problem
     """
 
     return sync_detailed(
@@ -156,7 +155,7 @@ async def asyncio_detailed(
     media_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaPublic]:
+) -> Response[Any | MediaPublic | Problem]:
     """Get Media
 
      One media item: its status, and its URLs once ready.
@@ -170,7 +169,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | MediaPublic]
+        Response[Any | MediaPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -188,7 +187,7 @@ async def asyncio(
     media_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | MediaPublic | None:
+) -> Any | MediaPublic | Problem | None:
     """Get Media
 
      One media item: its status, and its URLs once ready.
@@ -202,7 +201,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | MediaPublic
+        Any | MediaPublic | Problem
     """
 
     return (

@@ -8,8 +8,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...types import File, Response
 
 
@@ -29,9 +28,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorBody | File | HTTPValidationError | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | File | Problem | None:
     if response.status_code == 200:
         response_200 = File(payload=BytesIO(response.content))
 
@@ -42,32 +39,32 @@ def _parse_response(
         return response_304
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -79,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorBody | File | HTTPValidationError]:
+) -> Response[Any | File | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +90,7 @@ def sync_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | File | HTTPValidationError]:
+) -> Response[Any | File | Problem]:
     """Get Media File
 
      A processed image (thumbnail or original), as linked from a ready media item.
@@ -107,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | File | HTTPValidationError]
+        Response[Any | File | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +124,7 @@ def sync(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | File | HTTPValidationError | None:
+) -> Any | File | Problem | None:
     """Get Media File
 
      A processed image (thumbnail or original), as linked from a ready media item.
@@ -141,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | File | HTTPValidationError
+        Any | File | Problem
     """
 
     return sync_detailed(
@@ -156,7 +153,7 @@ async def asyncio_detailed(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | File | HTTPValidationError]:
+) -> Response[Any | File | Problem]:
     """Get Media File
 
      A processed image (thumbnail or original), as linked from a ready media item.
@@ -170,7 +167,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | File | HTTPValidationError]
+        Response[Any | File | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -188,7 +185,7 @@ async def asyncio(
     name: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | File | HTTPValidationError | None:
+) -> Any | File | Problem | None:
     """Get Media File
 
      A processed image (thumbnail or original), as linked from a ready media item.
@@ -202,7 +199,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | File | HTTPValidationError
+        Any | File | Problem
     """
 
     return (

@@ -7,9 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.media_list import MediaList
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -29,7 +28,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorBody | HTTPValidationError | MediaList | None:
+) -> Any | MediaList | Problem | None:
     if response.status_code == 200:
         response_200 = MediaList.from_dict(response.json())
 
@@ -40,32 +39,32 @@ def _parse_response(
         return response_304
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -77,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaList]:
+) -> Response[Any | MediaList | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,7 +89,7 @@ def sync_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaList]:
+) -> Response[Any | MediaList | Problem]:
     """List Media
 
      A post's media with their processing status (others than the author see ready ones only).
@@ -103,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | MediaList]
+        Response[Any | MediaList | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -121,7 +120,7 @@ def sync(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | MediaList | None:
+) -> Any | MediaList | Problem | None:
     """List Media
 
      A post's media with their processing status (others than the author see ready ones only).
@@ -134,7 +133,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | MediaList
+        Any | MediaList | Problem
     """
 
     return sync_detailed(
@@ -147,7 +146,7 @@ async def asyncio_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | MediaList]:
+) -> Response[Any | MediaList | Problem]:
     """List Media
 
      A post's media with their processing status (others than the author see ready ones only).
@@ -160,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | MediaList]
+        Response[Any | MediaList | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -176,7 +175,7 @@ async def asyncio(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | MediaList | None:
+) -> Any | MediaList | Problem | None:
     """List Media
 
      A post's media with their processing status (others than the author see ready ones only).
@@ -189,7 +188,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | MediaList
+        Any | MediaList | Problem
     """
 
     return (

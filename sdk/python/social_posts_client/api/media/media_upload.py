@@ -7,19 +7,21 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
 from ...models.media_public import MediaPublic
 from ...models.media_upload_body import MediaUploadBody
-from ...models.validation_error_body import ValidationErrorBody
-from ...types import Response
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     post_id: UUID,
     *,
     body: MediaUploadBody,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -36,66 +38,64 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | MediaPublic | ValidationErrorBody | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> MediaPublic | Problem | None:
     if response.status_code == 202:
         response_202 = MediaPublic.from_dict(response.json())
 
         return response_202
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = ValidationErrorBody.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 503:
-        response_503 = ErrorBody.from_dict(response.json())
+        response_503 = Problem.from_dict(response.json())
 
         return response_503
 
@@ -107,7 +107,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | MediaPublic | ValidationErrorBody]:
+) -> Response[MediaPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -121,13 +121,19 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: MediaUploadBody,
-) -> Response[ErrorBody | MediaPublic | ValidationErrorBody]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[MediaPublic | Problem]:
     """Upload Media
 
      Attach an image (multipart field 'file') to your post; it is processed in the background.
+    Send an ``Idempotency-Key`` to retry safely: the image is attached once.
 
     Args:
         post_id (UUID):
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (MediaUploadBody):
 
     Raises:
@@ -135,12 +141,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | MediaPublic | ValidationErrorBody]
+        Response[MediaPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         post_id=post_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -155,13 +162,19 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: MediaUploadBody,
-) -> ErrorBody | MediaPublic | ValidationErrorBody | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> MediaPublic | Problem | None:
     """Upload Media
 
      Attach an image (multipart field 'file') to your post; it is processed in the background.
+    Send an ``Idempotency-Key`` to retry safely: the image is attached once.
 
     Args:
         post_id (UUID):
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (MediaUploadBody):
 
     Raises:
@@ -169,13 +182,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | MediaPublic | ValidationErrorBody
+        MediaPublic | Problem
     """
 
     return sync_detailed(
         post_id=post_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -184,13 +198,19 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: MediaUploadBody,
-) -> Response[ErrorBody | MediaPublic | ValidationErrorBody]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[MediaPublic | Problem]:
     """Upload Media
 
      Attach an image (multipart field 'file') to your post; it is processed in the background.
+    Send an ``Idempotency-Key`` to retry safely: the image is attached once.
 
     Args:
         post_id (UUID):
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (MediaUploadBody):
 
     Raises:
@@ -198,12 +218,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | MediaPublic | ValidationErrorBody]
+        Response[MediaPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         post_id=post_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -216,13 +237,19 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: MediaUploadBody,
-) -> ErrorBody | MediaPublic | ValidationErrorBody | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> MediaPublic | Problem | None:
     """Upload Media
 
      Attach an image (multipart field 'file') to your post; it is processed in the background.
+    Send an ``Idempotency-Key`` to retry safely: the image is attached once.
 
     Args:
         post_id (UUID):
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (MediaUploadBody):
 
     Raises:
@@ -230,7 +257,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | MediaPublic | ValidationErrorBody
+        MediaPublic | Problem
     """
 
     return (
@@ -238,5 +265,6 @@ async def asyncio(
             post_id=post_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -5,18 +5,20 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.post_create import PostCreate
 from ...models.post_public import PostPublic
-from ...types import Response
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: PostCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -31,51 +33,54 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PostPublic | Problem | None:
     if response.status_code == 201:
         response_201 = PostPublic.from_dict(response.json())
 
         return response_201
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -87,7 +92,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[PostPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -100,12 +105,17 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PostCreate,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[PostPublic | Problem]:
     """Create Post
 
-     Write a post.
+     Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (PostCreate):
 
     Raises:
@@ -113,11 +123,12 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -131,12 +142,17 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PostCreate,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> PostPublic | Problem | None:
     """Create Post
 
-     Write a post.
+     Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (PostCreate):
 
     Raises:
@@ -144,12 +160,13 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -157,12 +174,17 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PostCreate,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+    idempotency_key: None | str | Unset = UNSET,
+) -> Response[PostPublic | Problem]:
     """Create Post
 
-     Write a post.
+     Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (PostCreate):
 
     Raises:
@@ -170,11 +192,12 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -186,12 +209,17 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PostCreate,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+    idempotency_key: None | str | Unset = UNSET,
+) -> PostPublic | Problem | None:
     """Create Post
 
-     Write a post.
+     Write a post. Send an ``Idempotency-Key`` to retry safely: it is created once.
 
     Args:
+        idempotency_key (None | str | Unset): A unique key (a UUID) for this request: a retry with
+            the same key and body replays the first answer (Idempotent-Replayed: true) instead of
+            doing it again; kept 24 h (IDEMPOTENCY_KEY_TTL_SECONDS). 1-255 printable ASCII characters
+            (400 otherwise)
         body (PostCreate):
 
     Raises:
@@ -199,12 +227,13 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return (
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

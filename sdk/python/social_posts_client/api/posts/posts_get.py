@@ -7,9 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.post_public import PostPublic
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -29,7 +28,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorBody | HTTPValidationError | PostPublic | None:
+) -> Any | PostPublic | Problem | None:
     if response.status_code == 200:
         response_200 = PostPublic.from_dict(response.json())
 
@@ -40,32 +39,32 @@ def _parse_response(
         return response_304
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -77,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[Any | PostPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -90,10 +89,10 @@ def sync_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[Any | PostPublic | Problem]:
     """Get Post
 
-     One post, with its author and vote count.
+     One post, with its author and vote count; its ETag names its content version (``If-Match``).
 
     Args:
         post_id (UUID):
@@ -103,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | PostPublic]
+        Response[Any | PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -121,10 +120,10 @@ def sync(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | PostPublic | None:
+) -> Any | PostPublic | Problem | None:
     """Get Post
 
-     One post, with its author and vote count.
+     One post, with its author and vote count; its ETag names its content version (``If-Match``).
 
     Args:
         post_id (UUID):
@@ -134,7 +133,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | PostPublic
+        Any | PostPublic | Problem
     """
 
     return sync_detailed(
@@ -147,10 +146,10 @@ async def asyncio_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[Any | PostPublic | Problem]:
     """Get Post
 
-     One post, with its author and vote count.
+     One post, with its author and vote count; its ETag names its content version (``If-Match``).
 
     Args:
         post_id (UUID):
@@ -160,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | HTTPValidationError | PostPublic]
+        Response[Any | PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -176,10 +175,10 @@ async def asyncio(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | ErrorBody | HTTPValidationError | PostPublic | None:
+) -> Any | PostPublic | Problem | None:
     """Get Post
 
-     One post, with its author and vote count.
+     One post, with its author and vote count; its ETag names its content version (``If-Match``).
 
     Args:
         post_id (UUID):
@@ -189,7 +188,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | HTTPValidationError | PostPublic
+        Any | PostPublic | Problem
     """
 
     return (

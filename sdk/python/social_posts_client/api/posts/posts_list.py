@@ -6,10 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
 from ...models.post_page import PostPage
 from ...models.posts_list_sort import PostsListSort
-from ...models.validation_error_body import ValidationErrorBody
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -87,7 +86,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorBody | PostPage | ValidationErrorBody | None:
+) -> Any | PostPage | Problem | None:
     if response.status_code == 200:
         response_200 = PostPage.from_dict(response.json())
 
@@ -98,27 +97,27 @@ def _parse_response(
         return response_304
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 422:
-        response_422 = ValidationErrorBody.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -130,7 +129,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorBody | PostPage | ValidationErrorBody]:
+) -> Response[Any | PostPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -149,7 +148,7 @@ def sync_detailed(
     cursor: None | str | Unset = UNSET,
     page: int | None | Unset = UNSET,
     size: int | None | Unset = UNSET,
-) -> Response[Any | ErrorBody | PostPage | ValidationErrorBody]:
+) -> Response[Any | PostPage | Problem]:
     """List Posts
 
      List posts: the feed (newest or top), one author's posts, or a full-text search; paginated.
@@ -172,7 +171,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | PostPage | ValidationErrorBody]
+        Response[Any | PostPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -202,7 +201,7 @@ def sync(
     cursor: None | str | Unset = UNSET,
     page: int | None | Unset = UNSET,
     size: int | None | Unset = UNSET,
-) -> Any | ErrorBody | PostPage | ValidationErrorBody | None:
+) -> Any | PostPage | Problem | None:
     """List Posts
 
      List posts: the feed (newest or top), one author's posts, or a full-text search; paginated.
@@ -225,7 +224,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | PostPage | ValidationErrorBody
+        Any | PostPage | Problem
     """
 
     return sync_detailed(
@@ -250,7 +249,7 @@ async def asyncio_detailed(
     cursor: None | str | Unset = UNSET,
     page: int | None | Unset = UNSET,
     size: int | None | Unset = UNSET,
-) -> Response[Any | ErrorBody | PostPage | ValidationErrorBody]:
+) -> Response[Any | PostPage | Problem]:
     """List Posts
 
      List posts: the feed (newest or top), one author's posts, or a full-text search; paginated.
@@ -273,7 +272,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ErrorBody | PostPage | ValidationErrorBody]
+        Response[Any | PostPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -301,7 +300,7 @@ async def asyncio(
     cursor: None | str | Unset = UNSET,
     page: int | None | Unset = UNSET,
     size: int | None | Unset = UNSET,
-) -> Any | ErrorBody | PostPage | ValidationErrorBody | None:
+) -> Any | PostPage | Problem | None:
     """List Posts
 
      List posts: the feed (newest or top), one author's posts, or a full-text search; paginated.
@@ -324,7 +323,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ErrorBody | PostPage | ValidationErrorBody
+        Any | PostPage | Problem
     """
 
     return (

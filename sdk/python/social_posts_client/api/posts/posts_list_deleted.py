@@ -6,8 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.deleted_post_page import DeletedPostPage
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -36,39 +35,39 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DeletedPostPage | ErrorBody | HTTPValidationError | None:
+) -> DeletedPostPage | Problem | None:
     if response.status_code == 200:
         response_200 = DeletedPostPage.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -80,7 +79,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[DeletedPostPage | ErrorBody | HTTPValidationError]:
+) -> Response[DeletedPostPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -94,7 +93,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> Response[DeletedPostPage | ErrorBody | HTTPValidationError]:
+) -> Response[DeletedPostPage | Problem]:
     """List Deleted Posts
 
      Admins: soft-deleted posts, most recently deleted first, with when each will be purged.
@@ -108,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeletedPostPage | ErrorBody | HTTPValidationError]
+        Response[DeletedPostPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +127,7 @@ def sync(
     client: AuthenticatedClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> DeletedPostPage | ErrorBody | HTTPValidationError | None:
+) -> DeletedPostPage | Problem | None:
     """List Deleted Posts
 
      Admins: soft-deleted posts, most recently deleted first, with when each will be purged.
@@ -142,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeletedPostPage | ErrorBody | HTTPValidationError
+        DeletedPostPage | Problem
     """
 
     return sync_detailed(
@@ -157,7 +156,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> Response[DeletedPostPage | ErrorBody | HTTPValidationError]:
+) -> Response[DeletedPostPage | Problem]:
     """List Deleted Posts
 
      Admins: soft-deleted posts, most recently deleted first, with when each will be purged.
@@ -171,7 +170,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DeletedPostPage | ErrorBody | HTTPValidationError]
+        Response[DeletedPostPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -189,7 +188,7 @@ async def asyncio(
     client: AuthenticatedClient,
     page: int | Unset = 1,
     size: int | Unset = 20,
-) -> DeletedPostPage | ErrorBody | HTTPValidationError | None:
+) -> DeletedPostPage | Problem | None:
     """List Deleted Posts
 
      Admins: soft-deleted posts, most recently deleted first, with when each will be purged.
@@ -203,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DeletedPostPage | ErrorBody | HTTPValidationError
+        DeletedPostPage | Problem
     """
 
     return (

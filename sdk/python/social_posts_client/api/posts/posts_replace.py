@@ -7,19 +7,21 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.post_public import PostPublic
 from ...models.post_replace import PostReplace
-from ...types import Response
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     post_id: UUID,
     *,
     body: PostReplace,
+    if_match: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(if_match, Unset):
+        headers["if-match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "put",
@@ -36,56 +38,64 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PostPublic | Problem | None:
     if response.status_code == 200:
         response_200 = PostPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
+    if response.status_code == 412:
+        response_412 = Problem.from_dict(response.json())
+
+        return response_412
+
     if response.status_code == 413:
-        response_413 = ErrorBody.from_dict(response.json())
+        response_413 = Problem.from_dict(response.json())
 
         return response_413
 
     if response.status_code == 415:
-        response_415 = ErrorBody.from_dict(response.json())
+        response_415 = Problem.from_dict(response.json())
 
         return response_415
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
+    if response.status_code == 428:
+        response_428 = Problem.from_dict(response.json())
+
+        return response_428
+
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -97,7 +107,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[PostPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -111,13 +121,17 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: PostReplace,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+    if_match: None | str | Unset = UNSET,
+) -> Response[PostPublic | Problem]:
     """Replace Post
 
      Replace your post (every field); 404 if there is no such post (PUT never creates).
 
     Args:
         post_id (UUID):
+        if_match (None | str | Unset): The ETag you read (GET): the change is refused (412) if the
+            post changed since; "*" accepts any version. Required (428 without it) when the deployment
+            sets REQUIRE_IF_MATCH.
         body (PostReplace): ``PUT``: every field, as the post should be afterwards.
 
     Raises:
@@ -125,12 +139,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         post_id=post_id,
         body=body,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -145,13 +160,17 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: PostReplace,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+    if_match: None | str | Unset = UNSET,
+) -> PostPublic | Problem | None:
     """Replace Post
 
      Replace your post (every field); 404 if there is no such post (PUT never creates).
 
     Args:
         post_id (UUID):
+        if_match (None | str | Unset): The ETag you read (GET): the change is refused (412) if the
+            post changed since; "*" accepts any version. Required (428 without it) when the deployment
+            sets REQUIRE_IF_MATCH.
         body (PostReplace): ``PUT``: every field, as the post should be afterwards.
 
     Raises:
@@ -159,13 +178,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return sync_detailed(
         post_id=post_id,
         client=client,
         body=body,
+        if_match=if_match,
     ).parsed
 
 
@@ -174,13 +194,17 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: PostReplace,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+    if_match: None | str | Unset = UNSET,
+) -> Response[PostPublic | Problem]:
     """Replace Post
 
      Replace your post (every field); 404 if there is no such post (PUT never creates).
 
     Args:
         post_id (UUID):
+        if_match (None | str | Unset): The ETag you read (GET): the change is refused (412) if the
+            post changed since; "*" accepts any version. Required (428 without it) when the deployment
+            sets REQUIRE_IF_MATCH.
         body (PostReplace): ``PUT``: every field, as the post should be afterwards.
 
     Raises:
@@ -188,12 +212,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
         post_id=post_id,
         body=body,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -206,13 +231,17 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: PostReplace,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+    if_match: None | str | Unset = UNSET,
+) -> PostPublic | Problem | None:
     """Replace Post
 
      Replace your post (every field); 404 if there is no such post (PUT never creates).
 
     Args:
         post_id (UUID):
+        if_match (None | str | Unset): The ETag you read (GET): the change is refused (412) if the
+            post changed since; "*" accepts any version. Required (428 without it) when the deployment
+            sets REQUIRE_IF_MATCH.
         body (PostReplace): ``PUT``: every field, as the post should be afterwards.
 
     Raises:
@@ -220,7 +249,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return (
@@ -228,5 +257,6 @@ async def asyncio(
             post_id=post_id,
             client=client,
             body=body,
+            if_match=if_match,
         )
     ).parsed

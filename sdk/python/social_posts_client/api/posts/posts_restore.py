@@ -7,9 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.post_public import PostPublic
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -27,51 +26,49 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> PostPublic | Problem | None:
     if response.status_code == 200:
         response_200 = PostPublic.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 403:
-        response_403 = ErrorBody.from_dict(response.json())
+        response_403 = Problem.from_dict(response.json())
 
         return response_403
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 409:
-        response_409 = ErrorBody.from_dict(response.json())
+        response_409 = Problem.from_dict(response.json())
 
         return response_409
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -83,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[PostPublic | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,7 +93,7 @@ def sync_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[PostPublic | Problem]:
     """Restore Post
 
      Admins: bring back a soft-deleted post that has not been purged yet.
@@ -109,7 +106,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +124,7 @@ def sync(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+) -> PostPublic | Problem | None:
     """Restore Post
 
      Admins: bring back a soft-deleted post that has not been purged yet.
@@ -140,7 +137,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return sync_detailed(
@@ -153,7 +150,7 @@ async def asyncio_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | PostPublic]:
+) -> Response[PostPublic | Problem]:
     """Restore Post
 
      Admins: bring back a soft-deleted post that has not been purged yet.
@@ -166,7 +163,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | PostPublic]
+        Response[PostPublic | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +179,7 @@ async def asyncio(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | PostPublic | None:
+) -> PostPublic | Problem | None:
     """Restore Post
 
      Admins: bring back a soft-deleted post that has not been purged yet.
@@ -195,7 +192,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | PostPublic
+        PostPublic | Problem
     """
 
     return (

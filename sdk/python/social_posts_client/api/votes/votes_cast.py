@@ -7,8 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.vote_state import VoteState
 from ...types import Response
 
@@ -27,9 +26,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | VoteState | None:
     if response.status_code == 200:
         response_200 = VoteState.from_dict(response.json())
 
@@ -41,37 +38,37 @@ def _parse_response(
         return response_201
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 404:
-        response_404 = ErrorBody.from_dict(response.json())
+        response_404 = Problem.from_dict(response.json())
 
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
     if response.status_code == 503:
-        response_503 = ErrorBody.from_dict(response.json())
+        response_503 = Problem.from_dict(response.json())
 
         return response_503
 
@@ -81,9 +78,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | VoteState]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,7 +91,7 @@ def sync_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+) -> Response[Problem | VoteState]:
     """Cast
 
      Vote for a post (201); voting again changes nothing (200).
@@ -109,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | VoteState]
+        Response[Problem | VoteState]
     """
 
     kwargs = _get_kwargs(
@@ -127,7 +122,7 @@ def sync(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+) -> Problem | VoteState | None:
     """Cast
 
      Vote for a post (201); voting again changes nothing (200).
@@ -140,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | VoteState
+        Problem | VoteState
     """
 
     return sync_detailed(
@@ -153,7 +148,7 @@ async def asyncio_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+) -> Response[Problem | VoteState]:
     """Cast
 
      Vote for a post (201); voting again changes nothing (200).
@@ -166,7 +161,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | VoteState]
+        Response[Problem | VoteState]
     """
 
     kwargs = _get_kwargs(
@@ -182,7 +177,7 @@ async def asyncio(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+) -> Problem | VoteState | None:
     """Cast
 
      Vote for a post (201); voting again changes nothing (200).
@@ -195,7 +190,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | VoteState
+        Problem | VoteState
     """
 
     return (

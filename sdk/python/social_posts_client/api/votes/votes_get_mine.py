@@ -7,8 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.problem import Problem
 from ...models.vote_state import VoteState
 from ...types import Response
 
@@ -27,36 +26,34 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | VoteState | None:
     if response.status_code == 200:
         response_200 = VoteState.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -66,9 +63,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | VoteState]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -81,7 +76,7 @@ def sync_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+) -> Response[Problem | VoteState]:
     """Get Mine
 
      Whether I voted for this post.
@@ -94,7 +89,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | VoteState]
+        Response[Problem | VoteState]
     """
 
     kwargs = _get_kwargs(
@@ -112,7 +107,7 @@ def sync(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+) -> Problem | VoteState | None:
     """Get Mine
 
      Whether I voted for this post.
@@ -125,7 +120,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | VoteState
+        Problem | VoteState
     """
 
     return sync_detailed(
@@ -138,7 +133,7 @@ async def asyncio_detailed(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ErrorBody | HTTPValidationError | VoteState]:
+) -> Response[Problem | VoteState]:
     """Get Mine
 
      Whether I voted for this post.
@@ -151,7 +146,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | VoteState]
+        Response[Problem | VoteState]
     """
 
     kwargs = _get_kwargs(
@@ -167,7 +162,7 @@ async def asyncio(
     post_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ErrorBody | HTTPValidationError | VoteState | None:
+) -> Problem | VoteState | None:
     """Get Mine
 
      Whether I voted for this post.
@@ -180,7 +175,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | VoteState
+        Problem | VoteState
     """
 
     return (

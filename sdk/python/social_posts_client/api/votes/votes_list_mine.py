@@ -5,9 +5,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.error_body import ErrorBody
-from ...models.http_validation_error import HTTPValidationError
 from ...models.my_votes_page import MyVotesPage
+from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
@@ -39,36 +38,34 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorBody | HTTPValidationError | MyVotesPage | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> MyVotesPage | Problem | None:
     if response.status_code == 200:
         response_200 = MyVotesPage.from_dict(response.json())
 
         return response_200
 
     if response.status_code == 400:
-        response_400 = ErrorBody.from_dict(response.json())
+        response_400 = Problem.from_dict(response.json())
 
         return response_400
 
     if response.status_code == 401:
-        response_401 = ErrorBody.from_dict(response.json())
+        response_401 = Problem.from_dict(response.json())
 
         return response_401
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
 
     if response.status_code == 426:
-        response_426 = ErrorBody.from_dict(response.json())
+        response_426 = Problem.from_dict(response.json())
 
         return response_426
 
     if response.status_code == 429:
-        response_429 = ErrorBody.from_dict(response.json())
+        response_429 = Problem.from_dict(response.json())
 
         return response_429
 
@@ -80,7 +77,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorBody | HTTPValidationError | MyVotesPage]:
+) -> Response[MyVotesPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -94,7 +91,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | MyVotesPage]:
+) -> Response[MyVotesPage | Problem]:
     """List Mine
 
      The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out.
@@ -108,7 +105,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | MyVotesPage]
+        Response[MyVotesPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +125,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | MyVotesPage | None:
+) -> MyVotesPage | Problem | None:
     """List Mine
 
      The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out.
@@ -142,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | MyVotesPage
+        MyVotesPage | Problem
     """
 
     return sync_detailed(
@@ -157,7 +154,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[ErrorBody | HTTPValidationError | MyVotesPage]:
+) -> Response[MyVotesPage | Problem]:
     """List Mine
 
      The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out.
@@ -171,7 +168,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorBody | HTTPValidationError | MyVotesPage]
+        Response[MyVotesPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -189,7 +186,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> ErrorBody | HTTPValidationError | MyVotesPage | None:
+) -> MyVotesPage | Problem | None:
     """List Mine
 
      The posts I voted for, newest vote first; votes on deleted (or hidden) posts are left out.
@@ -203,7 +200,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorBody | HTTPValidationError | MyVotesPage
+        MyVotesPage | Problem
     """
 
     return (
