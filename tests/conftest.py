@@ -6,6 +6,7 @@ Shared by the end-to-end, security and fuzzing suites under tests/ (the fault su
 from __future__ import annotations
 
 import asyncio
+import gzip
 import importlib.util
 import shutil
 import sys
@@ -97,7 +98,7 @@ class OtlpReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = self._body()
                 if self.path != "/v1/traces" or "protobuf" not in self.headers.get("Content-Type", ""):
                     self.send_response(415)
                     self.end_headers()
@@ -109,6 +110,19 @@ class OtlpReceiver:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            def _body(self) -> bytes:
+                """Traefik's exporter (Go) sends gzip in chunks; Python's, plain with a length."""
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    body = b""
+                    while size := int(self.rfile.readline().strip() or b"0", 16):
+                        body += self.rfile.read(size)
+                        self.rfile.readline()  # the chunk's CRLF
+                    self.rfile.readline()  # the last (empty) chunk's CRLF
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                gzipped = self.headers.get("Content-Encoding", "").lower() == "gzip"
+                return gzip.decompress(body) if gzipped else body
 
             def log_message(self, *_: Any) -> None:
                 pass

@@ -220,7 +220,8 @@ def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]
         )
     static_file = ROOT / ".dev" / "traefik" / str(config.gateway_port) / "traefik.yml"
     # The gateway traces when the stack's environment (or extra_env) names an OTLP endpoint.
-    static = traefik.write_static(static_file, config.gateway_ports, {**os.environ, **config.extra_env})
+    environ = {**os.environ, "ENVIRONMENT": config.environment, **config.extra_env}
+    static = traefik.write_static(static_file, config.gateway_ports, environ)
     procs["gateway"] = (
         [str(traefik.binary()), f"--configfile={static}"],
         {
