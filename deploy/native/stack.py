@@ -219,7 +219,9 @@ def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]
             _service_env(config, name),
         )
     static_file = ROOT / ".dev" / "traefik" / str(config.gateway_port) / "traefik.yml"
-    static = traefik.write_static(static_file, config.gateway_ports)
+    # The gateway traces when the stack's environment (or extra_env) names an OTLP endpoint.
+    environ = {**os.environ, "ENVIRONMENT": config.environment, **config.extra_env}
+    static = traefik.write_static(static_file, config.gateway_ports, environ)
     procs["gateway"] = (
         [str(traefik.binary()), f"--configfile={static}"],
         {

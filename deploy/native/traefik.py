@@ -3,15 +3,20 @@
 The dynamic configuration is ``gateway/traefik/dynamic`` itself. The static one is written from
 ``gateway/traefik/traefik.yml`` with two kinds of change, and nothing else (a test compares them):
 the entry points listen on loopback ports of the stack's choosing, and the file provider reads the
-dynamic directory of the repository instead of ``/etc/traefik/dynamic``.
+dynamic directory of the repository instead of ``/etc/traefik/dynamic``. A third only when the
+stack's environment sets ``OTEL_EXPORTER_OTLP_ENDPOINT`` (tracing is off by default): a ``tracing``
+section, so Traefik starts each trace and hands its W3C ``traceparent`` to forwardAuth and the
+services (``tracing_section``).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 STATIC_SOURCE = ROOT / "gateway" / "traefik" / "traefik.yml"
 DYNAMIC_DIR = ROOT / "gateway" / "traefik" / "dynamic"
 
-__all__ = ["DYNAMIC_DIR", "STATIC_SOURCE", "Ports", "binary", "native_static", "version", "write_static"]
+__all__ = [
+    "DYNAMIC_DIR",
+    "STATIC_SOURCE",
+    "Ports",
+    "binary",
+    "native_static",
+    "tracing_section",
+    "version",
+    "write_static",
+]
 
 
 @dataclass(frozen=True)
@@ -55,8 +69,40 @@ def version() -> str:
     raise RuntimeError(f"unexpected `traefik version` output: {out!r}")
 
 
-def native_static(ports: Ports, *, dynamic_dir: Path = DYNAMIC_DIR) -> dict[str, Any]:
-    """The static configuration of compose and Kubernetes, listening on ``ports`` of loopback."""
+def tracing_section(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """Traefik's OpenTelemetry tracing (OTLP over HTTP) from the standard ``OTEL_*`` variables.
+
+    None unless an endpoint is set (and ``OTEL_SDK_DISABLED`` is not ``true``), as for the services.
+    The gateway starts the traces, so its sample rate is ``OTEL_TRACES_SAMPLER_ARG`` (default 1.0) and
+    the services, sampling parent-based, follow its decision. Query parameters stay redacted and no
+    header is captured (Traefik's defaults): no token reaches a span.
+    """
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() in ("true", "1", "yes"):
+        return None
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if not endpoint and environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = environ["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+    if not endpoint:
+        return None
+    try:
+        rate = min(max(float(environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0")), 0.0), 1.0)
+    except ValueError:
+        rate = 1.0
+    return {
+        "serviceName": "gateway",
+        "sampleRate": rate,
+        "resourceAttributes": {"deployment.environment": environ.get("ENVIRONMENT", "development")},
+        "otlp": {"http": {"endpoint": endpoint}},
+    }
+
+
+def native_static(
+    ports: Ports, *, dynamic_dir: Path = DYNAMIC_DIR, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The static configuration of compose and Kubernetes, listening on ``ports`` of loopback.
+
+    ``environ``: where to look for the ``OTEL_*`` variables (default: none, tracing off).
+    """
     config: dict[str, Any] = copy.deepcopy(yaml.safe_load(STATIC_SOURCE.read_text()))
     entry_points = config["entryPoints"]
     wanted = {"web": ports.web, "internal": ports.internal, "metrics": ports.metrics}
@@ -65,13 +111,18 @@ def native_static(ports: Ports, *, dynamic_dir: Path = DYNAMIC_DIR) -> dict[str,
     for name, port in wanted.items():
         entry_points[name]["address"] = f"127.0.0.1:{port}"
     config["providers"]["file"]["directory"] = str(dynamic_dir)
+    tracing = tracing_section(environ or {})
+    if tracing is not None:
+        config["tracing"] = tracing
     return config
 
 
-def write_static(path: Path, ports: Ports) -> Path:
+def write_static(path: Path, ports: Ports, environ: Mapping[str, str] | None = None) -> Path:
+    """Write the static file; ``environ`` (default ``os.environ``) may turn tracing on."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    config = native_static(ports, environ=os.environ if environ is None else environ)
     path.write_text(
         f"# Written by deploy/native/traefik.py from {STATIC_SOURCE.relative_to(ROOT)}; do not edit.\n"
-        + yaml.safe_dump(native_static(ports), sort_keys=False)
+        + yaml.safe_dump(config, sort_keys=False)
     )
     return path

@@ -153,7 +153,7 @@ def test_backing_service_uis_are_published_on_localhost_only(compose: dict[str, 
         for name, service in compose["services"].items()
         if service.get("ports")
     }
-    assert set(published) == {"traefik", "rabbitmq", "minio", "mailpit", "prometheus", "grafana"}
+    assert set(published) == {"traefik", "rabbitmq", "minio", "mailpit", "prometheus", "grafana", "jaeger"}
     for name, ports in published.items():
         if name != "traefik":
             assert all(str(p).startswith("127.0.0.1:") for p in ports), name
@@ -203,6 +203,13 @@ def test_grafana_provisions_the_datasource_and_dashboard(compose: dict[str, Any]
         (COMPOSE_DIR / "grafana/provisioning/datasources/prometheus.yml").read_text()
     )
     assert datasources["datasources"][0]["url"] == "http://prometheus:9090"
+    # the latency exemplars' trace ids open traces in the stack's Jaeger
+    jaeger = next(d for d in datasources["datasources"] if d["type"] == "jaeger")
+    assert jaeger["url"].startswith("http://jaeger:")
+    links = datasources["datasources"][0]["jsonData"]["exemplarTraceIdDestinations"]
+    assert links == [{"name": "trace_id", "datasourceUid": jaeger["uid"]}]
+    assert compose["services"]["jaeger"]["environment"]["COLLECTOR_OTLP_ENABLED"] == "true"
+    assert "--enable-feature=exemplar-storage" in compose["services"]["prometheus"]["command"]
     providers = yaml.safe_load((COMPOSE_DIR / "grafana/provisioning/dashboards/social-posts.yml").read_text())
     dashboards_dir = providers["providers"][0]["options"]["path"]
     assert f"./grafana/dashboards:{dashboards_dir}:ro" in grafana["volumes"]

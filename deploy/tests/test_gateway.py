@@ -28,9 +28,19 @@ pytestmark = pytest.mark.slow
 
 
 class _Healthy(BaseHTTPRequestHandler):
-    """Answers 200 to anything: the upstreams' /health/live, for the edge-errors health check."""
+    """Answers 200 to anything: the upstreams' /health/live, for the edge-errors health check.
+
+    Keeps each request's path and ``traceparent``; a POST (an OTLP export) is read and answered empty.
+    """
+
+    seen: list[tuple[str, str | None]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.do_GET()
 
     def do_GET(self) -> None:
+        _Healthy.seen.append((self.path, self.headers.get("traceparent")))
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -91,11 +101,18 @@ def test_the_pinned_traefik_is_the_version_the_lock_file_names() -> None:
 
 
 def _start(
-    tmp_path: Path, upstream: str, dynamic_dir: Path = traefik.DYNAMIC_DIR, *, routes: bool = True
+    tmp_path: Path,
+    upstream: str,
+    dynamic_dir: Path = traefik.DYNAMIC_DIR,
+    *,
+    routes: bool = True,
+    environ: dict[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Traefik's log lines from a start until it routes (or, ``routes=False``, for a few seconds)."""
     web, internal, metrics = _free_ports(3)
-    config = traefik.native_static(traefik.Ports(web, internal, metrics), dynamic_dir=dynamic_dir)
+    config = traefik.native_static(
+        traefik.Ports(web, internal, metrics), dynamic_dir=dynamic_dir, environ=environ
+    )
     static = tmp_path / "traefik.yml"
     static.write_text(yaml.safe_dump(config))
     env = {
@@ -138,6 +155,31 @@ def test_traefik_starts_on_the_routing_table_with_no_warning_and_no_error(
     loud = [line for line in lines if line.get("level") not in ("info", "debug")]
     assert loud == []
     assert any("Starting provider *file.Provider" in line.get("message", "") for line in lines)
+
+
+def test_with_an_otlp_endpoint_traefik_traces_and_its_hops_carry_one_trace(
+    tmp_path: Path, upstream: str
+) -> None:
+    environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": upstream, "OTEL_TRACES_SAMPLER_ARG": "1"}
+    ports = traefik.Ports(web=18000, internal=18006, metrics=18005)
+    added = traefik.native_static(ports, environ=environ).keys() - traefik.native_static(ports).keys()
+    assert added == {"tracing"}
+    assert (
+        traefik.native_static(ports, environ={**environ, "OTEL_SDK_DISABLED": "true"}).get("tracing") is None
+    )
+    _Healthy.seen.clear()
+    lines, _ = _start(tmp_path, upstream, environ=environ)
+    loud = [line for line in lines if line.get("level") not in ("info", "debug")]
+    assert loud == []
+    # The routed request and its forwardAuth hop reached the upstream as children of one edge trace.
+    hops = {
+        path: parent
+        for path, parent in _Healthy.seen
+        if path.startswith(("/internal/forward-auth", "/.well"))
+    }
+    assert hops.keys() >= {"/internal/forward-auth", "/.well-known/jwks.json"}
+    trace_ids = {parent.split("-")[1] for parent in hops.values() if parent}
+    assert len(trace_ids) == 1, _Healthy.seen
 
 
 def test_an_unknown_key_in_the_routing_table_is_an_error_this_check_sees(

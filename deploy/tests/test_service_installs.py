@@ -140,6 +140,8 @@ def local_settings(
         "JWT_PRIVATE_KEYS_DIR": str(keys),
         "PROMETHEUS_MULTIPROC_DIR": str(prom),
         "EVENTS_PREFIX": EVENTS_PREFIX,
+        # compose's Jaeger: no trace backend here, tracing off
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
     }
 
 

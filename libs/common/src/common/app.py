@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.metadata
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
+from common import telemetry
 from common.db import Database
 from common.edge import edge_errors_router
 from common.errors import install_error_handlers
@@ -45,6 +47,7 @@ class Runtime:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        telemetry.instrument_engine(self.db.engine)
         self.redis: aioredis.Redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
         )
@@ -118,6 +121,14 @@ def routed_document(app: FastAPI) -> dict[str, Any]:
     return {**document, "paths": paths}
 
 
+def _service_version(service: str) -> str:
+    """The installed distribution's version (``posts-service`` ...), for the traces' resource."""
+    try:
+        return importlib.metadata.version(f"{service}-service")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -137,6 +148,11 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
+        telemetry.configure(
+            settings.service_name,
+            version=_service_version(settings.service_name),
+            environment=settings.environment.value,
+        )
         runtime = Runtime(settings)
         jwks_client = create_http_client(timeout=3.0)
         app.state.settings = settings
@@ -172,12 +188,14 @@ def create_service_app(
             await jwks_client.aclose()
             await runtime.redis.aclose()
             await runtime.db.dispose()
+            telemetry.flush()
 
     app = FastAPI(
         title=title,
         description=description,
         version="1.0.0",
         lifespan=lifespan,
+        telemetry=telemetry.FASTAPI_NATIVE_OFF,
         # One docs page for every service, at the gateway's /docs (served by auth, assets vendored):
         # no per-service Swagger UI, which would load its files from a CDN.
         docs_url=None,

@@ -1,4 +1,4 @@
-"""JSON logs that carry the request id.
+"""JSON logs that carry the request id, and the trace and span ids inside a span.
 
 The request id lives in a context variable set by the observability middleware (or by an event
 consumer, from the event's correlation id), so every log line written while handling a request or an
@@ -14,6 +14,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from common import telemetry
 
 __all__ = ["configure_logging", "new_request_id", "request_id_var"]
 
@@ -47,6 +49,9 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.request_id = request_id_var.get()
+        ids = telemetry.current_ids()  # None at once while tracing is off
+        if ids is not None:
+            record.trace_id, record.span_id = ids
         for key in _REDACTED & record.__dict__.keys():
             setattr(record, key, "[redacted]")
         return True

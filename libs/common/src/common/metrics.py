@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -18,6 +19,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.openmetrics import exposition as openmetrics
 
 __all__ = [
     "EVENTS_CONFIRMED",
@@ -58,9 +60,16 @@ metrics_router = APIRouter(include_in_schema=False)
 
 
 @metrics_router.get("/metrics")
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    """Prometheus' text format, or OpenMetrics when the scraper asks for it: the format that carries
+    the latency histograms' exemplars (the trace id of a sampled request, see ``common.telemetry``).
+    Several workers (``PROMETHEUS_MULTIPROC_DIR``) aggregate values but keep no exemplars.
+    """
+    registry = REGISTRY
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if "application/openmetrics-text" in request.headers.get("accept", ""):
+        body = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
+        return Response(body, media_type=openmetrics.CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextvars import Token
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common import telemetry
 from common.errors import render_exception
 from common.logging import new_request_id, request_id_var
 from common.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -120,6 +124,7 @@ class ObservabilityMiddleware:
         scope[REQUEST_ID_SCOPE_KEY] = request_id  # for the 500 answered outside this middleware
         status = 500
         start = time.perf_counter()
+        span = _start_server_span(scope) if telemetry.enabled else None
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -134,9 +139,10 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - start
             route = _route_template(scope)
+            exemplar = _end_server_span(span, scope["method"], route, status) if span else None
             if route != "/metrics":
                 HTTP_REQUESTS.labels(self.service, scope["method"], route, str(status)).inc()
-                HTTP_LATENCY.labels(self.service, scope["method"], route).observe(elapsed)
+                HTTP_LATENCY.labels(self.service, scope["method"], route).observe(elapsed, exemplar)
             quiet = route.startswith("/health") or (route in self.quiet_routes and status < 400)
             if not quiet:
                 access_log.info(
@@ -150,3 +156,38 @@ class ObservabilityMiddleware:
                     },
                 )
             request_id_var.reset(token)
+            if span is not None:
+                otel_context.detach(span[1])
+
+
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
+_ServerSpan = tuple[trace.Span, Token[otel_context.Context]]
+
+
+def _start_server_span(scope: Scope) -> _ServerSpan:
+    """A SERVER span for this request, child of the caller's ``traceparent`` (the gateway's span).
+
+    Named by the method until the route is known; no query string and no header is recorded.
+    """
+    carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k in _TRACE_HEADERS}
+    span = telemetry.tracer.start_span(
+        scope["method"],
+        context=telemetry.context_of(carrier),
+        kind=telemetry.SpanKind.SERVER,
+        attributes={"http.request.method": scope["method"], "url.path": scope["path"]},
+    )
+    return span, otel_context.attach(trace.set_span_in_context(span))
+
+
+def _end_server_span(span: _ServerSpan, method: str, route: str, status: int) -> dict[str, str] | None:
+    """Name the span by its route template, end it; the exemplar that points a latency at it."""
+    server_span = span[0]
+    if server_span.is_recording():
+        server_span.update_name(f"{method} {route}")
+        server_span.set_attribute("http.route", route)
+        server_span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            server_span.set_status(trace.StatusCode.ERROR)
+    server_span.end()
+    ctx = server_span.get_span_context()
+    return {"trace_id": format(ctx.trace_id, "032x")} if ctx.trace_flags.sampled else None

@@ -287,7 +287,7 @@ _POST_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_EVENT_COLUMNS = ("event_id", "type", "envelope")
+_EVENT_COLUMNS = ("event_id", "type", "envelope", "trace_context")
 
 
 def _bound(table: Table, prefix: str, names: Sequence[str]) -> Select[Any]:

@@ -49,6 +49,10 @@ class Job(SQLModel, table=True):
     )
     attempts: int = 0
     last_error: str | None = None
+    #: The W3C trace context of the consumer that recorded the job; its runs are spans of that trace.
+    trace_context: dict[str, str] | None = Field(
+        default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True)
+    )
     run_after: datetime = Field(default_factory=utcnow, sa_column=_ts())
     lease_expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

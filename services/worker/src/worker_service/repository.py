@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from common import telemetry
 from worker_service.models import Job, JobStatus
 
 __all__ = [
@@ -38,15 +39,27 @@ class ClaimedJob:
     type: str
     payload: dict[str, Any]
     attempts: int
+    #: The trace context of the event's consumer that recorded the job (None while tracing is off).
+    trace_context: dict[str, str] | None = None
 
 
 async def record_job(
     session: AsyncSession, *, job_type: str, queue: str, event_id: uuid.UUID, payload: dict[str, Any]
 ) -> bool:
-    """A pending job for an event; False if that event already has one (redelivery)."""
+    """A pending job for an event; False if that event already has one (redelivery).
+
+    It keeps the current trace context (the consumer's span of that event): its runs join that trace.
+    """
     result = await session.execute(
         insert(Job)
-        .values(id=uuid.uuid4(), type=job_type, queue=queue, event_id=event_id, payload=payload)
+        .values(
+            id=uuid.uuid4(),
+            type=job_type,
+            queue=queue,
+            event_id=event_id,
+            payload=payload,
+            trace_context=telemetry.current_carrier(),
+        )
         .on_conflict_do_nothing(index_elements=[col(Job.event_id)])
         .returning(col(Job.id))
     )
@@ -66,7 +79,7 @@ _CLAIM = text(
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, type, payload, attempts
+    RETURNING id, type, payload, attempts, trace_context
     """
 )
 
@@ -76,7 +89,13 @@ async def claim_next(session: AsyncSession, queue: str, *, lease_seconds: float)
     row = (await session.execute(_CLAIM, {"queue": queue, "lease": lease_seconds})).first()
     if row is None:
         return None
-    return ClaimedJob(id=row.id, type=row.type, payload=dict(row.payload), attempts=row.attempts)
+    return ClaimedJob(
+        id=row.id,
+        type=row.type,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        trace_context=row.trace_context,
+    )
 
 
 def _owned(job: ClaimedJob) -> Any:

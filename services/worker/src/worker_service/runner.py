@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from common import telemetry
 from common.db import Database
 from common.events import Event, add_event
 from common.storage import ObjectStorage
@@ -126,6 +127,20 @@ class JobRunner:
         job = await self._claim()
         if job is None:
             return False
+        if not telemetry.enabled:
+            await self._run_claimed(job, lease_from)
+            return True
+        # A span of the trace the job was recorded in (the event's consumer), so a mail sent or an
+        # image resized shows under the action that caused it; its outcome's events carry it on.
+        with telemetry.tracer.start_as_current_span(
+            f"job {job.type}",
+            context=telemetry.context_of(job.trace_context),
+            attributes={"job.id": str(job.id), "job.type": job.type, "job.attempt": job.attempts},
+        ):
+            await self._run_claimed(job, lease_from)
+        return True
+
+    async def _run_claimed(self, job: ClaimedJob, lease_from: float) -> None:
         kind = self.kinds.get(job.type)
         if kind is None:
             await self._settle(job, None, Outcome(False, f"no runner knows job type {job.type!r}"))
@@ -138,7 +153,6 @@ class JobRunner:
                 JOBS.labels(job.type, "lease_lost").inc()
             else:
                 await self._settle(job, kind, outcome)
-        return True
 
     async def _claim(self) -> ClaimedJob | None:
         async with self.db.session() as session, session.begin():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import aio_pika
@@ -102,8 +102,15 @@ class EventBus:
     def connected(self) -> bool:
         return self.connection is not None and not self.connection.is_closed
 
-    async def publish_many(self, messages: Sequence[tuple[str, bytes, str]]) -> None:
+    async def publish_many(
+        self,
+        messages: Sequence[tuple[str, bytes, str]],
+        *,
+        headers: Sequence[Mapping[str, str]] | None = None,
+    ) -> None:
         """Publish persistent ``(routing_key, body, message_id)`` messages; return once all are confirmed.
+
+        ``headers``: one mapping per message (the relay's W3C ``traceparent``), in the same order.
 
         Built for the relay's batches, where what costs is not CPU but event-loop turns: while the
         service is busy serving requests each turn takes milliseconds, and through aio-pika's
@@ -123,7 +130,7 @@ class EventBus:
         channel = cast(Channel, await self._publish_channel.get_underlay_channel())
         exchange = self.exchange.name
 
-        async def publish(routing_key: str, body: bytes, message_id: str) -> Any:
+        async def publish(routing_key: str, body: bytes, message_id: str, extra: Mapping[str, str]) -> Any:
             return await channel.basic_publish(
                 body,
                 exchange=exchange,
@@ -132,7 +139,7 @@ class EventBus:
                     content_type="application/json",
                     delivery_mode=2,  # persistent
                     message_id=message_id,
-                    headers={},
+                    headers=dict(extra),
                 ),
                 mandatory=True,
                 timeout=self.publish_timeout,
@@ -146,7 +153,10 @@ class EventBus:
             for first in range(0, len(messages), wave):
                 if first:
                     await asyncio.sleep(0)  # the connection's writer empties the queue meanwhile
-                started += [asyncio.ensure_future(publish(*m)) for m in messages[first : first + wave]]
+                started += [
+                    asyncio.ensure_future(publish(*m, headers[first + i] if headers else {}))
+                    for i, m in enumerate(messages[first : first + wave])
+                ]
             results = await asyncio.gather(*started, return_exceptions=True)
         finally:
             for future in started:

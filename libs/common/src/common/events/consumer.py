@@ -43,11 +43,12 @@ from pydantic import ValidationError
 from sqlalchemy import Uuid, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import telemetry
 from common.db import Database
 from common.errors import dependency_down
 from common.events.bus import EventBus
 from common.events.envelope import Envelope
-from common.events.topology import SUBSCRIPTIONS, Subscription, retry_delays_ms
+from common.events.topology import EXCHANGE, SUBSCRIPTIONS, Subscription, retry_delays_ms
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONSUMED
 
@@ -230,6 +231,33 @@ class Consumer:
                 await message.nack(requeue=True)
 
     async def on_batch(self, messages: list[AbstractIncomingMessage]) -> None:
+        if not telemetry.enabled:
+            await self._on_batch(messages)
+            return
+        # One CONSUMER span for the batch, linked to each message's publish (deliveries are batched,
+        # so no single parent); the handlers' database work happens inside it, as its children.
+        attributes: dict[str, str | int] = {
+            "messaging.system": "rabbitmq",
+            "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
+            "messaging.destination.name": f"{self.sub.prefix}{EXCHANGE}",
+            "messaging.consumer.group.name": self.sub.queue,
+            "messaging.batch.message_count": len(messages),
+        }
+        keys = {m.routing_key for m in messages if m.routing_key}
+        if len(keys) == 1:
+            attributes["messaging.rabbitmq.destination.routing_key"] = keys.pop()
+        if len(messages) == 1 and messages[0].message_id:
+            attributes["messaging.message.id"] = messages[0].message_id
+        with telemetry.tracer.start_as_current_span(
+            f"process {self.sub.queue}",
+            kind=telemetry.SpanKind.CONSUMER,
+            links=telemetry.links_to(m.headers for m in messages),
+            attributes=attributes,
+        ):
+            await self._on_batch(messages)
+
+    async def _on_batch(self, messages: list[AbstractIncomingMessage]) -> None:
         parsed: list[tuple[AbstractIncomingMessage, Envelope]] = []
         for message in messages:
             try:

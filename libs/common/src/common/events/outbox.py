@@ -25,9 +25,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span
 from sqlalchemy import Text, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import telemetry
 from common.db import Database, asyncpg_dsn
 from common.events.bus import EventBus
 from common.events.envelope import Envelope, Event
@@ -46,6 +49,7 @@ def _wrapped(event: Event, producer: str) -> tuple[Envelope, dict[str, Any]]:
         "event_id": envelope.id,
         "type": envelope.type,
         "envelope": envelope.model_dump(mode="json"),
+        "trace_context": telemetry.current_carrier(),
     }
 
 
@@ -56,7 +60,10 @@ def outbox_row(event: Event, *, producer: str) -> dict[str, Any]:
 
 
 async def add_event(session: AsyncSession, event: Event, *, producer: str) -> Envelope:
-    """Record ``event`` in the outbox inside the caller's transaction (it commits with the change)."""
+    """Record ``event`` in the outbox inside the caller's transaction (it commits with the change).
+
+    With the current trace context, so the relay's publish and the consumers join the request's trace.
+    """
     envelope, row = _wrapped(event, producer)
     await session.execute(insert(outbox).values(row))
     return envelope
@@ -66,13 +73,7 @@ async def add_events(session: AsyncSession, events: Sequence[Event], *, producer
     """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
     if not events:
         return
-    correlation_id = request_id_var.get()
-    rows = []
-    for event in events:
-        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
-        rows.append(
-            {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
-        )
+    rows = [_wrapped(event, producer)[1] for event in events]
     await session.execute(insert(outbox).values(rows))
 
 
@@ -169,7 +170,13 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     # the stored JSON as text: it is published as is, never decoded and encoded again
-                    select(outbox.c.id, outbox.c.event_id, outbox.c.type, outbox.c.envelope.cast(Text))
+                    select(
+                        outbox.c.id,
+                        outbox.c.event_id,
+                        outbox.c.type,
+                        outbox.c.envelope.cast(Text),
+                        outbox.c.trace_context,
+                    )
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.id)
                     .limit(self.batch_size)
@@ -178,20 +185,32 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            spans = self._publish_spans(rows) if telemetry.enabled else None
             try:
                 for r in rows:
                     EVENTS_PUBLISHED.labels(self.service, r.type).inc()
-                await self.bus.publish_many([(r.type, r.envelope.encode(), str(r.event_id)) for r in rows])
+                await self.bus.publish_many(
+                    [(r.type, r.envelope.encode(), str(r.event_id)) for r in rows],
+                    headers=spans.headers if spans else None,
+                )
             except Exception as exc:
+                if spans:
+                    spans.end(exc)
                 await session.rollback()
                 await self._record_failure([r.id for r in rows], exc)
                 raise
             await session.execute(
                 update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(sent_at=func.now())
             )
+        if spans:
+            spans.end(None)
         for r in rows:
             EVENTS_CONFIRMED.labels(self.service, r.type).inc()
         return len(rows)
+
+    def _publish_spans(self, rows: Sequence[Any]) -> _PublishSpans:
+        exchange = self.bus.exchange.name if self.bus.exchange is not None else ""
+        return _PublishSpans(exchange, [(r.type, str(r.event_id), r.trace_context) for r in rows])
 
     async def _record_failure(self, ids: list[int], exc: Exception) -> None:
         with contextlib.suppress(Exception):
@@ -250,6 +269,43 @@ class OutboxRelay:
             total += deleted
             if deleted < self.prune_batch_size:
                 return total
+
+
+class _PublishSpans:
+    """A PRODUCER span per published row, child of the context its writer stored with it.
+
+    Each message's ``traceparent`` header names its span, so the consumer links to the publish,
+    and through it to the request that wrote the event. Ended when the broker confirmed the batch.
+    """
+
+    def __init__(self, exchange: str, rows: Sequence[tuple[str, str, dict[str, str] | None]]) -> None:
+        self.spans: list[Span] = []
+        self.headers: list[dict[str, str]] = []
+        for routing_key, event_id, carrier in rows:
+            span = telemetry.tracer.start_span(
+                f"publish {exchange}",
+                context=telemetry.context_of(carrier),
+                kind=telemetry.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.operation.type": "send",
+                    "messaging.operation.name": "publish",
+                    "messaging.destination.name": exchange,
+                    "messaging.rabbitmq.destination.routing_key": routing_key,
+                    "messaging.message.id": event_id,
+                },
+            )
+            self.spans.append(span)
+            headers: dict[str, str] = {}
+            propagate.inject(headers, context=trace.set_span_in_context(span))
+            self.headers.append(headers)
+
+    def end(self, error: BaseException | None) -> None:
+        for span in self.spans:
+            if error is not None and span.is_recording():
+                span.record_exception(error)
+                span.set_status(trace.StatusCode.ERROR, type(error).__name__)
+            span.end()
 
 
 #: One bounded batch (the inbox has no index on ``received_at``: a pass is one scan per batch).

@@ -39,6 +39,8 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("last_error", Text),
+    # The writing request's W3C trace context (traceparent, tracestate); null while tracing is off.
+    Column("trace_context", JSONB(none_as_null=True)),
     Index("ix_outbox_pending", "id", postgresql_where=text("sent_at IS NULL")),
     Index("ix_outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
 )
@@ -64,7 +66,8 @@ OUTBOX_DDL = (
         created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         sent_at TIMESTAMPTZ,
         attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT
+        last_error TEXT,
+        trace_context JSONB
     )
     """,
     "CREATE INDEX ix_outbox_pending ON outbox (id) WHERE sent_at IS NULL",
