@@ -546,7 +546,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 def write(out_dir: Path, env: dict[str, Any], text: str, results: dict[str, Any]) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{env['date']}-{env['short_commit']}"
+    # A scale run is a study of its own: it must not overwrite the full run of the same commit.
+    stem = f"{env['date']}-{env['short_commit']}" + ("-scale" if "scale" in results else "")
     md_path, json_path = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
     md_path.write_text(text)
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
