@@ -152,6 +152,8 @@ class FeedLookup:
     #: When the lookup ran, in ms of Redis' clock: a page stored from it expires by then + the bound.
     started_ms: int = 0
     shared: Cached | None = None
+    #: How long the shared page has left, in ms (negative when there is none).
+    shared_left_ms: int = -2
     own: Cached | None = None
     #: The reader wrote within the bound: their read goes to the database.
     wrote: bool = False
@@ -230,6 +232,7 @@ class ResponseCache:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.time()
                 pipe.get(self.shared_page_key(query))
+                pipe.pttl(self.shared_page_key(query))
                 if reader_id is not None:
                     pipe.get(self.wrote_key(reader_id))
                     pipe.hmget(self.reader_key(reader_id), ["v", "drafts"])
@@ -242,8 +245,9 @@ class ResponseCache:
         seconds, micros = replies[0]
         found = FeedLookup(ok=True, started_ms=int(seconds) * 1000 + int(micros) // 1000)
         found.shared = Cached.parse(replies[1])
+        found.shared_left_ms = int(replies[2])
         if reader_id is not None:
-            wrote, (version, drafts), own, votes = replies[2:]
+            wrote, (version, drafts), own, votes = replies[3:]
             found.wrote = wrote is not None
             found.version = version or b"0"
             found.drafts = None if drafts is None else drafts == b"1"
@@ -257,6 +261,24 @@ class ResponseCache:
             await self._store_page(keys=[key], args=[lookup.started_ms, self.staleness_ms, cached.entry()])
         except RedisError as exc:
             log.warning("feed cache store failed", extra={"error": repr(exc)[:200]})
+
+    def refresh_due(self, lookup: FeedLookup) -> bool:
+        """The shared page is in the last half of its life: time for one reader to rebuild it."""
+        return lookup.shared is not None and 0 <= lookup.shared_left_ms < self.staleness_ms // 2
+
+    async def claim_refresh(self, query: str) -> bool:
+        """Whether this reader rebuilds the shared page ahead of its expiry (one per half-life; the
+        others go on serving the page, still within the bound). Without it, every reader in flight
+        when a page expires misses at once and all of them query the database (a stampede, once per
+        bound)."""
+        try:
+            claimed = await self.redis.set(
+                f"{self.shared_page_key(query)}:refresh", b"1", nx=True, px=max(1, self.staleness_ms // 2)
+            )
+        except RedisError as exc:
+            log.warning("feed cache refresh claim failed", extra={"error": repr(exc)[:200]})
+            return False
+        return bool(claimed)
 
     async def store_drafts(self, reader_id: uuid.UUID, lookup: FeedLookup, has_drafts: bool) -> None:
         """Remember whether the reader has drafts, unless they wrote since the lookup."""

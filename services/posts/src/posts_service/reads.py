@@ -126,6 +126,8 @@ async def read_feed(
     if viewer is not None:
         own = found.drafts if found.drafts is not None else await _has_drafts(db, cache, viewer, found)
     cached = found.own if own else found.shared
+    if not own and cache.refresh_due(found) and await cache.claim_refresh(field):
+        cached = None  # this reader rebuilds the shared page before it expires (refresh ahead)
     if cached is not None:
         FEED_CACHE.labels("hit").inc()
     else:
