@@ -7,6 +7,7 @@ success for a write that then fails to commit.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "SessionDep",
     "asyncpg_dsn",
     "get_session",
+    "unit_of_work",
 ]
 
 #: Constraint names that Alembic can find again (STYLE: a naming convention on MetaData).
@@ -79,9 +81,10 @@ class Database:
         await self.engine.dispose()
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for one request: committed when the endpoint returns, rolled back if it raises."""
-    db: Database = request.app.state.db
+@contextlib.asynccontextmanager
+async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
+    """A session committed when the block ends, rolled back if it raises (the request boundary's
+    transaction; a dependency that must act after the commit wraps its ``yield`` in this)."""
     async with db.session() as session:
         try:
             yield session
@@ -89,6 +92,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for one request: committed when the endpoint returns, rolled back if it raises."""
+    async with unit_of_work(request.app.state.db) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

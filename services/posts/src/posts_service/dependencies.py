@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import CurrentUser, OptionalUser
-from common.db import Database
+from common.db import Database, unit_of_work
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.storage import ObjectStorage
 from posts_service.cache import ResponseCache, changed_posts
@@ -43,14 +43,8 @@ async def get_write_session(request: Request, writer: OptionalUser) -> AsyncIter
     Invalidating before the commit would let a concurrent reader cache the old row again; doing it
     here, before the response is sent, means the writer's next read already sees the write.
     """
-    db: Database = request.app.state.db
-    async with db.session() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(request.app.state.db) as session:
+        yield session
     changed = changed_posts(session)
     if changed:
         # the posts this session loaded (no query): an admin's change shows to the author at once too

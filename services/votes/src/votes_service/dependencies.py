@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common import CurrentUser, Database, TooManyRequests
+from common import CurrentUser, TooManyRequests
+from common.db import unit_of_work
 from common.ratelimit import Limit, RateLimiter
 from common.recent_votes import record_noted_votes
 from votes_service.service import PostLookup
@@ -31,14 +32,8 @@ PostLookupDep = Annotated[PostLookup, Depends(_post_lookup)]
 async def get_vote_session(request: Request, user: CurrentUser) -> AsyncIterator[AsyncSession]:
     """``SessionDep`` that, once the vote committed and before the answer, records it for the voter's
     own next read of posts (``common.recent_votes``: posts' counts follow the events a moment later)."""
-    db: Database = request.app.state.db
-    async with db.session() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with unit_of_work(request.app.state.db) as session:
+        yield session
     await record_noted_votes(request.app.state.redis, session, user.user_id)
 
 
