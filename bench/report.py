@@ -248,15 +248,16 @@ def _tracing_section(tracing: dict[str, Any] | None) -> list[str]:
                 f"{run['p99_ms']:.2f}",
                 _errors(run),
                 _cpu(run),
-                run.get("bench_process_cores", "-") if run["tracing"] == "on" else "-",
+                run.get("receiver_cores", "-"),
             )
         )
     lines += [
         "",
         f"- received: {received['requests']} export requests; spans by service: {spans};"
         f" {traces} traces started at the gateway",
-        "- *receiver cores*: the bench process's CPU during the run (the receiver decoding what it is"
-        " sent, which a collector on another host would not take from the stack)",
+        f"- *receiver cores*: the CPU the receiver's threads used during the run (reading and decoding"
+        f" what was sent; {received['cpu_s']} s in all), taken from the cores the stack runs on, as a"
+        " collector on another host would not",
     ]
     return lines
 

@@ -5,15 +5,14 @@ with tracing on (the services and Traefik restarted with ``OTEL_EXPORTER_OTLP_EN
 OTLP/HTTP receiver of the bench, ``parentbased_traceidratio`` at 0.1: the gateway keeps one trace in
 ten and the services follow its decision), then off (restarted as the bench first started them). Both
 measurements follow a restart, so neither runs on processes the other warmed. The receiver
-(``common.otlp_receiver``) runs in the bench's process and only counts what it decodes; its CPU is
-reported beside the runs, since on a small machine it competes with the stack as a collector on
-another host would not.
+(``common.otlp_receiver``) runs in the bench's process and only counts what it decodes; its threads'
+CPU is reported beside the runs, since on a small machine it competes with the stack as a collector
+on another host would not.
 """
 
 from __future__ import annotations
 
 import asyncio
-import resource
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,11 +27,6 @@ __all__ = ["SAMPLE_RATE", "comparison", "run_tracing"]
 #: The ratio compose and Kubernetes run with (OTEL_TRACES_SAMPLER_ARG), the one the issue names.
 SAMPLE_RATE = "0.1"
 SAMPLER = "parentbased_traceidratio"
-
-
-def _own_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def comparison(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,11 +77,12 @@ def run_tracing(
             runner.meter.roots = stack.pids()
             progress(f"  tracing {state}: services and gateway restarted in {restarts[state]:.1f}s")
             for scenario in planned:
-                own_before, wall = _own_cpu_s(), time.perf_counter()
+                cpu_before, wall = receiver.counts()["cpu_s"], time.perf_counter()
                 run = runner.run(scenario)
-                own = (_own_cpu_s() - own_before) / (time.perf_counter() - wall)
+                cpu = receiver.counts()["cpu_s"] - cpu_before
                 run["tracing"] = state
-                run["bench_process_cores"] = round(own, 3)
+                if state == "on":  # its warm-up included, as in the wall time it is divided by
+                    run["receiver_cores"] = round(cpu / (time.perf_counter() - wall), 3)
                 runs.append(run)
                 rate = f"{run['rps']:>8.1f} req/s  p99 {run['p99_ms']:.2f} ms"
                 progress(f"  tracing {state:<3} {run['title']:<28} {rate}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,7 +39,7 @@ class OtlpReceiver:
     number: 2 server, 3 client, 4 producer, 5 consumer), ``trace_id``, ``span_id``,
     ``parent_span_id`` (hex, "" for a root), ``attributes``, ``links`` (``(trace_id, span_id)``
     pairs) and ``resource`` (its attributes). Either way ``counts()`` gives the spans and trace ids
-    received per ``service.name`` and the export requests.
+    received per ``service.name``, the export requests and the CPU time spent receiving them.
     """
 
     def __init__(self, *, keep_spans: bool = True) -> None:
@@ -47,11 +48,13 @@ class OtlpReceiver:
         self._span_counts: Counter[str] = Counter()
         self._trace_ids: dict[str, set[bytes]] = {}
         self._requests = 0
+        self._cpu_s = 0.0
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                started = time.thread_time()  # each request has a thread of its own
                 body = self._body()
                 if self.path != "/v1/traces" or "protobuf" not in self.headers.get("Content-Type", ""):
                     self.send_response(415)
@@ -64,6 +67,8 @@ class OtlpReceiver:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+                with receiver._lock:
+                    receiver._cpu_s += time.thread_time() - started
 
             def _body(self) -> bytes:
                 """Traefik's exporter (Go) sends gzip in chunks; Python's, plain with a length."""
@@ -123,10 +128,14 @@ class OtlpReceiver:
             return list(self.spans)
 
     def counts(self) -> dict[str, Any]:
-        """``{"requests": n, "spans": {service: n}, "traces": {service: n}}`` since the start."""
+        """``{"requests": n, "spans": {service: n}, "traces": {service: n}, "cpu_s": s}`` since the start.
+
+        ``cpu_s``: the CPU time the receiver's request threads used (reading, decoding, answering).
+        """
         with self._lock:
             return {
                 "requests": self._requests,
+                "cpu_s": round(self._cpu_s, 4),
                 "spans": dict(self._span_counts),
                 "traces": {service: len(ids) for service, ids in self._trace_ids.items()},
             }
