@@ -1,6 +1,6 @@
 """``make bench``: start the stack, seed it, drive load with wrk, measure the event pipeline, write a report.
 
-    .venv/bin/python bench/run.py                  # the full run (about 10 minutes)
+    .venv/bin/python bench/run.py                  # the full run (about 12 minutes)
     .venv/bin/python bench/run.py --scale          # reads at 10,000 and 1,000,000 posts (make bench SCALE=1)
     .venv/bin/python bench/run.py --smoke          # seconds-long runs on a tiny seed (make test)
     .venv/bin/python bench/run.py --use-running http://127.0.0.1:8000   # a stack already up
