@@ -67,7 +67,7 @@ k8s-tools: # a kustomize renderer: kubectl or kustomize if present, else the PyP
 		|| PATH="$(dir $(UV)):$$PATH" sh deploy/scripts/install-pykustomize.sh
 
 .PHONY: k8s-sync
-k8s-sync: install ## Refresh the kustomize copy of gateway/traefik after editing it
+k8s-sync: install ## Refresh the kustomize copy of gateway/traefik and the traced static files (compose, prod) after editing it
 	@$(PY) -m deploy.gateway_sync
 
 .PHONY: bench

@@ -125,6 +125,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     _write_targets(results, add)
     _mixed_targets(results.get("mixed"), add)
+    _tracing_targets(results.get("tracing"), add)
     _scale_targets(results.get("scale"), add)
     inproc = results.get("pipeline_inprocess", {})
     if "burst" in inproc:
@@ -183,6 +184,82 @@ def _mixed_targets(mixed: dict[str, Any] | None, add: Add) -> None:
         + ("" if mixed["drained"] else " (NOT drained after 300 s)"),
         mixed["drained"] and drift["sum_difference"] == 0 and drift["posts_differing"] == 0,
     )
+
+
+#: Issue 17: tracing at 10% sampling costs at most this much throughput.
+TRACING_MAX_COST_PCT = 5.0
+
+
+def _tracing_targets(tracing: dict[str, Any] | None, add: Add) -> None:
+    if not tracing:
+        return
+    rate = f"{tracing['sample_rate']:.0%}"
+    for row in tracing["comparison"]:
+        cost = row["throughput_cost_pct"]
+        add(
+            f"tracing at {rate} sampling costs <= {TRACING_MAX_COST_PCT:g}% throughput ({row['title']})",
+            f"{row['off_rps']:.0f} -> {row['on_rps']:.0f} req/s"
+            + ("" if cost is None else f" ({cost:+.1f}%)")
+            + f", p99 {row['off_p99_ms']:.0f} -> {row['on_p99_ms']:.0f} ms",
+            None if cost is None else cost <= TRACING_MAX_COST_PCT,
+        )
+
+
+def _tracing_section(tracing: dict[str, Any] | None) -> list[str]:
+    if not tracing:
+        return []
+    received = tracing["received"]
+    spans = ", ".join(f"{name} {n}" for name, n in sorted(received["spans"].items())) or "none"
+    traces = received["traces"].get("gateway", 0)
+    lines = [
+        "",
+        "## Tracing's cost (`tracing`)",
+        "",
+        f"The signed-in feed and post create through the gateway, with tracing on (`{tracing['sampler']}`"
+        f" at {tracing['sample_rate']:g}, Traefik and the services exporting OTLP/HTTP to a receiver in the"
+        " bench's process) and then off, each after a restart of the services and the gateway"
+        f" ({tracing['restart_s'].get('on', '-')} s and {tracing['restart_s'].get('off', '-')} s)."
+        " *cost*: the throughput lost with tracing on, in % of off; *p99 change*: in % of off.",
+        "",
+        *_header("request", "off req/s", "on req/s", "cost", "off p99", "on p99", "p99 change", right=6),
+    ]
+    for row in tracing["comparison"]:
+        cost, p99 = row["throughput_cost_pct"], row["p99_change_pct"]
+        lines.append(
+            _row(
+                row["title"],
+                f"{row['off_rps']:.1f}",
+                f"{row['on_rps']:.1f}",
+                "-" if cost is None else f"{cost:+.1f}%",
+                f"{row['off_p99_ms']:.2f}",
+                f"{row['on_p99_ms']:.2f}",
+                "-" if p99 is None else f"{p99:+.1f}%",
+            )
+        )
+    columns = ("run", "tracing", "req/s", "p50", "p99", "errors", "CPU (cores)", "receiver cores")
+    lines += ["", *_header(*columns, numeric=(2, 3, 4, 7))]
+    for run in tracing["runs"]:
+        lines.append(
+            _row(
+                run["title"],
+                run["tracing"],
+                f"{run['rps']:.1f}",
+                f"{run['p50_ms']:.2f}",
+                f"{run['p99_ms']:.2f}",
+                _errors(run),
+                _cpu(run),
+                run.get("receiver_cores", "-"),
+            )
+        )
+    lines += [
+        "",
+        f"- received: {received['requests']} export requests; spans by service: {spans};"
+        f" {traces} traces started at the gateway",
+        f"- *receiver cores*: the CPU the receiver's threads used during the run (reading and decoding"
+        f" what was sent; {received['cpu_s']} s in all), taken from the cores the stack runs on, as a"
+        " collector on another host would not",
+    ]
+    return lines
 
 
 def _scale_targets(scale: dict[str, Any] | None, add: Add) -> None:
@@ -534,6 +611,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _http_section(results)
     lines += _gateway_cost(results)
     lines += _mixed_section(results.get("mixed"))
+    lines += _tracing_section(results.get("tracing"))
     lines += _scale_section(results.get("scale"))
     lines += _pipeline_section(results)
     lines += ["", "## Targets (from the issues; informational, nothing fails on them)", ""]

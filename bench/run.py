@@ -1,6 +1,6 @@
 """``make bench``: start the stack, seed it, drive load with wrk, measure the event pipeline, write a report.
 
-    .venv/bin/python bench/run.py                  # the full run (about 10 minutes)
+    .venv/bin/python bench/run.py                  # the full run (about 12 minutes)
     .venv/bin/python bench/run.py --scale          # reads at 10,000 and 1,000,000 posts (make bench SCALE=1)
     .venv/bin/python bench/run.py --smoke          # seconds-long runs on a tiny seed (make test)
     .venv/bin/python bench/run.py --use-running http://127.0.0.1:8000   # a stack already up
@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable as a
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
 
-from bench import loadgen, observe, pipeline, report, scale  # noqa: E402
+from bench import loadgen, observe, pipeline, report, scale, tracing  # noqa: E402
 from bench.runner import Runner, Scenario  # noqa: E402
 from bench.seed import PASSWORD, SeedData, next_cursor, pipeline_state, seed, wait_for_drain  # noqa: E402
 from bench.stackctl import ROOT, ManagedStack, Target, load_stack_module, running_target  # noqa: E402
@@ -184,6 +184,12 @@ def scenarios(profile: Profile, files: dict[str, str]) -> list[Scenario]:
         Scenario("vote", "vote, new (user, post) pairs", "votes", "vote", c, (vote,), vote_files, True),
         # Every class at once (see mixed.py); its runs are reported apart (results["mixed"]).
         Scenario("mixed", "feed readers, voters, creators, post readers at once", "gateway", "mixed", c, ()),
+        # Tracing on (10% sampled, to a receiver of the bench) and off, each after a restart of the services
+        # and the gateway (see tracing.py); reported apart (results["tracing"]).
+        Scenario("tracing", "feed read, bearer token", "gateway", "get", c, (feed, fa), feed_auth),
+        Scenario(
+            "tracing", "post create, bearer token", "gateway", "create", c, (create, fa), create_files, True
+        ),
         # Last: every login opens a session, and past auth's MAX_SESSIONS_PER_USER the oldest ones
         # (those of the seeding tokens the other runs use) are signed out, so forwardAuth says 401.
         Scenario("login", "login form (Argon2id)", "gateway", "login", lc, (login, fa), login_files),
@@ -289,6 +295,7 @@ def _http(
     files: dict[str, str],
     profile: Profile,
     results: dict[str, Any],
+    managed: ManagedStack | None,
 ) -> None:
     """The HTTP scenarios one after the other, then the real services' event pipeline of the votes."""
     target = runner.target
@@ -302,6 +309,17 @@ def _http(
         if scenario.mode == "mixed":
             _say(f"mixed: every class at once through the gateway, {profile.connections} connections ...")
             results["mixed"] = runner.mixed(files, profile.connections, _say)
+            continue
+        if scenario.key == "tracing":
+            if "tracing" in results:
+                continue  # the group ran at its first scenario
+            if managed is None:
+                target.notes.append("tracing: not measured (a running stack cannot be restarted with it)")
+                results["tracing"] = None
+                continue
+            _say(f"tracing: on at {tracing.SAMPLE_RATE} sampling, then off (each after a restart) ...")
+            group = [s for s in planned if s.key == "tracing"]
+            results["tracing"] = tracing.run_tracing(runner, managed, group, _say)
             continue
         if scenario.key == "vote" and not vote_window:
             vote_window.append(_now())
@@ -408,7 +426,7 @@ def bench(args: argparse.Namespace) -> int:
             if args.scale:
                 results["scale"] = _scale(args, runner, data, files, Path(tmp), profile)
             else:
-                _http(runner, scenarios(profile, files), only, files, profile, results)
+                _http(runner, scenarios(profile, files), only, files, profile, results, managed)
     finally:
         if managed is not None:
             _say("stopping the bench stack ...")
@@ -463,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma-separated scenario keys to run (feed, feed-auth, post-get, forward-auth, forward-auth-1c,"
-        " feed-miss, login, post-create, vote, mixed, events); default all",
+        " feed-miss, login, post-create, vote, mixed, tracing, events); default all",
     )
     parser.add_argument("--hold", action="store_true", help="after seeding, keep the stack up until Ctrl-C")
     parser.add_argument(

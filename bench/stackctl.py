@@ -16,7 +16,9 @@ What the bench stack changes from ``make dev``, and why:
   directly, as before them, and its upstream transport keeps Go's default of 2 idle connections per
   host. The same scenarios through both, in one run, say what those two changes moved;
 - ``DATABASE_POOL_SIZE=5`` per worker process, so the stack stays well inside PostgreSQL's
-  ``max_connections`` while other suites run too.
+  ``max_connections`` while other suites run too;
+- tracing is off (no OTLP endpoint), as in ``make dev``; the ``tracing`` scenario restarts the services
+  and the gateway with it on, then off again (``restart``), on the same databases.
 """
 
 from __future__ import annotations
@@ -160,6 +162,7 @@ class ManagedStack:
         self.stack: Any = None
         self.workers = workers
         self.log_dir = log_dir
+        self._base_env = dict(extra_env)
 
     def target(self) -> Target:
         return Target(
@@ -279,6 +282,18 @@ class ManagedStack:
             if time.monotonic() > deadline:
                 raise TimeoutError("gateway-direct-fa did not route in time")
             time.sleep(0.2)
+
+    def restart(self, extra_env: dict[str, str], timeout: float = 120.0) -> float:
+        """The services and the gateway again, with ``extra_env`` on top of the bench's own settings
+        (``{}``: as first started). Same ports and databases; ``gateway-direct-fa`` keeps running.
+        Returns the seconds it took. CPU meters must take the new ``pids()``."""
+        started = time.perf_counter()
+        names = [*SERVICES, "gateway"]
+        self.stack.stop(names)
+        self.config.extra_env = {**self._base_env, **extra_env}
+        self.stack.start(names, timeout=timeout)
+        self.stack.wait_ready(timeout=timeout)
+        return time.perf_counter() - started
 
     def stop(self) -> None:
         if self.stack is not None:

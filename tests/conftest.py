@@ -6,14 +6,11 @@ Shared by the end-to-end, security and fuzzing suites under tests/ (the fault su
 from __future__ import annotations
 
 import asyncio
-import gzip
 import importlib.util
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,12 +18,8 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from common.otlp_receiver import OtlpReceiver
 from common.testing import TEST_AMQP_URL, delete_topology, machine_lock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,98 +65,6 @@ class MailCatcher:
 @pytest.fixture(scope="session")
 def mail_catcher(stack: Any) -> MailCatcher:
     return MailCatcher(stack.config.mail_url)
-
-
-def _value(value: AnyValue) -> Any:
-    kind = value.WhichOneof("value")
-    if kind == "array_value":
-        return [_value(v) for v in value.array_value.values]
-    if kind == "kvlist_value":
-        return {kv.key: _value(kv.value) for kv in value.kvlist_value.values}
-    return getattr(value, kind) if kind else None
-
-
-class OtlpReceiver:
-    """An OTLP/HTTP trace receiver on a loopback port: what the stack's processes export, decoded.
-
-    Each span is a dict: ``service``, ``name``, ``kind`` (the proto's number: 2 server, 3 client,
-    4 producer, 5 consumer), ``trace_id``, ``span_id``, ``parent_span_id`` (hex, "" for a root),
-    ``attributes``, ``links`` (``(trace_id, span_id)`` pairs) and ``resource`` (its attributes).
-    """
-
-    def __init__(self) -> None:
-        self.spans: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self._body()
-                if self.path != "/v1/traces" or "protobuf" not in self.headers.get("Content-Type", ""):
-                    self.send_response(415)
-                    self.end_headers()
-                    return
-                receiver._add(ExportTraceServiceRequest.FromString(body))
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def _body(self) -> bytes:
-                """Traefik's exporter (Go) sends gzip in chunks; Python's, plain with a length."""
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    body = b""
-                    while size := int(self.rfile.readline().strip() or b"0", 16):
-                        body += self.rfile.read(size)
-                        self.rfile.readline()  # the chunk's CRLF
-                    self.rfile.readline()  # the last (empty) chunk's CRLF
-                else:
-                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                gzipped = self.headers.get("Content-Encoding", "").lower() == "gzip"
-                return gzip.decompress(body) if gzipped else body
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def _add(self, request: ExportTraceServiceRequest) -> None:
-        decoded = []
-        for resource_spans in request.resource_spans:
-            resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    decoded.append(
-                        {
-                            "service": resource.get("service.name"),
-                            "resource": resource,
-                            "name": span.name,
-                            "kind": int(span.kind),
-                            "trace_id": span.trace_id.hex(),
-                            "span_id": span.span_id.hex(),
-                            "parent_span_id": span.parent_span_id.hex(),
-                            "attributes": {kv.key: _value(kv.value) for kv in span.attributes},
-                            "links": [(link.trace_id.hex(), link.span_id.hex()) for link in span.links],
-                        }
-                    )
-        with self._lock:
-            self.spans.extend(decoded)
-
-    def received(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.spans)
-
-    def __enter__(self) -> OtlpReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")

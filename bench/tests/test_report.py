@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import report
+from bench import report, tracing
 from bench.loadgen import WrkResult, merged_quantile
 from bench.scale import ratio_rows
 
@@ -100,3 +100,30 @@ def test_a_vote_drift_or_an_undrained_run_is_not_met() -> None:
 
     assert differing[drift] is False
     assert next(item for item in undrained if item["target"] == drift)["met"] is False
+
+
+def _traced(title: str, state: str, rps: float, p99: float) -> dict[str, Any]:
+    return {"title": title, "tracing": state, "rps": rps, "p99_ms": p99}
+
+
+def test_tracing_cost_is_the_throughput_lost_with_tracing_on_against_the_five_percent_target() -> None:
+    runs = [
+        _traced("feed read, bearer token", "on", 970.0, 44.0),
+        _traced("post create, bearer token", "on", 90.0, 600.0),
+        _traced("feed read, bearer token", "off", 1000.0, 40.0),
+        _traced("post create, bearer token", "off", 100.0, 500.0),
+    ]
+    rows = {row["title"]: row for row in tracing.comparison(runs)}
+
+    assert rows["feed read, bearer token"]["throughput_cost_pct"] == 3.0
+    assert rows["feed read, bearer token"]["p99_change_pct"] == 10.0
+    assert rows["post create, bearer token"]["throughput_cost_pct"] == 10.0
+    assert rows["post create, bearer token"]["p99_change_pct"] == 20.0
+
+    results = {"tracing": {"sample_rate": 0.1, "comparison": list(rows.values())}}
+    met = {t["target"]: (t["measured"], t["met"]) for t in report.targets(results)}
+    assert met["tracing at 10% sampling costs <= 5% throughput (feed read, bearer token)"] == (
+        "1000 -> 970 req/s (+3.0%), p99 40 -> 44 ms",
+        True,
+    )
+    assert met["tracing at 10% sampling costs <= 5% throughput (post create, bearer token)"][1] is False

@@ -85,6 +85,7 @@ def test_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
         assert ok >= 0.9 * run["requests"], f"{key}: mostly not 2xx: {run['statuses']}"
 
     _assert_mixed(results["mixed"], output)
+    _assert_tracing(results["tracing"], output)
 
     assert results["pipeline_real"]["consumed"] > 0
     for phase in ("burst", "paced"):
@@ -98,6 +99,8 @@ def test_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     assert "## Event pipeline" in text
     assert "## Mixed load through the gateway (`mixed`)" in text
     assert "## The gateway's cost per request" in text
+    assert "## Tracing's cost (`tracing`)" in text
+    assert any(t["target"].startswith("tracing at 10% sampling") for t in results["targets"])
     for key, run in runs.items():
         assert set(run["new_connections"]) >= {"auth", "posts", "gateway-internal"}, key
 
@@ -120,3 +123,20 @@ def _assert_mixed(mixed: dict[str, Any], output: str) -> None:
     drift = mixed["vote_drift"]
     assert drift["sum_difference"] == 0, drift
     assert drift["posts_differing"] == 0, drift
+
+
+def _assert_tracing(tracing: dict[str, Any], output: str) -> None:
+    """Feed and create ran with tracing on and off, were answered, and the on runs really traced."""
+    runs = {(run["title"], run["tracing"]) for run in tracing["runs"]}
+    titles = {"feed read, bearer token", "post create, bearer token"}
+    assert runs == {(title, state) for title in titles for state in ("on", "off")}, output[-3000:]
+    for run in tracing["runs"]:
+        ok = sum(n for status, n in run["statuses"].items() if 200 <= int(status) < 300)
+        assert run["requests"] > 0, run["title"]
+        assert ok >= 0.9 * run["requests"], f"tracing {run['tracing']} {run['title']}: {run['statuses']}"
+    assert {row["title"] for row in tracing["comparison"]} == titles
+    # Not a timing: one trace in ten of some hundreds of requests reached the receiver, from the
+    # gateway (which samples) and from posts (which follows its decision).
+    spans = tracing["received"]["spans"]
+    assert spans.get("gateway", 0) > 0, tracing["received"]
+    assert spans.get("posts", 0) > 0, tracing["received"]

@@ -33,6 +33,7 @@ __all__ = [
     "Ports",
     "binary",
     "native_static",
+    "traced_static_text",
     "tracing_section",
     "version",
     "write_static",
@@ -115,6 +116,28 @@ def native_static(
     if tracing is not None:
         config["tracing"] = tracing
     return config
+
+
+def traced_static_text(environ: Mapping[str, str], *, written_by: str) -> str:
+    """``gateway/traefik/traefik.yml`` as it is (comments kept), then the ``tracing`` section for ``environ``.
+
+    The static file of the modes that cannot change it at start (compose, a Kubernetes overlay): Traefik
+    takes its static configuration from one source only, so tracing cannot come from flags or the
+    environment beside the file. Same section as natively (``tracing_section``).
+    """
+    tracing = tracing_section(environ)
+    if tracing is None:
+        raise ValueError("no OTLP endpoint in the environment: tracing would be off")
+    source = STATIC_SOURCE.read_text()
+    if "tracing" in yaml.safe_load(source):
+        raise ValueError(f"{STATIC_SOURCE} has a tracing section of its own")
+    return (
+        f"# Written by {written_by} from {STATIC_SOURCE.relative_to(ROOT)} and the mode's OTEL_* settings;"
+        " do not edit.\n"
+        + source.rstrip("\n")
+        + "\n\n# Traces (docs/tracing.md): OTLP over HTTP, W3C traceparent to forwardAuth and the services.\n"
+        + yaml.safe_dump({"tracing": tracing}, sort_keys=False)
+    )
 
 
 def write_static(path: Path, ports: Ports, environ: Mapping[str, str] | None = None) -> Path:

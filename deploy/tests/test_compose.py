@@ -131,7 +131,7 @@ def test_traefik_mounts_exactly_gateway_traefik(compose: dict[str, Any]) -> None
     config = yaml.safe_load((SOURCE_DIR / "traefik.yml").read_text())
     mounts = compose_checks.traefik_mounts(compose)
     assert mounts == {
-        "/etc/traefik/traefik.yml": "gateway/traefik/traefik.yml",
+        "/etc/traefik/traefik.yml": "deploy/compose/traefik/traefik.yml",
         config["providers"]["file"]["directory"]: "gateway/traefik/dynamic",
     }
     for host_path in mounts.values():
@@ -145,6 +145,23 @@ def test_traefik_mounts_exactly_gateway_traefik(compose: dict[str, Any]) -> None
     }
     web_port = config["entryPoints"]["web"]["address"].rsplit(":", 1)[1]
     assert [p.rsplit(":", 1)[1] for p in traefik["ports"]] == [web_port], "only `web` is published"
+
+
+def test_the_gateway_traces_to_jaeger_at_the_services_ratio(compose: dict[str, Any]) -> None:
+    """compose's static file is gateway/traefik/traefik.yml, word for word, plus a tracing section."""
+    mounted = (COMPOSE_DIR / "traefik" / "traefik.yml").read_text()
+    source = (SOURCE_DIR / "traefik.yml").read_text()
+    assert source in mounted
+    config = yaml.safe_load(mounted)
+    tracing = config.pop("tracing")
+    assert config == yaml.safe_load(source)
+    common = compose["x-common-env"]
+    assert common["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}"
+    assert common["OTEL_TRACES_SAMPLER_ARG"] == "${OTEL_TRACES_SAMPLER_ARG:-0.1}"
+    assert tracing["otlp"] == {"http": {"endpoint": "http://jaeger:4318/v1/traces"}}
+    assert tracing["sampleRate"] == 0.1
+    assert tracing["serviceName"] == "gateway"
+    assert compose["services"]["traefik"]["depends_on"]["jaeger"] == {"condition": "service_started"}
 
 
 def test_backing_service_uis_are_published_on_localhost_only(compose: dict[str, Any]) -> None:

@@ -22,7 +22,9 @@ import httpx
 import pytest
 import yaml
 
+from deploy import gateway_sync
 from deploy.native import traefik
+from deploy.render import K8S_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -107,12 +109,23 @@ def _start(
     *,
     routes: bool = True,
     environ: dict[str, str] | None = None,
+    static_text: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Traefik's log lines from a start until it routes (or, ``routes=False``, for a few seconds)."""
+    """Traefik's log lines from a start until it routes (or, ``routes=False``, for a few seconds).
+
+    ``static_text``: a static file of another mode to start on instead, with only its listen addresses,
+    its dynamic directory and its OTLP endpoint (``environ``'s) moved here, as natively.
+    """
     web, internal, metrics = _free_ports(3)
     config = traefik.native_static(
         traefik.Ports(web, internal, metrics), dynamic_dir=dynamic_dir, environ=environ
     )
+    if static_text is not None:
+        tracing = config.pop("tracing")
+        other = yaml.safe_load(static_text)
+        assert other.keys() - config.keys() == {"tracing"}
+        other["tracing"]["otlp"] = tracing["otlp"]
+        config = {**other, "entryPoints": config["entryPoints"], "providers": config["providers"]}
     static = tmp_path / "traefik.yml"
     static.write_text(yaml.safe_dump(config))
     env = {
@@ -180,6 +193,28 @@ def test_with_an_otlp_endpoint_traefik_traces_and_its_hops_carry_one_trace(
     assert hops.keys() >= {"/internal/forward-auth", "/.well-known/jwks.json"}
     trace_ids = {parent.split("-")[1] for parent in hops.values() if parent}
     assert len(trace_ids) == 1, _Healthy.seen
+
+
+@pytest.mark.parametrize("mode", ["compose", "k8s-prod"])
+def test_the_traced_static_file_of_compose_and_kubernetes_starts_with_no_warning_and_traces(
+    tmp_path: Path, upstream: str, mode: str
+) -> None:
+    """The file compose and the prod overlay mount (``make k8s-sync``), on the real binary."""
+    path = (
+        gateway_sync.COMPOSE_TRACED
+        if mode == "compose"
+        else K8S_DIR / "overlays" / "prod" / gateway_sync.OVERLAY_TRACED
+    )
+    text = path.read_text()
+    assert yaml.safe_load(text)["tracing"]["sampleRate"] == 0.1
+    _Healthy.seen.clear()
+    environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": upstream}
+    lines, _ = _start(tmp_path, upstream, environ=environ, static_text=text)
+    assert lines, "Traefik logged nothing"
+    loud = [line for line in lines if line.get("level") not in ("info", "debug")]
+    assert loud == []
+    # At one trace in ten the jwks polls may all go unsampled; every hop still carries a traceparent.
+    assert any(path == "/.well-known/jwks.json" and parent for path, parent in _Healthy.seen), _Healthy.seen
 
 
 def test_an_unknown_key_in_the_routing_table_is_an_error_this_check_sees(

@@ -291,11 +291,28 @@ def test_traefik_runs_the_repository_configuration(rendered: Rendered, overlay: 
     static = SOURCE_DIR / "traefik.yml"
     config = yaml.safe_load(static.read_text())
 
-    # Static file: exactly gateway/traefik/traefik.yml, at the path given to --configFile.
+    # Static file: exactly gateway/traefik/traefik.yml, at the path given to --configFile; followed by a
+    # tracing section to the collector where the overlay names one (prod).
     assert traefik["args"] == ["--configFile=/etc/traefik/traefik.yml"]
     static_mount = mounts["/etc/traefik/traefik.yml"]
     static_map = find(manifests, "ConfigMap", volumes[static_mount["name"]]["configMap"]["name"])
-    assert static_map["data"] == {"traefik.yml": static.read_text()}
+    assert static_map["data"].keys() == {"traefik.yml"}
+    mounted = static_map["data"]["traefik.yml"]
+    [common] = [
+        m["data"]
+        for m in manifests
+        if m["kind"] == "ConfigMap" and m["metadata"]["name"].rsplit("-", 1)[0] == "common-config"
+    ]
+    if common["OTEL_EXPORTER_OTLP_ENDPOINT"]:
+        assert mounted.startswith("# Written by deploy/gateway_sync.py")
+        assert static.read_text() in mounted
+        tracing = yaml.safe_load(mounted)["tracing"]
+        endpoint = common["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+        assert tracing["otlp"] == {"http": {"endpoint": endpoint}}
+        assert tracing["sampleRate"] == float(common["OTEL_TRACES_SAMPLER_ARG"])
+        assert tracing["resourceAttributes"] == {"deployment.environment": common["ENVIRONMENT"]}
+    else:
+        assert mounted == static.read_text()
 
     # Dynamic files: exactly gateway/traefik/dynamic/*, where the file provider looks.
     dynamic_dir = config["providers"]["file"]["directory"]

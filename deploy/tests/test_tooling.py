@@ -29,6 +29,19 @@ def test_drift_is_detected_and_sync_repairs_it(tmp_path: Path, monkeypatch: pyte
     assert gateway_sync.drift() == []
 
 
+def test_a_stale_traced_static_file_is_detected_and_sync_rewrites_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traced = tmp_path / "compose" / "traefik" / "traefik.yml"
+    traced.parent.mkdir(parents=True)
+    traced.write_text(gateway_sync.COMPOSE_TRACED.read_text().replace("sampleRate: 0.1", "sampleRate: 1.0"))
+    monkeypatch.setattr(gateway_sync, "COMPOSE_TRACED", traced)
+    assert any("compose/traefik/traefik.yml differs" in p for p in gateway_sync.drift())
+    gateway_sync.sync()
+    assert gateway_sync.drift() == []
+    assert "sampleRate: 0.1" in traced.read_text()
+
+
 def test_a_dynamic_file_missing_from_the_kustomization_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
