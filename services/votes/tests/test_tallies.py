@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from common.events.schemas import PostDeleted, UserDeleted
 from common.testing import eventually
-from votes_service import repository
-from votes_service.purge import VotePurger
+from votes_service.votes import repository
+from votes_service.votes.purge import VotePurger
 
 VOTE_EVENTS = (
     "SELECT coalesce(json_agg(json_build_array(type, envelope->'version', envelope->'data')"

@@ -13,8 +13,8 @@ from common import CurrentUser, TooManyRequests
 from common.db import unit_of_work
 from common.ratelimit import Limit, RateLimiter
 from common.recent_votes import record_noted_votes
-from votes_service.service import PostLookup
 from votes_service.settings import VotesSettings
+from votes_service.votes.service import PostLookup
 
 __all__ = ["PostLookupDep", "VoteSession", "enforce_vote_rate_limit"]
 

@@ -12,7 +12,7 @@ from common.events.schemas import (
     PostUpdated,
     UserDeleted,
 )
-from votes_service import repository
+from votes_service.votes import repository
 
 __all__ = ["HANDLERS"]
 

@@ -11,10 +11,10 @@ from common import Runtime, TokenVerifier, create_service_app
 from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from votes_service.handlers import HANDLERS
-from votes_service.posts_client import HttpPostLookup
-from votes_service.purge import VotePurger
-from votes_service.router import internal_router, router
 from votes_service.settings import VotesSettings, get_settings
+from votes_service.votes.posts_client import HttpPostLookup
+from votes_service.votes.purge import VotePurger
+from votes_service.votes.router import internal_router, router
 
 __all__ = ["create_app"]
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from common import CurrentUser, SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from votes_service import service
 from votes_service.dependencies import PostLookupDep, VoteSession, enforce_vote_rate_limit
-from votes_service.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
+from votes_service.votes import service
+from votes_service.votes.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
 
 __all__ = ["internal_router", "router"]
 
