@@ -20,10 +20,10 @@ from sqlalchemy import text
 from common.db import Database
 from common.events.schemas import PasswordResetRequested
 from common.testing import TcpProxy, eventually
-from worker_service import repository
 from worker_service.handlers import JOB_KINDS
-from worker_service.jobs import JobContext, JobKind, LeaseLost
-from worker_service.runner import JobRunner
+from worker_service.jobs import repository
+from worker_service.jobs.kinds import JobContext, JobKind, LeaseLost
+from worker_service.jobs.runner import JobRunner
 from worker_service.settings import WorkerSettings
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from worker_service.retention import JobPruner
+from worker_service.retention.service import JobPruner
 
 
 async def test_finished_jobs_older_than_retention_are_pruned(client, app, sql) -> None:

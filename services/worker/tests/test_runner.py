@@ -16,7 +16,7 @@ from sqlalchemy import text
 from common.events.schemas import MediaUploaded, PasswordResetRequested
 from common.testing import eventually
 from worker_service.handlers import JOB_KINDS
-from worker_service.runner import JobRunner
+from worker_service.jobs.runner import JobRunner
 
 
 class StallingStorage:
@@ -184,7 +184,7 @@ async def test_the_worker_reports_health(client) -> None:
 
 
 async def test_a_runner_whose_lease_was_taken_over_cannot_record_an_outcome(client, app, sql) -> None:
-    from worker_service import repository
+    from worker_service.jobs import repository
 
     await app.state.job_runners.stop(grace=5)
     try:

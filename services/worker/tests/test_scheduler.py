@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from worker_service.scheduler import Scheduler, token_cleanup
+from worker_service.jobs.scheduler import Scheduler
+from worker_service.retention.service import token_cleanup
 
 NAME = "token-cleanup-race"
 

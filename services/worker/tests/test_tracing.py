@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from common import telemetry
-from worker_service import repository
+from worker_service.jobs import repository
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,10 @@ from common.events.schemas import (
     PasswordResetRequested,
     UserRegistered,
 )
-from worker_service import repository
-from worker_service.jobs import JobKind
-from worker_service.mail import MAIL_KINDS
-from worker_service.media import MEDIA_KIND
+from worker_service.jobs import repository
+from worker_service.jobs.kinds import JobKind
+from worker_service.mail.service import MAIL_KINDS
+from worker_service.media.service import MEDIA_KIND
 
 __all__ = ["JOB_KINDS", "MAIL_HANDLERS", "MEDIA_HANDLERS"]
 

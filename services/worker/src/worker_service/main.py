@@ -12,10 +12,10 @@ from common import Runtime, TokenVerifier, create_service_app
 from common.events import Envelope
 from common.storage_config import open_storage
 from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
-from worker_service.retention import JobPruner
-from worker_service.router import router
-from worker_service.runner import JobRunners
-from worker_service.scheduler import Scheduler, token_cleanup
+from worker_service.jobs.router import router
+from worker_service.jobs.runner import JobRunners
+from worker_service.jobs.scheduler import Scheduler
+from worker_service.retention.service import JobPruner, token_cleanup
 from worker_service.settings import WorkerSettings, get_settings
 
 __all__ = ["create_app"]

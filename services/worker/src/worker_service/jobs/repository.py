@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from common import telemetry
-from worker_service.models import Job, JobStatus
+from worker_service.jobs.models import Job, JobStatus
 
 __all__ = [
     "ClaimedJob",

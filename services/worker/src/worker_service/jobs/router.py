@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Request
 
 from common import AdminUser, NotFound, SessionDep
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from worker_service import repository, service
-from worker_service.runner import JobRunners
-from worker_service.schemas import JobPage, JobPublic, JobStatusFilter
+from worker_service.jobs import repository, service
+from worker_service.jobs.runner import JobRunners
+from worker_service.jobs.schemas import JobPage, JobPublic, JobStatusFilter
 
 __all__ = ["router"]
 

@@ -35,7 +35,7 @@ from common.events.schemas import (
     TokenSeal,
     UserRegistered,
 )
-from worker_service.jobs import JobContext, JobKind, JobRejected
+from worker_service.jobs.kinds import JobContext, JobKind, JobRejected
 from worker_service.settings import WorkerSettings
 
 __all__ = ["MAIL_KINDS", "deliver", "render"]
