@@ -28,6 +28,7 @@ from common.events.schemas import PostCreated
 from common.testing import TokenFactory, eventually, fresh_service, serve, truncate_all
 from votes_service.main import create_app
 from votes_service.settings import VotesSettings
+from votes_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 13  # each suite has its own Redis database (see AGENTS.md)
@@ -127,14 +128,14 @@ async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[
     application = create_app(VotesSettings(**overrides), verifier=tokens.verifier())
     async with serve(application) as client:
         application.state.test_client = client
-        await application.state.bus.ready.wait()
+        await state_of(application).bus.ready.wait()
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI, posts_stub: PostsStub) -> AsyncIterator[httpx.AsyncClient]:
     yield app.state.test_client
-    await truncate_all(app.state.db.engine)
+    await truncate_all(state_of(app).db.engine)
     if not posts_stub.running:  # a test stopped it: bring it back for the next one
         await posts_stub.start()
     for ids in (posts_stub.visible, posts_stub.slow, posts_stub.broken):
@@ -147,14 +148,14 @@ def emit(app: FastAPI) -> Emit:
     """Publish an event as its producer would: through an outbox and the relay."""
 
     async def _emit(event: Event) -> None:
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             await add_event(session, event, producer="test")
 
     return _emit
 
 
 async def scalar(app: FastAPI, sql: str, **params: Any) -> Any:
-    async with app.state.db.session() as session:
+    async with state_of(app).db.session() as session:
         return (await session.execute(text(sql), params)).scalar()
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from votes_service import cli
+from votes_service.state import state_of
 from votes_service.votes import repository
 
 MANY_VOTES = (
@@ -19,14 +20,14 @@ MANY_VOTES = (
 
 async def test_purge_removes_every_pending_users_votes_and_publishes_them(app, client, sql) -> None:
     gone, other, kept = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         for user, count in ((gone, 1500), (other, 3), (kept, 2)):
             await session.execute(text(MANY_VOTES), {"u": user, "n": count})
         await repository.request_vote_purge(session, gone)
         await repository.request_vote_purge(session, other)
 
     out = io.StringIO()
-    assert await cli.run(["purge"], app.state.settings, out) == 0
+    assert await cli.run(["purge"], state_of(app).settings, out) == 0
     assert out.getvalue() == "1503 vote(s) of deleted users removed\n"
     assert await sql("SELECT count(*) FROM votes WHERE user_id <> :u", u=kept) == 0
     assert await sql("SELECT count(*) FROM votes WHERE user_id = :u", u=kept) == 2
@@ -34,7 +35,7 @@ async def test_purge_removes_every_pending_users_votes_and_publishes_them(app, c
     assert await sql("SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted'") == 1503
 
     out = io.StringIO()
-    assert await cli.run(["purge"], app.state.settings, out) == 0  # nothing left: a no-op
+    assert await cli.run(["purge"], state_of(app).settings, out) == 0  # nothing left: a no-op
     assert out.getvalue() == "0 vote(s) of deleted users removed\n"
 
 

@@ -4,16 +4,14 @@ posts' events)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, func
 from sqlmodel import Field, SQLModel
 
-__all__ = ["KnownPost", "Vote", "VotePurge", "VoteTally", "utcnow"]
+from common.db import utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["KnownPost", "Vote", "VotePurge", "VoteTally"]
 
 
 class Vote(SQLModel, table=True):
