@@ -24,6 +24,7 @@ from common.events import Event, add_event
 from common.testing import TokenFactory, eventually, fresh_service, serve, truncate_all
 from worker_service.main import create_app
 from worker_service.settings import WorkerSettings
+from worker_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 10  # each suite has its own Redis database (see AGENTS.md)
@@ -105,7 +106,7 @@ async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[
     application = create_app(WorkerSettings(**overrides), verifier=tokens.verifier())
     async with serve(application) as client:
         application.state.test_client = client
-        await application.state.bus.ready.wait()
+        await state_of(application).bus.ready.wait()
         yield application
 
 
@@ -113,10 +114,10 @@ async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[
 async def client(app: FastAPI, mail_sink: tuple[MailSink, int]) -> AsyncIterator[httpx.AsyncClient]:
     yield app.state.test_client
     # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
-    runners = app.state.job_runners
+    runners = state_of(app).job_runners
     await runners.stop(grace=5)
     try:
-        await truncate_all(app.state.db.engine)
+        await truncate_all(state_of(app).db.engine)
     finally:
         runners.start()
     sink = mail_sink[0]
@@ -135,7 +136,7 @@ def emit(app: FastAPI) -> Callable[[Event], Awaitable[uuid.UUID]]:
     """Publish an event as its producer would (through an outbox and the relay); returns its id."""
 
     async def _emit(event: Event) -> uuid.UUID:
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             envelope = await add_event(session, event, producer="test")
         return envelope.id
 
@@ -147,7 +148,7 @@ def sql(app: FastAPI) -> Callable[..., Awaitable[Any]]:
     """Rows from the worker database, as dicts, to check what was stored and published."""
 
     async def _sql(statement: str, **params: Any) -> list[dict[str, Any]]:
-        async with app.state.db.session() as session:
+        async with state_of(app).db.session() as session:
             result = await session.execute(text(statement), params)
             return [dict(row._mapping) for row in result]
 
