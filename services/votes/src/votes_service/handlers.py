@@ -42,7 +42,7 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
 
 
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    """Record that the user's votes must go; the purger removes them in chunks (``purge.py``)."""
+    """Record that the user's votes must go; the purger removes them in chunks (``votes/purge.py``)."""
     await repository.request_vote_purge(session, event.parse(UserDeleted).user_id)
 
 

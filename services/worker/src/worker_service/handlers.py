@@ -1,7 +1,7 @@
 """Events the worker consumes; each becomes a pending job row, nothing more.
 
 The consumer records the row and its inbox entry in one transaction, so a redelivered event never
-makes a second job; the work itself happens later in a runner (``runner.py``), which can crash and
+makes a second job; the work itself happens later in a runner (``jobs/runner.py``), which can crash and
 be replaced without losing or repeating an outcome.
 """
 
