@@ -57,9 +57,12 @@ async def schema_diff_from_scratch(alembic_ini: Path, url: str, metadata: Sequen
     """Alembic's autogenerate diff between ``metadata`` and a database migrated from nothing.
 
     Drops and creates the database at ``url``, runs ``alembic upgrade head`` in a subprocess (as an
-    operator would) and compares; empty when the migrations build exactly what the models declare.
-    Triggers and functions are beyond autogenerate, so they take no part. The database is dropped
-    after.
+    operator would) and compares; empty when the migrations build exactly what the models declare:
+    tables, columns and their types and nullability, indexes (partial and expression ones too),
+    unique and foreign-key constraints. Beyond it, as beyond every autogenerate: triggers, functions,
+    check constraints and a generated column's expression; and server defaults, which Alembic does
+    not compare unless asked (most models set their defaults in Python). Nothing is excluded. The
+    database is dropped after.
     """
     await drop_database(url)
     await ensure_database(url)
