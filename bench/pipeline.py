@@ -144,7 +144,7 @@ async def _fresh_schema(url: str) -> None:
 async def _write_batch(db: Database, first: int, count: int) -> None:
     rows = []
     for seq in range(first, first + count):
-        envelope = Envelope.wrap(BenchProbe(seq=seq), producer="bench", correlation_id=None)
+        envelope = Envelope.wrap(BenchProbe(seq=seq), correlation_id=None)
         rows.append(
             {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
         )

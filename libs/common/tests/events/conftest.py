@@ -157,7 +157,7 @@ class Kit:
         ids = []
         for seq in seqs:
             async with self.db.session() as session, session.begin():
-                ids.append((await add_event(session, Probe(seq=seq), producer="producer")).id)
+                ids.append((await add_event(session, Probe(seq=seq))).id)
         return ids
 
     async def count(self, sql: str) -> int:
