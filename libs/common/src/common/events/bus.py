@@ -19,7 +19,7 @@ from aiormq import spec
 from aiormq.abc import DeliveredMessage
 from aiormq.channel import Channel
 
-from common.events.topology import declare_topology
+from common.events.topology import declare_exchange
 
 __all__ = ["EventBus", "UnroutableEvent"]
 
@@ -71,12 +71,8 @@ class EventBus:
             try:
                 self.connection = await aio_pika.connect_robust(self.url, timeout=5, reconnect_interval=1)
                 self._publish_channel = await self.connection.channel(publisher_confirms=True)
-                self.exchange = await declare_topology(
-                    self._publish_channel,
-                    max_attempts=self.max_attempts,
-                    retry_base_ms=self.retry_base_ms,
-                    prefix=self.prefix,
-                )
+                # only the exchange: each consumer declares its own queues and bindings
+                self.exchange = await declare_exchange(self._publish_channel, prefix=self.prefix)
                 break
             except Exception as exc:  # the broker may be down at start; keep trying
                 log.warning("broker unreachable, retrying", extra={"error": str(exc), "delay_s": delay})
@@ -121,8 +117,10 @@ class EventBus:
         the confirmations. A negative confirmation raises; so does a message the broker could not
         route (published ``mandatory``, it comes back when no queue is bound to its type):
         ``UnroutableEvent``, so the relay keeps the batch pending (``outbox_pending`` shows it)
-        instead of marking an event nobody received as sent. Every type in ``EVENT_TYPES`` is bound
-        by some subscription (a test checks it), so this means a topology that was tampered with.
+        instead of marking an event nobody received as sent. Every type in ``EVENT_TYPES`` is
+        handled by some installed subscription (a test checks it), so this means its consumer has
+        not started yet (its queue is declared on its first start; docs/events.md, "Start order")
+        or a topology that was tampered with.
         """
         if self.exchange is None or self._publish_channel is None or not self.connected:
             raise ConnectionError("broker not connected")

@@ -3,7 +3,7 @@
 Names are past tense; ``TYPE`` is ``<producer>.<aggregate>.<verb>`` and is also the routing key.
 
 ``EVENT_TYPES`` is the registry of what the services publish, and an event is published only if
-some subscription in ``topology.SUBSCRIPTIONS`` consumes it (a test holds every type here to that).
+some installed subscription (a service's ``Handlers``) consumes it (a test holds every type here to that).
 Facts nobody acts on are logged by their producer instead: a revoked session (auth's sessions
 table and its ``auth.security`` log), the counts of a token cleanup (auth's log), a mail given up
 on (the worker's failed job, listed and retried through ``/internal/jobs``).
