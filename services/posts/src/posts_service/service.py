@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
 from common.events import add_event, add_events, outbox_row
-from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostState, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
 from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
@@ -72,7 +72,7 @@ async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Pr
     return to_public(row)
 
 
-_State = TypeVar("_State", PostCreated, PostUpdated, PostRestored)
+_State = TypeVar("_State", bound=PostState)
 
 
 def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:

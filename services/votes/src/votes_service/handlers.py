@@ -9,6 +9,7 @@ from common.events.schemas import (
     PostCreated,
     PostDeleted,
     PostRestored,
+    PostState,
     PostUpdated,
     UserDeleted,
 )
@@ -17,8 +18,6 @@ from votes_service import repository
 __all__ = ["handlers"]
 
 handlers = Handlers("votes")
-
-PostState = PostCreated | PostUpdated | PostRestored
 
 
 @handlers.on(PostCreated, PostUpdated, PostRestored)
