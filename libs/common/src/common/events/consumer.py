@@ -279,15 +279,10 @@ class Consumer:
                     await later.nack(requeue=True)
                 raise
 
-    async def on_message(self, message: AbstractIncomingMessage, envelope: Envelope | None = None) -> None:
-        """Apply one delivery; raises ``_DependencyDown`` (after requeueing it) if a dependency is down."""
+    async def on_message(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
+        """Apply one delivery (its envelope parsed by ``_on_batch``); raises ``_DependencyDown``
+        (after requeueing it) if a dependency is down."""
         attempt = _attempt(message)
-        if envelope is None:
-            try:
-                envelope = Envelope.model_validate_json(message.body)
-            except ValidationError as exc:
-                await self._dead_letter(message, "?", attempt, f"unparseable envelope: {exc.errors()[:1]}")
-                return
         token = request_id_var.set(envelope.correlation_id)
         try:
             outcome = (await self._apply_many([envelope]))[0]

@@ -118,9 +118,6 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def _listen_forever(self) -> None:
         """LISTEN for inserts so events leave promptly; polling covers any notification lost."""
         while True:
