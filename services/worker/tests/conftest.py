@@ -137,7 +137,7 @@ def emit(app: FastAPI) -> Callable[[Event], Awaitable[uuid.UUID]]:
 
     async def _emit(event: Event) -> uuid.UUID:
         async with state_of(app).db.session() as session, session.begin():
-            envelope = await add_event(session, event, producer="test")
+            envelope = await add_event(session, event)
         return envelope.id
 
     return _emit

@@ -11,7 +11,7 @@ from common import TokenVerifier, create_service_app
 from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from common.state import ServiceState
-from votes_service.handlers import HANDLERS
+from votes_service.handlers import handlers
 from votes_service.settings import VotesSettings, get_settings
 from votes_service.state import VotesState
 from votes_service.votes.posts_client import HttpPostLookup
@@ -34,7 +34,7 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
                 vote_limiter=RateLimiter(base.redis, prefix="ratelimit"),
                 vote_purger=VotePurger(base.db, interval_seconds=settings.vote_purge_interval_seconds),
             )
-            base.runtime.consume("votes", HANDLERS, after_commit=state.vote_purger.after_commit)
+            base.runtime.consume(handlers, after_commit=state.vote_purger.after_commit)
             if settings.run_background:
                 state.vote_purger.start()
             try:

@@ -12,7 +12,7 @@ from common import TokenVerifier, create_service_app
 from common.events import Envelope
 from common.state import ServiceState
 from common.storage_config import open_storage
-from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
+from worker_service.handlers import JOB_KINDS, mail_handlers, media_handlers
 from worker_service.jobs.router import router
 from worker_service.jobs.runner import JobRunners
 from worker_service.jobs.scheduler import Scheduler
@@ -51,10 +51,8 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             async def wake_media(_: Sequence[Envelope]) -> None:
                 runners.wake("media")
 
-            base.runtime.consume("worker-mail", MAIL_HANDLERS, after_commit=wake_mail)
-            base.runtime.consume(
-                "worker-media", MEDIA_HANDLERS, prefetch=settings.media_prefetch, after_commit=wake_media
-            )
+            base.runtime.consume(mail_handlers, after_commit=wake_mail)
+            base.runtime.consume(media_handlers, prefetch=settings.media_prefetch, after_commit=wake_media)
             if settings.run_background:
                 runners.start()
                 state.scheduler.start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, func
+from sqlalchemy import BigInteger, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
 from common.db import utcnow
@@ -18,6 +18,10 @@ class Vote(SQLModel, table=True):
     """One vote per user per post: the primary key enforces it."""
 
     __tablename__ = "votes"
+    __table_args__ = (
+        # A user's votes, newest first (the 20261123 migration).
+        Index("ix_votes_user_recent", "user_id", text("created_at DESC"), text("post_id DESC")),
+    )
 
     user_id: uuid.UUID = Field(primary_key=True)
     post_id: uuid.UUID = Field(primary_key=True, index=True)
@@ -43,7 +47,7 @@ class VoteTally(SQLModel, table=True):
 
 
 class VotePurge(SQLModel, table=True):
-    """A deleted user whose votes are still being removed (see ``purge.py``)."""
+    """A deleted user whose votes are still being removed (see ``votes/purge.py``)."""
 
     __tablename__ = "vote_purges"
 

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from common.db import Database
 from common.events import Event, add_event
 from common.tasks import Periodic
-from worker_service.jobs.runner import PRODUCER
 
 __all__ = ["ScheduleSpec", "Scheduler"]
 
@@ -92,7 +91,7 @@ class Scheduler(Periodic):
                 slot = (await session.execute(_CLAIM, {"name": spec.name})).scalar()
                 if slot is None:
                     continue
-                await add_event(session, spec.event(slot), producer=PRODUCER)
+                await add_event(session, spec.event(slot))
             log.info("schedule fired", extra={"schedule": spec.name, "slot": slot.isoformat()})
             fired.append((spec.name, slot))
         return fired
