@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ __all__ = [
     "asyncpg_dsn",
     "get_session",
     "unit_of_work",
+    "utcnow",
 ]
 
 #: Constraint names that Alembic can find again (STYLE: a naming convention on MetaData).
@@ -32,6 +34,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: the default of every ``created_at``-like column of the services."""
+    return datetime.now(UTC)
 
 
 def asyncpg_dsn(url: str) -> str:
