@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ from auth_service.keys import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from auth_service.tiers.repository import ensure_default_tier
-from common.testing import fresh_service, serve
+from common_testing import fresh_service
+from common_testing.plugin import ServiceUnderTest
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 11  # each suite has its own Redis database (see AGENTS.md)
@@ -65,13 +66,13 @@ async def settings(keys_dir: Path) -> AuthSettings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
+def service_under_test(settings: AuthSettings) -> ServiceUnderTest:
     application = create_app(settings)
-    async with serve(application) as client:
-        application.state.test_client = client
-        await application.state.bus.ready.wait()
-        await reset_state(application)  # the same start for every test, the first one included
-        yield application
+
+    async def reset() -> None:
+        await reset_state(application)
+
+    return ServiceUnderTest(application, reset=reset)
 
 
 async def reset_state(app: FastAPI) -> None:
@@ -93,14 +94,6 @@ async def reset_state(app: FastAPI) -> None:
     await app.state.tier_cache.reload()
     redis: aioredis.Redis = app.state.redis
     await redis.flushdb()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    client: httpx.AsyncClient = app.state.test_client
-    client.cookies.clear()
-    yield client
-    await reset_state(app)
 
 
 def _ip() -> str:

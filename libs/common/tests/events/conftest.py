@@ -21,7 +21,7 @@ from common.dbtools import drop_database, ensure_database
 from common.events import INBOX_DDL, OUTBOX_DDL, Consumer, Envelope, Event, EventBus, OutboxRelay, add_event
 from common.events.consumer import AfterCommit
 from common.events.topology import SUBSCRIPTIONS, Subscription
-from common.testing import TEST_AMQP_URL, delete_topology, test_database_url
+from common_testing import TEST_AMQP_URL, delete_topology, test_database_url
 
 PREFIX = "test-common."
 DB_URL = test_database_url("common_test")
