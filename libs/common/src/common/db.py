@@ -16,6 +16,8 @@ from fastapi import Depends, Request
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from common.state import state_of
+
 __all__ = [
     "NAMING_CONVENTION",
     "Database",
@@ -37,7 +39,7 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    """Now, timezone-aware in UTC: the default of every ``created_at``-like column of the services."""
+    """Now, timezone-aware (UTC): every model's timestamp default."""
     return datetime.now(UTC)
 
 
@@ -103,7 +105,7 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for one request: committed when the endpoint returns, rolled back if it raises."""
-    async with unit_of_work(request.app.state.db) as session:
+    async with unit_of_work(state_of(request.app).db) as session:
         yield session
 
 
