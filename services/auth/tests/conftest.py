@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -25,6 +24,7 @@ from auth_service.keys import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from auth_service.tiers.repository import ensure_default_tier
+from common.state import state_of
 from common_testing import fresh_service
 from common_testing.plugin import ServiceUnderTest
 
@@ -77,7 +77,7 @@ def service_under_test(settings: AuthSettings) -> ServiceUnderTest:
 
 async def reset_state(app: FastAPI) -> None:
     """Empty every table; DELETE (users first: the rest cascades) is much quicker than TRUNCATE here."""
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         tables = (
             await conn.execute(
                 text(
@@ -88,12 +88,11 @@ async def reset_state(app: FastAPI) -> None:
         ).scalars()
         for table in sorted(tables, key=lambda name: name != "users"):
             await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (names from pg_tables)
-    async with app.state.db.session() as session:
+    async with state_of(app).db.session() as session:
         await ensure_default_tier(session)
         await session.commit()
     await app.state.tier_cache.reload()
-    redis: aioredis.Redis = app.state.redis
-    await redis.flushdb()
+    await state_of(app).redis.flushdb()
 
 
 def _ip() -> str:

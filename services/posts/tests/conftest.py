@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from common.state import state_of
 from common_testing import TokenFactory, fresh_service, truncate_all
 from common_testing.plugin import ServiceUnderTest
 from posts_service.main import create_app
@@ -49,7 +50,7 @@ async def service_under_test(tokens: TokenFactory, media_dir: Path) -> ServiceUn
     application = create_app(settings, verifier=tokens.verifier())
 
     async def reset() -> None:
-        await truncate_all(application.state.db.engine)
+        await truncate_all(state_of(application).db.engine)
         await application.state.posts_cache.redis.flushdb()
         _empty(media_dir)
 

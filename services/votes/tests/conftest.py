@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from common.events.schemas import PostCreated
+from common.state import state_of
 from common_testing import TokenFactory, eventually, fresh_service, truncate_all
 from common_testing.plugin import Emit, ServiceUnderTest, Sql
 from common_testing.ports import FreePorts
@@ -114,7 +115,7 @@ def service_under_test(
     application = create_app(VotesSettings(**overrides), verifier=tokens.verifier())
 
     async def reset() -> None:
-        await truncate_all(application.state.db.engine)
+        await truncate_all(state_of(application).db.engine)
         if not posts_stub.running:  # a test stopped it: bring it back for the next one
             await posts_stub.start()
         for ids in (posts_stub.visible, posts_stub.slow, posts_stub.broken):

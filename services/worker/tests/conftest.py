@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from common.state import state_of
 from common_testing import TokenFactory, eventually, fresh_service, truncate_all
 from common_testing.plugin import ServiceUnderTest
 from common_testing.ports import FreePorts
@@ -96,7 +97,7 @@ def service_under_test(
         runners = application.state.job_runners
         await runners.stop(grace=5)
         try:
-            await truncate_all(application.state.db.engine)
+            await truncate_all(state_of(application).db.engine)
         finally:
             runners.start()
         sink = mail_sink[0]

@@ -39,7 +39,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from common.db import Database
-from common.events import Event, EventBus, add_event
+from common.events import Event, add_event
+from common.state import state_of
 from common_testing import TokenFactory, serve, truncate_all
 from common_testing.ports import FreePorts
 
@@ -65,18 +66,8 @@ class Emit(Protocol):
     def __call__(self, event: Event, producer: str = "test") -> Awaitable[uuid.UUID]: ...
 
 
-def _state(app: FastAPI) -> Any:
-    """The service's typed state (``common.state.state_of``), or the app's own state before it existed."""
-    try:
-        from common.state import state_of  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - the old spelling, until common.state lands
-        return app.state
-    return state_of(app)
-
-
 def _db(app: FastAPI) -> Database:
-    db: Database = _state(app).db
-    return db
+    return state_of(app).db
 
 
 @pytest.fixture(scope="session")
@@ -108,8 +99,7 @@ async def _reset(service: ServiceUnderTest) -> None:
 async def _served(service_under_test: ServiceUnderTest) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     application = service_under_test.app
     async with serve(application) as http:
-        bus: EventBus = _state(application).bus
-        await bus.ready.wait()
+        await state_of(application).bus.ready.wait()
         await _reset(service_under_test)  # the same start for every test, the first one included
         yield application, http
 
