@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from common.events.schemas import PostDeleted, UserDeleted
-from common.testing import eventually
+from common_testing import eventually
 from votes_service.state import state_of
 from votes_service.votes import repository
 from votes_service.votes.purge import VotePurger
