@@ -91,6 +91,11 @@ superuser: install ## Create the first admin (EMAIL=... USERNAME=...; password a
 jobs-retry: install ## Retry failed worker jobs, e.g. mail sent while SMTP was down (QUEUE=mail|media, TYPE=...)
 	@$(PY) -m worker_service.cli jobs retry --failed $(if $(QUEUE),--queue $(QUEUE)) $(if $(TYPE),--type $(TYPE))
 
+.PHONY: new-service
+new-service: install ## Start a service by copying votes, renamed (NAME=bookmarks); then docs/adding-a-service.md
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=bookmarks" >&2; exit 2; }
+	@$(PY) -m deploy.new_service "$(NAME)"
+
 .PHONY: dlq
 dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them; EVENTS_PREFIX honoured)
 	@if [ -n "$(REPLAY)" ]; then $(PY) -m common.events.dlq replay $(if $(QUEUE),--queue $(QUEUE)); \
