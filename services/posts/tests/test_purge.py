@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from common.testing import TokenFactory
-from posts_service.models import utcnow
+from posts_service.posts.models import utcnow
 
 POSTS = "/api/v1/posts"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from common.testing import TokenFactory
-from posts_service import repository
-from posts_service.cache import ResponseCache
-from posts_service.schemas import Sort
+from posts_service.posts import repository
+from posts_service.posts.cache import ResponseCache
+from posts_service.posts.schemas import Sort
 
 POSTS = "/api/v1/posts"
 BULK = """

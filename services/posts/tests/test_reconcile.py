@@ -1,4 +1,4 @@
-"""``python -m posts_service.reconcile``: counts that drifted are set to votes' truth, and reported."""
+"""``python -m posts_service.cli reconcile``: counts that drifted are set to votes' truth, and reported."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from common.testing import TokenFactory, eventually
-from posts_service.reconcile import VoteCountReconciler
+from posts_service.posts.reconcile import VoteCountReconciler
 
 POSTS = "/api/v1/posts"
 
@@ -145,7 +145,8 @@ async def test_the_command_runs_as_documented(
     async with serving(stub.app()) as votes_url:
         argv = [
             "-m",
-            "posts_service.reconcile",
+            "posts_service.cli",
+            "reconcile",
             "--votes-url",
             votes_url,
             *(["--dry-run"] if dry_run else []),
@@ -178,7 +179,8 @@ async def test_the_command_says_so_when_votes_cannot_be_asked(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "posts_service.reconcile",
+        "posts_service.cli",
+        "reconcile",
         "--votes-url",
         f"http://127.0.0.1:{port}",
         env=env,

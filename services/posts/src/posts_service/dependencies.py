@@ -18,9 +18,9 @@ from common import CurrentUser, OptionalUser
 from common.db import Database, unit_of_work
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.storage import ObjectStorage
-from posts_service.cache import ResponseCache, changed_posts
-from posts_service.models import Post
-from posts_service.schemas import FeedParams
+from posts_service.posts.cache import ResponseCache, changed_posts
+from posts_service.posts.models import Post
+from posts_service.posts.schemas import FeedParams
 from posts_service.settings import PostsSettings
 
 __all__ = [

@@ -21,12 +21,12 @@ from fastapi import FastAPI
 
 from common import Runtime, TokenVerifier, create_service_app
 from common.storage_config import open_storage
-from posts_service.cache import ResponseCache
 from posts_service.handlers import HANDLERS, make_after_commit
 from posts_service.media.router import files_router
 from posts_service.media.router import router as media_router
-from posts_service.purge import Purger
-from posts_service.router import internal_router, router
+from posts_service.posts.cache import ResponseCache
+from posts_service.posts.purge import Purger
+from posts_service.posts.router import internal_router, router
 from posts_service.settings import PostsSettings, get_settings
 
 __all__ = ["DESCRIPTION", "create_app"]

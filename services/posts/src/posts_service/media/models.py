@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Uuid
 from sqlmodel import Field, SQLModel
 
-from posts_service.models import timestamp_column, utcnow
+from posts_service.posts.models import timestamp_column, utcnow
 
 __all__ = ["Media", "MediaStatus"]
 

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request, Response, status
 
 from common import CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses
-from posts_service.cache import etag_of
 from posts_service.dependencies import IdempotencyDep, SettingsDep, StorageDep, WriteSession
 from posts_service.media import service
 from posts_service.media.schemas import MediaList, MediaPublic
 from posts_service.media.upload import FIELD, read_image_upload
-from posts_service.reads import PRIVATE
-from posts_service.responses import JSON, NO_STORE, conditional
+from posts_service.posts.cache import etag_of
+from posts_service.posts.reads import PRIVATE
+from posts_service.posts.responses import JSON, NO_STORE, conditional
 
 __all__ = ["files_router", "router"]
 

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 
 from common.db import Database
 from common.storage import ObjectStorage
-from posts_service import repository
 from posts_service.media import repository as media_repository
-from posts_service.models import utcnow
+from posts_service.posts import repository
+from posts_service.posts.models import utcnow
 
 __all__ = ["Purger"]
 

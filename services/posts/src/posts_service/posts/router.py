@@ -11,8 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from common import AdminUser, CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses, link
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from posts_service import reads, service
-from posts_service.cache import etag_of
 from posts_service.dependencies import (
     FEED_PARAMETERS,
     CacheDep,
@@ -22,10 +20,12 @@ from posts_service.dependencies import (
     SettingsDep,
     WriteSession,
 )
-from posts_service.feed import FeedQuery
-from posts_service.preconditions import IfMatchDep, post_etag
-from posts_service.responses import NO_STORE, conditional, no_store
-from posts_service.schemas import (
+from posts_service.posts import reads, service
+from posts_service.posts.cache import etag_of
+from posts_service.posts.feed import FeedQuery
+from posts_service.posts.preconditions import IfMatchDep, post_etag
+from posts_service.posts.responses import NO_STORE, conditional, no_store
+from posts_service.posts.schemas import (
     MAX_PAGE_NUMBER,
     DeletedPostPage,
     PostCreate,

@@ -1,0 +1,61 @@
+"""Posts' tables: posts (owned here) and authors (a read model fed by auth's events).
+
+``posts.search_vector`` (a generated tsvector, see the 20261124 migration) is deliberately not mapped:
+it is only ever read inside SQL, and loading it with every row would waste the feed's time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, func, text
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Author", "Post", "timestamp_column", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp_column(nullable: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable, server_default=None if nullable else func.now())
+
+
+class Post(SQLModel, table=True):
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index(
+            "ix_posts_feed",
+            text("created_at DESC"),
+            text("id DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    author_id: uuid.UUID = Field(index=True)
+    title: str = Field(max_length=200)
+    content: str
+    published: bool = True
+    #: Replica of the votes service's count, kept by ``votes.vote.*`` events.
+    vote_count: int = 0
+    #: The per-post seq of the votes event ``vote_count`` reflects; an event with a lower one is stale.
+    vote_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class Author(SQLModel, table=True):
+    """Public profile of a user, replicated from auth. ``updated_at`` orders out-of-order updates."""
+
+    __tablename__ = "authors"
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    username: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_column=timestamp_column())
+    deleted: bool = False
+    #: False while auth has the account deactivated: the author's posts are hidden from every read.
+    active: bool = True
