@@ -78,6 +78,10 @@ def state_of(app: FastAPI) -> ServiceState:
     return state
 
 
-def get_state(request: Request) -> ServiceState:
-    """The one dependency that returns a service's state; ``Annotated[<Svc>State, Depends(get_state)]``."""
+async def get_state(request: Request) -> ServiceState:
+    """The one dependency that returns a service's state; ``Annotated[<Svc>State, Depends(get_state)]``.
+
+    ``async`` although it does not await: FastAPI runs a plain ``def`` dependency in its thread pool,
+    and that hop costs more than a whole cached feed read (about 0.4 ms per request, measured).
+    """
     return state_of(request.app)
