@@ -20,6 +20,7 @@ from common.events import Event, add_event
 from common.testing import TokenFactory, fresh_service, serve, truncate_all
 from posts_service.main import create_app
 from posts_service.settings import PostsSettings
+from posts_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 12  # each suite has its own Redis database (see AGENTS.md)
@@ -56,15 +57,15 @@ async def app(tokens: TokenFactory, media_dir: Path) -> AsyncIterator[FastAPI]:
     application = create_app(settings, verifier=tokens.verifier())
     async with serve(application) as client:
         application.state.test_client = client
-        await application.state.bus.ready.wait()
+        await state_of(application).bus.ready.wait()
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI, media_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
     yield app.state.test_client
-    await truncate_all(app.state.db.engine)
-    await app.state.posts_cache.redis.flushdb()
+    await truncate_all(state_of(app).db.engine)
+    await state_of(app).cache.redis.flushdb()
     _empty(media_dir)
 
 
@@ -78,7 +79,7 @@ def emit(app: FastAPI) -> Callable[..., Awaitable[None]]:
     """Publish an event as its producer would: through an outbox and the relay."""
 
     async def _emit(event: Event, producer: str = "test") -> None:
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             await add_event(session, event, producer=producer)
 
     return _emit
@@ -89,7 +90,7 @@ def sql(app: FastAPI) -> Callable[..., Awaitable[list[Any]]]:
     """Run SQL on the service's database (bulk inserts, and looking at what was stored)."""
 
     async def _sql(statement: str, **params: Any) -> list[Any]:
-        async with app.state.db.engine.begin() as conn:
+        async with state_of(app).db.engine.begin() as conn:
             result = await conn.execute(text(statement), params)
             return list(result.all()) if result.returns_rows else []
 

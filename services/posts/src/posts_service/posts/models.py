@@ -7,16 +7,14 @@ it is only ever read inside SQL, and loading it with every row would waste the f
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Author", "Post", "timestamp_column", "utcnow"]
+from common.db import utcnow
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Author", "Post", "timestamp_column"]
 
 
 def timestamp_column(nullable: bool = False) -> Column[datetime]:

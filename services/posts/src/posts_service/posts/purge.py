@@ -13,11 +13,10 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from common.db import Database
+from common.db import Database, utcnow
 from common.storage import ObjectStorage
 from posts_service.media import repository as media_repository
 from posts_service.posts import repository
-from posts_service.posts.models import utcnow
 
 __all__ = ["Purger"]
 

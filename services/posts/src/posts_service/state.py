@@ -1,0 +1,41 @@
+"""The posts service's process-wide objects, typed: what ``main.setup`` opens, what routes read.
+
+Routes take ``state: State``; tests and tools use :func:`state_of`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+
+from common import state as common_state
+from common.state import ServiceState, get_state
+from common.storage import ObjectStorage
+from posts_service.posts.cache import ResponseCache
+from posts_service.posts.purge import Purger
+from posts_service.settings import PostsSettings
+
+__all__ = ["PostsState", "State", "state_of"]
+
+
+@dataclass(kw_only=True, eq=False)
+class PostsState(ServiceState):
+    settings: PostsSettings
+    #: The rendered-response cache, on a Redis client of its own (it stores bytes).
+    cache: ResponseCache
+    #: Where media files are kept (local directory or S3).
+    storage: ObjectStorage
+    #: The retention purge of soft-deleted posts (started only with ``RUN_BACKGROUND``).
+    purger: Purger
+
+
+State = Annotated[PostsState, Depends(get_state)]
+
+
+def state_of(app: FastAPI) -> PostsState:
+    """The state of a started posts app, typed (``common.state.state_of`` knows only the base)."""
+    state = common_state.state_of(app)
+    assert isinstance(state, PostsState), f"not a posts app: {type(state).__name__}"
+    return state
