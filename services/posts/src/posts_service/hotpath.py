@@ -2,7 +2,7 @@
 
 The house style (``docs/style.md``) lets FastAPI validate a route's query parameters and serialize the
 model it returns through its ``response_model``. The post reads, the requests clients make most, do
-neither, because either step costs about as much as the whole read it is part of:
+neither, because each step costs a measurable share of the whole read (the figures below):
 
 * **Raw bytes behind a declared response model** (:func:`list_posts`, and :func:`get_post` the same
   way). ``posts/reads.py`` renders a page or a post to JSON once and keeps the bytes in Redis; a hit
@@ -17,15 +17,14 @@ neither, because either step costs about as much as the whole read it is part of
 What they are weighed against, from the bench: the anonymous feed on posts' own port served 1,657.7
 req/s at 1.06 ms of CPU per request for the whole stack (``bench/results/2026-12-07-4cef8733.md``,
 row ``feed | posts``), and "Direct reads are Redis hits that cost posts about 0.5 ms"
-(``bench/README.md``, "Traefik at the edge (2026-12-01)", where the same read did 3,491 req/s:
-``bench/results/2026-12-01-7a7e19d6.md``). No bench run isolates either exception; measured
-in-process on the bench machine (2026-12-07, repeated ASGI calls into FastAPI 0.165 with a 20-post
-page, no server, a busy machine: compare the numbers with each other only), a request cost 122 µs
-the way it is done here, 594 µs with the page validated and serialized through ``response_model``
-(+0.47 ms), and 324 µs with ``Annotated[FeedParams, Query()]`` instead of :func:`feed_params`
-(+0.20 ms): each is about the Redis hit's whole cost again. The second is what commit ``fb05202``
-found in a profile ("re-inspect every field's annotation on each request ... more than half of a
-cached feed read").
+(``bench/README.md``, "Traefik at the edge (2026-12-01)"; the same read did 3,491.3 req/s there,
+``bench/results/2026-12-01-7a7e19d6.md``). No bench run isolates either exception. Measured
+in-process instead (2026-12-07, a two-core machine while other suites ran: the best of 40
+interleaved rounds of 300 ASGI calls into a bare FastAPI 0.165 app, a 20-post page, no server and
+no middleware), one request cost 45 µs the way it is done here; 200 µs with the page validated and
+serialized through ``response_model`` (+0.16 ms, about a third of the 0.5 ms hit); 86 µs with
+``Annotated[FeedParams, Query()]`` instead of :func:`feed_params` (+0.04 ms, under a tenth of it;
+commit ``fb05202`` had found "more than half of a cached feed read" in a profile when it was written).
 
 What they rely on is pinned by ``tests/test_hotpath.py``: every body these routes send validates
 against the declared model and carries exactly its fields; the rebuilt parameters are what FastAPI
