@@ -25,8 +25,6 @@ from common.events.schemas import (
 
 __all__ = ["AccountService"]
 
-PRODUCER = "auth"
-
 
 class AccountService:
     def __init__(self, auth: AuthService) -> None:
@@ -60,7 +58,6 @@ class AccountService:
         await add_event(
             session,
             user_updated(user),
-            producer=PRODUCER,
         )
         if email_changed:
             await self._send_verification(session, user)
@@ -76,7 +73,7 @@ class AccountService:
         await self.sessions.revoke_all(session, user.id, reason="account_deleted")
         await session.delete(user)
         await session.flush()
-        await add_event(session, UserDeleted(user_id=user.id), producer=PRODUCER)
+        await add_event(session, UserDeleted(user_id=user.id))
 
     # --- passwords -------------------------------------------------------------------------------
     async def _check_password(self, user: User, password: str | None, purpose: str) -> None:

@@ -24,8 +24,6 @@ from common.pagination import decode_cursor, encode_cursor
 
 __all__ = ["AdminService"]
 
-PRODUCER = "auth"
-
 
 class AdminService:
     def __init__(self, sessions: SessionManager) -> None:
@@ -96,7 +94,6 @@ class AdminService:
             await add_event(
                 session,
                 user_updated(user),
-                producer=PRODUCER,
             )
             if not active:
                 await self.sessions.revoke_all(session, user.id, reason="account_deactivated")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from auth_service.denylist import Denylist
 from auth_service.docs import docs_router, redoc_router
 from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
 from auth_service.guards import BruteForceGuard
-from auth_service.handlers import TokenCleanup
+from auth_service.handlers import handlers
 from auth_service.key_source import AuthKeys
 from auth_service.keys import KeyRing
 from auth_service.pages import pages_router
@@ -31,7 +32,6 @@ from auth_service.settings import AuthSettings, get_settings
 from auth_service.tiers.cache import TierCache
 from auth_service.tiers.router import tiers_router
 from common import Runtime, TokenVerifier, create_service_app
-from common.events.schemas import TokensCleanupRequested
 from common.http import create_http_client
 from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
@@ -113,9 +113,7 @@ def create_app(
             await tier_cache.reload()
         except Exception as exc:  # the database may be down at start; limits load when it is back
             log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
-        runtime.consume(
-            "auth", {TokensCleanupRequested.TYPE: TokenCleanup(settings.session_idle_ttl_seconds)}
-        )
+        runtime.consume(handlers.bind(session_idle_ttl=timedelta(seconds=settings.session_idle_ttl_seconds)))
         tier_cache.start()
         try:
             yield base

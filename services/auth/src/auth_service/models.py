@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Index, func, text
+from sqlalchemy import Column, DateTime, ForeignKeyConstraint, Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -49,6 +49,12 @@ class User(SQLModel, table=True):
     __table_args__ = (
         Index("uq_users_email_lower", text("lower(email)"), unique=True),
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
+        Index("ix_users_tier", "tier"),
+        Index("ix_users_created_at", "created_at", "id"),
+        # A tier in use cannot be deleted; a renamed one carries its users along (20261124 migration).
+        ForeignKeyConstraint(
+            ["tier"], ["tiers.name"], name="fk_users_tier_tiers", onupdate="CASCADE", ondelete="RESTRICT"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -56,7 +62,7 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=32)
     password_hash: str = Field(max_length=255)
     role: str = Field(default=Role.USER, max_length=16)
-    tier: str = Field(default=DEFAULT_TIER, max_length=32, foreign_key="tiers.name")
+    tier: str = Field(default=DEFAULT_TIER, max_length=32)
     is_active: bool = True
     email_verified: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -67,6 +73,10 @@ class Session(SQLModel, table=True):
     """One signed-in device: a refresh-token family. Tokens rotate within it; reuse revokes it."""
 
     __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_expires_at", "expires_at"),
+        Index("ix_sessions_last_used_at", "last_used_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
@@ -96,9 +106,13 @@ class OneTimeToken(SQLModel, table=True):
     """A single-use, time-limited token mailed to the user; only its hash is stored."""
 
     __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        Index("ix_one_time_tokens_user_id", "user_id", "purpose"),
+        Index("ix_one_time_tokens_expires_at", "expires_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
     purpose: str = Field(max_length=32)
     token_hash: str = Field(max_length=128, unique=True)
     #: The address a verification token verifies (an e-mail change makes older tokens useless).
@@ -112,6 +126,10 @@ class Tier(SQLModel, table=True):
     """A named set of per-path request limits; each user has one tier."""
 
     __tablename__ = "tiers"
+    __table_args__ = (
+        # At most one default tier.
+        Index("uq_tiers_default", "is_default", unique=True, postgresql_where=text("is_default")),
+    )
 
     name: str = Field(primary_key=True, max_length=32)
     description: str = Field(default="", max_length=200)
@@ -124,9 +142,13 @@ class TierLimit(SQLModel, table=True):
     """At most ``request_limit`` requests to paths under ``path_prefix`` per ``period_seconds``."""
 
     __tablename__ = "tier_limits"
+    __table_args__ = (
+        UniqueConstraint("tier_name", "path_prefix", "period_seconds", name="uq_tier_limits_rule"),
+        ForeignKeyConstraint(["tier_name"], ["tiers.name"], onupdate="CASCADE", ondelete="CASCADE"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    tier_name: str = Field(foreign_key="tiers.name", index=True, ondelete="CASCADE", max_length=32)
+    tier_name: str = Field(index=True, max_length=32)
     path_prefix: str = Field(max_length=200)
     request_limit: int
     period_seconds: int

@@ -23,8 +23,6 @@ from common.events.schemas import EmailVerificationRequested, TokenSeal, UserReg
 
 __all__ = ["AuthService", "create_account", "ensure_names_free", "user_updated"]
 
-PRODUCER = "auth"
-
 
 def user_updated(user: User) -> UserUpdated:
     """What the other services learn of a changed account: its public profile and whether it is active
@@ -81,7 +79,7 @@ async def create_account(
     event = UserRegistered(
         user_id=user.id, username=user.username, email=user.email, updated_at=user.updated_at
     )
-    await add_event(session, event, producer=PRODUCER)
+    await add_event(session, event)
     if verification_ttl_seconds is not None:
         if seal is None:
             raise ValueError("a verification mail needs the token seal")

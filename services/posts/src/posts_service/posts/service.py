@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common import Conflict, Forbidden, NotFound, Principal
 from common.db import utcnow
 from common.events import add_event, add_events, outbox_row
-from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostState, PostUpdated, UserUpdated
 from posts_service.posts import repository
 from posts_service.posts.cache import mark_changed
 from posts_service.posts.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
@@ -47,8 +47,6 @@ __all__ = [
     "update_post",
 ]
 
-PRODUCER = "posts"
-
 
 def to_public(row: PostRow) -> PostPublic:
     post = row.post
@@ -75,7 +73,7 @@ async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Pr
     return to_public(row)
 
 
-_State = TypeVar("_State", PostCreated, PostUpdated, PostRestored)
+_State = TypeVar("_State", bound=PostState)
 
 
 def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:
@@ -98,7 +96,7 @@ async def create_post(session: AsyncSession, author: Principal, data: PostCreate
         created_at=now,
         updated_at=now,
     )
-    event = outbox_row(_state_event(PostCreated, post, now), producer=PRODUCER)
+    event = outbox_row(_state_event(PostCreated, post, now))
     known = await repository.insert_post(session, post, author.username, event)
     if known.deleted:
         # nothing was written, or (a race with the deletion) the rollback of this refusal undoes it
@@ -134,7 +132,6 @@ async def update_post(
     await add_event(
         session,
         _state_event(PostUpdated, post, post.updated_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
     return await _public(session, post)
@@ -155,7 +152,6 @@ async def delete_post(
     await add_event(
         session,
         PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=post.deleted_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
 
@@ -174,7 +170,6 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     await add_event(
         session,
         _state_event(PostRestored, post, post.updated_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
     return await _public(session, post)
@@ -192,7 +187,6 @@ async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, ch
         await add_events(
             session,
             [PostDeleted(post_id=post_id, author_id=user_id, changed_at=now) for post_id in post_ids],
-            producer=PRODUCER,
         )
         mark_changed(session, *post_ids)
         removed += len(post_ids)
@@ -223,7 +217,7 @@ async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk
             else PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=now)
             for post in posts
         ]
-        await add_events(session, events, producer=PRODUCER)
+        await add_events(session, events)
         mark_changed(session, *(post.id for post in posts))
         if len(posts) < chunk_size:
             return
