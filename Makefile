@@ -4,10 +4,10 @@ SHELL := /bin/bash
 
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY        := .venv/bin/python
-PACKAGES  := libs/common services/auth services/posts services/votes services/worker
+PACKAGES  := libs/common libs/common-testing services/auth services/posts services/votes services/worker
 SUITES    := tests/docs libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests deploy/tests tests bench/tests
 # mypy runs once per package (source and its tests together); each tests/ has its own conftest.
-TYPED     := libs/common services/auth services/posts services/votes services/worker
+TYPED     := libs/common libs/common-testing services/auth services/posts services/votes services/worker
 
 .PHONY: help
 help: ## List the verbs

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -25,7 +24,9 @@ from auth_service.keys import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from auth_service.tiers.repository import ensure_default_tier
-from common.testing import fresh_service, serve
+from common.state import state_of
+from common_testing import fresh_service
+from common_testing.plugin import ServiceUnderTest
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 11  # each suite has its own Redis database (see AGENTS.md)
@@ -65,18 +66,18 @@ async def settings(keys_dir: Path) -> AuthSettings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
+def service_under_test(settings: AuthSettings) -> ServiceUnderTest:
     application = create_app(settings)
-    async with serve(application) as client:
-        application.state.test_client = client
-        await application.state.bus.ready.wait()
-        await reset_state(application)  # the same start for every test, the first one included
-        yield application
+
+    async def reset() -> None:
+        await reset_state(application)
+
+    return ServiceUnderTest(application, reset=reset)
 
 
 async def reset_state(app: FastAPI) -> None:
     """Empty every table; DELETE (users first: the rest cascades) is much quicker than TRUNCATE here."""
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         tables = (
             await conn.execute(
                 text(
@@ -87,20 +88,11 @@ async def reset_state(app: FastAPI) -> None:
         ).scalars()
         for table in sorted(tables, key=lambda name: name != "users"):
             await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (names from pg_tables)
-    async with app.state.db.session() as session:
+    async with state_of(app).db.session() as session:
         await ensure_default_tier(session)
         await session.commit()
     await app.state.tier_cache.reload()
-    redis: aioredis.Redis = app.state.redis
-    await redis.flushdb()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    client: httpx.AsyncClient = app.state.test_client
-    client.cookies.clear()
-    yield client
-    await reset_state(app)
+    await state_of(app).redis.flushdb()
 
 
 def _ip() -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from common.events import add_event
 from common.events.schemas import TokensCleanupRequested
-from common.testing import eventually
+from common_testing import eventually
 
 
 async def _count(api, table: str) -> int:

@@ -22,7 +22,7 @@ from auth_service.keys import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from common.identity import JWKSKeySource, TokenVerifier
-from common.testing import serve
+from common_testing import serve
 
 JWKS_URL = "http://auth/.well-known/jwks.json"
 

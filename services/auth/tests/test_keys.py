@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from auth_service.keys import generate_key_file, thumbprint
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
-from common.testing import serve
+from common_testing import serve
 
 
 def _pem(key: rsa.RSAPrivateKey) -> str:

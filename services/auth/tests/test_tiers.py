@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.testing import eventually
+from common_testing import eventually
 
 TIERS = "/api/v1/auth/admin/tiers"
 

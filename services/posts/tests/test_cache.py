@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from common.events import Event, add_event
 from common.events.schemas import UserUpdated, VoteCast, VoteRetracted
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from common.errors import install_error_handlers
 from common.recent_votes import RecentVote, record_votes
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 from posts_service import hotpath
 from posts_service.posts.schemas import FeedParams, PostPage, PostPublic
 from posts_service.state import state_of

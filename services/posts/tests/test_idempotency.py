@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from common import Principal
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"

@@ -13,7 +13,7 @@ import pytest
 
 from common.events.schemas import MediaFailed, MediaProcessed, MediaProcessingStarted
 from common.storage import ObjectStorage
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 
 from common.db import utcnow
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"

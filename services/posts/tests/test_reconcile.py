@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.posts.reconcile import VoteCountReconciler
 from posts_service.state import state_of
 

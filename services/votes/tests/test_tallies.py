@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from common.events.schemas import PostDeleted, UserDeleted
-from common.testing import eventually
+from common_testing import eventually
 from votes_service import repository
 from votes_service.purge import VotePurger
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from common.db import Database
 from common.events.schemas import PasswordResetRequested
-from common.testing import TcpProxy, eventually
+from common_testing import TcpProxy, eventually
 from worker_service import repository
 from worker_service.handlers import JOB_KINDS
 from worker_service.jobs import JobContext, JobKind, LeaseLost

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from common.events.schemas import MediaUploaded, PasswordResetRequested
-from common.testing import eventually
+from common_testing import eventually
 from worker_service.handlers import JOB_KINDS
 from worker_service.runner import JobRunner
 

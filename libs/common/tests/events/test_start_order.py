@@ -1,9 +1,11 @@
 """Nothing is lost when a producer publishes before its consumer ever started.
 
-A bus declares only the exchange; a consumer declares its own queue and bindings when it starts.
-Until then the broker returns the event (published ``mandatory``, routed to no queue), and the relay
-keeps it pending in the outbox (``UnroutableEvent``), retrying; once the consumer has started, the
-next pass publishes it into the new queue.
+Every bus declares the system's subscriptions (``common/events/bindings.py``, generated from the
+services' handler registries), so an event waits in the queue of a consumer that never ran. A
+subscription not in that table yet (the probe here; a new consumer before ``make sdk``) is declared
+by its consumer when it starts; until then the broker returns the event (published ``mandatory``,
+routed to no queue), and the relay keeps it pending in the outbox (``UnroutableEvent``), retrying;
+once the consumer has started, the next pass publishes it into the new queue.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 import aiormq
 
 from common.events import EventBus
-from common.testing import eventually
+from common.events.topology import system_subscriptions
+from common_testing import eventually
 
 from .conftest import PREFIX, PROBE
 
@@ -80,4 +83,21 @@ async def test_a_consumer_declares_its_queue_retry_queues_and_dlq_and_again_on_r
         await consumer.consuming.wait()
     finally:
         await consumer.stop()
+        await bus.close()
+
+
+async def test_every_bus_declares_the_system_subscriptions_before_any_consumer_starts(kit: Kit) -> None:
+    """``auth.user.deleted`` goes to posts and votes: posts' publish must wait in votes' queue even if
+    votes never ran (the broker would return it only if NO queue took it)."""
+    bus = kit.bus()
+    bus.start()
+    await bus.ready.wait()
+    try:
+        subscriptions = system_subscriptions()
+        assert {s.name for s in subscriptions} >= {"auth", "posts", "votes", "worker-mail", "worker-media"}
+        for sub in subscriptions:
+            prefixed = sub.with_prefix(PREFIX)
+            for queue in (prefixed.queue, prefixed.dlq):
+                assert await _queue_exists(bus, queue), queue
+    finally:
         await bus.close()

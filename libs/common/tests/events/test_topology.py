@@ -14,7 +14,7 @@ from pathlib import Path
 from common.events import schemas
 from common.events.envelope import Event
 from common.events.schemas import EVENT_TYPES
-from common.events.topology import installed_subscriptions
+from common.events.topology import BINDINGS_FILE, installed_subscriptions, render_bindings
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -25,6 +25,12 @@ def _bound() -> set[str]:
 
 def test_every_service_declares_its_subscriptions_as_entry_points() -> None:
     assert sorted(installed_subscriptions()) == ["auth", "posts", "votes", "worker-mail", "worker-media"]
+
+
+def test_the_system_bindings_every_bus_declares_are_the_handler_registries() -> None:
+    """``bindings.py`` is generated from the registries (``make sdk``): a handler added without
+    regenerating it would wait for its consumer's first start instead of being declared by every bus."""
+    assert BINDINGS_FILE.read_text() == render_bindings(), "run make sdk and commit common/events/bindings.py"
 
 
 def test_every_published_event_type_is_bound_to_a_queue() -> None:

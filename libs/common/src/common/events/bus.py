@@ -16,7 +16,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from common.events.hotpath import publish_confirmed
-from common.events.topology import declare_exchange
+from common.events.topology import declare_exchange, declare_subscription, system_subscriptions
 
 __all__ = ["EventBus", "UnroutableEvent"]
 
@@ -68,8 +68,16 @@ class EventBus:
             try:
                 self.connection = await aio_pika.connect_robust(self.url, timeout=5, reconnect_interval=1)
                 self._publish_channel = await self.connection.channel(publisher_confirms=True)
-                # only the exchange: each consumer declares its own queues and bindings
                 self.exchange = await declare_exchange(self._publish_channel, prefix=self.prefix)
+                # every subscription of the system, so that what this service publishes before a
+                # consumer's first start waits in that consumer's queue (its own consumers redeclare)
+                for sub in system_subscriptions():
+                    await declare_subscription(
+                        self._publish_channel,
+                        sub.with_prefix(self.prefix),
+                        max_attempts=self.max_attempts,
+                        retry_base_ms=self.retry_base_ms,
+                    )
                 break
             except Exception as exc:  # the broker may be down at start; keep trying
                 log.warning("broker unreachable, retrying", extra={"error": str(exc), "delay_s": delay})
