@@ -22,12 +22,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from common.events.schemas import PostCreated
-from common.state import state_of
 from common_testing import TokenFactory, eventually, fresh_service, truncate_all
 from common_testing.plugin import Emit, ServiceUnderTest, Sql
 from common_testing.ports import FreePorts
 from votes_service.main import create_app
 from votes_service.settings import VotesSettings
+from votes_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 13  # each suite has its own Redis database (see AGENTS.md)

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from common.state import state_of
 from common_testing import TokenFactory, eventually, fresh_service, truncate_all
 from common_testing.plugin import ServiceUnderTest
 from common_testing.ports import FreePorts
 from worker_service.main import create_app
 from worker_service.settings import WorkerSettings
+from worker_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 10  # each suite has its own Redis database (see AGENTS.md)
@@ -94,7 +94,7 @@ def service_under_test(
 
     async def reset() -> None:
         # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
-        runners = application.state.job_runners
+        runners = state_of(application).job_runners
         await runners.stop(grace=5)
         try:
             await truncate_all(state_of(application).db.engine)
