@@ -8,7 +8,7 @@ from pathlib import Path
 
 from common.events.tables import event_metadata
 from common.idempotency import idempotency_metadata
-from common.migrations import schema_diff_from_scratch
+from common.migrations import schema_diff_from_scratch, tables_of
 from posts_service import models
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
@@ -17,6 +17,5 @@ DATABASE_URL = f"{PG}/posts_migrations"
 
 
 async def test_a_database_migrated_from_scratch_matches_the_models() -> None:
-    # the service's own tables: the suite's process has imported every service's models (entry points)
-    metadata = [models.metadata, event_metadata, idempotency_metadata]
+    metadata = [tables_of(models), event_metadata, idempotency_metadata]
     assert await schema_diff_from_scratch(ALEMBIC_INI, DATABASE_URL, metadata) == []
