@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 
-from common import state as common_state
 from common.ratelimit import RateLimiter
-from common.state import ServiceState, get_state
+from common.state import ServiceState, get_state, typed_state_of
 from votes_service.settings import VotesSettings
 from votes_service.votes.purge import VotePurger
 from votes_service.votes.service import PostLookup
@@ -33,8 +32,5 @@ class VotesState(ServiceState):
 State = Annotated[VotesState, Depends(get_state)]
 
 
-def state_of(app: FastAPI) -> VotesState:
-    """The state of a started votes app, typed (``common.state.state_of`` knows only the base)."""
-    state = common_state.state_of(app)
-    assert isinstance(state, VotesState), f"not a votes app: {type(state).__name__}"
-    return state
+#: The state of a started app, typed (``common.state.state_of`` knows only the base), for tests and tools.
+state_of = typed_state_of(VotesState)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 
-from common import state as common_state
-from common.state import ServiceState, get_state
+from common.state import ServiceState, get_state, typed_state_of
 from common.storage import ObjectStorage
 from worker_service.jobs.runner import JobRunners
 from worker_service.jobs.scheduler import Scheduler
@@ -36,8 +35,5 @@ class WorkerState(ServiceState):
 State = Annotated[WorkerState, Depends(get_state)]
 
 
-def state_of(app: FastAPI) -> WorkerState:
-    """The state of a started worker app, typed (``common.state.state_of`` knows only the base)."""
-    state = common_state.state_of(app)
-    assert isinstance(state, WorkerState), f"not a worker app: {type(state).__name__}"
-    return state
+#: The state of a started app, typed (``common.state.state_of`` knows only the base), for tests and tools.
+state_of = typed_state_of(WorkerState)
