@@ -1,6 +1,6 @@
 """The posts service's process-wide objects, typed: what ``main.setup`` opens, what routes read.
 
-Routes take ``state: State``; tests and tools use :func:`state_of`.
+Routes take ``state: State``; tests and tools use ``state_of(app)``.
 """
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 
-from common import state as common_state
-from common.state import ServiceState, get_state
+from common.state import ServiceState, get_state, typed_state_of
 from common.storage import ObjectStorage
 from posts_service.posts.cache import ResponseCache
 from posts_service.posts.purge import Purger
@@ -34,8 +33,5 @@ class PostsState(ServiceState):
 State = Annotated[PostsState, Depends(get_state)]
 
 
-def state_of(app: FastAPI) -> PostsState:
-    """The state of a started posts app, typed (``common.state.state_of`` knows only the base)."""
-    state = common_state.state_of(app)
-    assert isinstance(state, PostsState), f"not a posts app: {type(state).__name__}"
-    return state
+#: The state of a started app, typed (``common.state.state_of`` knows only the base), for tests and tools.
+state_of = typed_state_of(PostsState)
