@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Mapped
 
 from common.errors import BadRequest
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "decode_cursor", "encode_cursor"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "decode_cursor", "encode_cursor", "newest_first"]
+
+Stmt = TypeVar("Stmt", bound=Select[Any])
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -32,3 +37,21 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != arity:
         raise BadRequest("Invalid cursor: pass back the next_cursor value of a previous page")
     return values
+
+
+def newest_first(
+    stmt: Stmt,
+    created_at: Mapped[Any],
+    tiebreak: Mapped[Any],
+    *,
+    after: tuple[Any, Any] | None,
+    limit: int,
+) -> Stmt:
+    """``stmt`` newest first, keyset-paged on ``(created_at, tiebreak)``: after the row ``after``
+    names (the last of the previous page), so pages never skip or repeat a row."""
+    if after is not None:
+        last_created_at, last_tiebreak = after
+        stmt = stmt.where(
+            or_(created_at < last_created_at, and_(created_at == last_created_at, tiebreak < last_tiebreak))
+        )
+    return stmt.order_by(created_at.desc(), tiebreak.desc()).limit(limit)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, case, delete, func, or_, select
+from sqlalchemy import Table, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from common.pagination import newest_first
 from votes_service.votes.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
@@ -141,15 +142,7 @@ async def list_user_votes(
         col(KnownPost.post_id) == col(Vote.post_id), col(KnownPost.deleted).is_(True)
     )
     stmt = select(Vote).where(col(Vote.user_id) == user_id, ~deleted.exists())
-    if after is not None:
-        created_at, post_id = after
-        stmt = stmt.where(
-            or_(
-                col(Vote.created_at) < created_at,
-                and_(col(Vote.created_at) == created_at, col(Vote.post_id) < post_id),
-            )
-        )
-    stmt = stmt.order_by(col(Vote.created_at).desc(), col(Vote.post_id).desc()).limit(limit)
+    stmt = newest_first(stmt, col(Vote.created_at), col(Vote.post_id), after=after, limit=limit)
     return list((await session.execute(stmt)).scalars().all())
 
 

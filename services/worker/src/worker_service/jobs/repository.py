@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from common import telemetry
+from common.pagination import newest_first
 from worker_service.jobs.models import Job, JobStatus
 
 __all__ = [
@@ -208,15 +209,7 @@ async def list_jobs(
         stmt = stmt.where(col(Job.status) == status)
     if job_type is not None:
         stmt = stmt.where(col(Job.type) == job_type)
-    if after is not None:
-        created_at, job_id = after
-        stmt = stmt.where(
-            or_(
-                col(Job.created_at) < created_at,
-                and_(col(Job.created_at) == created_at, col(Job.id) < job_id),
-            )
-        )
-    stmt = stmt.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(limit)
+    stmt = newest_first(stmt, col(Job.created_at), col(Job.id), after=after, limit=limit)
     return list((await session.execute(stmt)).scalars().all())
 
 
