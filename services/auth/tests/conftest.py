@@ -20,8 +20,8 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from auth_service.bootstrap import create_superuser
-from auth_service.keys import generate_key_file
+from auth_service.accounts.bootstrap import create_superuser
+from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from auth_service.tiers.repository import ensure_default_tier
@@ -167,7 +167,7 @@ class Api:
         async with self.app.state.db.session() as session:
             user = await create_superuser(
                 session,
-                self.app.state.auth_service.passwords,
+                self.app.state.passwords,
                 email=f"{name}@example.com",
                 username=name,
                 password=PASSWORD,
@@ -201,7 +201,7 @@ class Api:
 
     async def mailed(self, event_type: str) -> list[dict[str, Any]]:
         """Like ``events``, with the sealed token opened as the worker does (``token``)."""
-        seal = self.app.state.auth_service.seal
+        seal = self.app.state.account_service.seal
         return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
 
     async def sql(self, statement: str, **params: Any) -> None:

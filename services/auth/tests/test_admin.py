@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from auth_service.bootstrap import bootstrap
+from auth_service.accounts.bootstrap import bootstrap
 from auth_service.settings import AuthSettings
 from common.events.schemas import UserUpdated
 
@@ -177,7 +177,7 @@ async def test_the_first_admin_comes_from_settings_once(client, api, app, settin
         }
     )
     for _ in range(2):  # a restart does not create a second one or fail
-        await bootstrap(app.state.db, configured, app.state.auth_service.passwords)
+        await bootstrap(app.state.db, configured, app.state.passwords)
     token = (await api.login("root", "a long root passphrase")).json()["access_token"]
     identity = await api.forward_auth(token)
     assert identity.headers["X-User-Role"] == "admin"

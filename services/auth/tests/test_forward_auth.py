@@ -188,7 +188,7 @@ async def test_forward_auth_runs_no_sql(client, api, app):
 @pytest.fixture
 def minimum_version(app, monkeypatch):
     """Raise the served minimum for one test (the suite's settings keep the default, 0.0.0)."""
-    from auth_service.client_version import ClientVersionPolicy
+    from auth_service.forward_auth.client_version import ClientVersionPolicy
 
     def set_minimum(version: str) -> None:
         monkeypatch.setattr(app.state.forward_auth, "versions", ClientVersionPolicy(version))
@@ -312,7 +312,7 @@ async def test_a_valid_token_on_a_public_route_still_gives_identity(client, api)
 
 
 def test_anonymous_routes_match_exactly():
-    from auth_service.forward_auth import anonymous_allowed
+    from auth_service.forward_auth.service import anonymous_allowed
 
     assert anonymous_allowed("/api/v1/auth/login/")  # the service redirects it to /login
     assert anonymous_allowed("/docs/")

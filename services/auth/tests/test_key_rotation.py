@@ -18,7 +18,7 @@ import httpx
 import jwt
 from fastapi import FastAPI
 
-from auth_service.keys import generate_key_file
+from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from common.identity import JWKSKeySource, TokenVerifier

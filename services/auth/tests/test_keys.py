@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auth_service.keys import generate_key_file, thumbprint
+from auth_service.keys.keyring import generate_key_file, thumbprint
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
 from common.testing import serve

@@ -7,7 +7,7 @@ import time
 
 import jwt
 
-from auth_service.keys import KeyRing
+from auth_service.keys.keyring import KeyRing
 
 PASSWORD = "correct horse battery"
 

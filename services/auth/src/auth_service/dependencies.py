@@ -12,14 +12,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from auth_service.accounts import AccountService
-from auth_service.admin import AdminService
-from auth_service.denylist import Denylist
-from auth_service.guards import redis_or_503
-from auth_service.keys import KeyRing
-from auth_service.network import client_ip
-from auth_service.service import AuthService
-from auth_service.sessions import DeviceInfo
+from auth_service.accounts.guards import redis_or_503
+from auth_service.accounts.service import AccountService
+from auth_service.admin.service import AdminService
+from auth_service.forward_auth.network import client_ip
+from auth_service.keys.keyring import KeyRing
+from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.manager import DeviceInfo
+from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common import Forbidden, Principal, TokenVerifier, Unauthorized
@@ -30,19 +30,19 @@ __all__ = [
     "AccountServiceDep",
     "AdminDep",
     "AdminServiceDep",
-    "AuthServiceDep",
     "ClientIPDep",
     "DeviceDep",
     "KeyRingDep",
     "RegisterIdempotency",
+    "SessionServiceDep",
     "SettingsDep",
     "SignedIn",
     "TierCacheDep",
 ]
 
 
-def _auth_service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth_service
+def _session_service(request: Request) -> SessionService:
+    service: SessionService = request.app.state.session_service
     return service
 
 
@@ -124,7 +124,7 @@ async def _admin(principal: Annotated[Principal, Depends(_signed_in)]) -> Princi
     return principal
 
 
-AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
+SessionServiceDep = Annotated[SessionService, Depends(_session_service)]
 AccountServiceDep = Annotated[AccountService, Depends(_account_service)]
 AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]
 KeyRingDep = Annotated[KeyRing, Depends(_keyring)]

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
+from auth_service.accounts import repository as accounts_repository
 from auth_service.models import TokenPurpose, utcnow
+from auth_service.sessions import repository as sessions_repository
 from common.events import Envelope
 from common.events.schemas import TokensCleanupRequested
 
@@ -26,8 +27,8 @@ class TokenCleanup:
     async def __call__(self, session: AsyncSession, event: Envelope) -> None:
         event.parse(TokensCleanupRequested)
         now = utcnow()
-        sessions = await repository.delete_expired_sessions(session, now, now - self.idle)
-        tokens = await repository.delete_spent_tokens(session, now)
+        sessions = await sessions_repository.delete_expired_sessions(session, now, now - self.idle)
+        tokens = await accounts_repository.delete_spent_tokens(session, now)
         purged = {
             "sessions": sessions,
             "reset_tokens": tokens.get(TokenPurpose.PASSWORD_RESET, 0),

@@ -10,26 +10,28 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from auth_service.account_router import account_router
-from auth_service.accounts import AccountService
-from auth_service.admin import AdminService
-from auth_service.admin_router import admin_router
-from auth_service.bootstrap import bootstrap
-from auth_service.denylist import Denylist
+from auth_service import hotpath
+from auth_service.accounts import router as accounts
+from auth_service.accounts.bootstrap import bootstrap
+from auth_service.accounts.guards import BruteForceGuard
+from auth_service.accounts.service import AccountService
+from auth_service.admin import router as admin
+from auth_service.admin.service import AdminService
 from auth_service.docs import docs_router, redoc_router
-from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
-from auth_service.guards import BruteForceGuard
+from auth_service.forward_auth.service import ForwardAuth
 from auth_service.handlers import TokenCleanup
-from auth_service.key_source import AuthKeys
-from auth_service.keys import KeyRing
+from auth_service.keys import router as keys_router
+from auth_service.keys.keyring import KeyRing
+from auth_service.keys.security import Passwords, TokenIssuer
+from auth_service.keys.source import AuthKeys
 from auth_service.pages import pages_router
-from auth_service.router import public_router, router
-from auth_service.security import Passwords, TokenIssuer
-from auth_service.service import AuthService
-from auth_service.sessions import SessionManager
+from auth_service.sessions import router as sessions
+from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.manager import SessionManager
+from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings, get_settings
+from auth_service.tiers import router as tiers
 from auth_service.tiers.cache import TierCache
-from auth_service.tiers.router import tiers_router
 from common import Runtime, TokenVerifier, create_service_app
 from common.events.schemas import TokensCleanupRequested
 from common.http import create_http_client
@@ -70,11 +72,11 @@ def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRi
     passwords = Passwords(settings)
     sessions = SessionManager(settings, TokenIssuer(keyring, settings), denylist)
     guard = BruteForceGuard(RateLimiter(runtime.redis, prefix="ratelimit:auth"), settings)
-    auth = AuthService(settings, passwords, sessions, guard, tier_cache)
+    app.state.passwords = passwords
     app.state.denylist = denylist
     app.state.tier_cache = tier_cache
-    app.state.auth_service = auth
-    app.state.account_service = AccountService(auth)
+    app.state.session_service = SessionService(passwords, sessions, guard)
+    app.state.account_service = AccountService(settings, passwords, sessions, guard, tier_cache)
     app.state.admin_service = AdminService(sessions)
     app.state.forward_auth = ForwardAuth(
         app.state.verifier,
@@ -107,7 +109,7 @@ def create_app(
         keys.start()
         tier_cache = _wire(app, runtime, settings, keyring)
         try:
-            await bootstrap(runtime.db, settings, app.state.auth_service.passwords)
+            await bootstrap(runtime.db, settings, app.state.passwords)
             await tier_cache.reload()
         except Exception as exc:  # the database may be down at start; limits load when it is back
             log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
@@ -127,11 +129,11 @@ def create_app(
         title="Auth service",
         description="Accounts, sign-in, sessions, tiers and the gateway's token check.",
         routers=[
-            router,
-            account_router,
-            admin_router,
-            tiers_router,
-            public_router,
+            accounts.router,
+            sessions.router,
+            keys_router.router,
+            admin.router,
+            tiers.router,
             # The pages the mailed reset and verification links open.
             pages_router,
             # The gateway's docs pages for every service (Swagger UI, ReDoc); none in production (404).
@@ -140,7 +142,7 @@ def create_app(
         setup=setup,
         verifier=verifier,
         # The gateway's check, on every request of the system: served ahead of FastAPI's routing.
-        fast_endpoints={FORWARD_AUTH_PATH: lambda request: app.state.forward_auth.check(request)},
+        fast_endpoints=hotpath.fast_endpoints(lambda: app.state.forward_auth),
     )
     app.state.keyring = keyring
     app.state.auth_keys = keys

@@ -1,4 +1,8 @@
-"""The signed-in user's own account, passwords and e-mail verification: thin endpoints."""
+"""Sign-up, the signed-in user's own account, passwords and e-mail verification: thin endpoints.
+
+``GET /api/v1/auth/users/me`` is the profile; ``GET /api/v1/auth/me`` answers the same and is marked
+deprecated in the OpenAPI document (kept for the clients that call it).
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,33 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from auth_service.cookies import clear_session_cookies
-from auth_service.dependencies import AccountServiceDep, AuthServiceDep, ClientIPDep, SettingsDep, SignedIn
-from auth_service.schemas import (
+from auth_service.accounts.schemas import (
     Message,
     PasswordChange,
     PasswordForgot,
     PasswordReset,
+    UserCreate,
     UserPublic,
     UserUpdate,
     VerifyEmail,
 )
+from auth_service.dependencies import (
+    AccountServiceDep,
+    ClientIPDep,
+    RegisterIdempotency,
+    SettingsDep,
+    SignedIn,
+)
+from auth_service.sessions.cookies import clear_session_cookies
 from common import SessionDep
 from common.openapi import error_responses
 
-__all__ = ["account_router"]
+__all__ = ["router"]
 
 #: Through the gateway every route is rate limited; the signed-in ones also refuse a bad token (401).
-account_router = APIRouter(prefix="/api/v1/auth", tags=["account"], responses=error_responses(429))
+#: Each route names its tag, the first word of its operation id: sign-up and the deprecated ``/me``
+#: are "auth" (as they always were), the rest "account".
+router = APIRouter(prefix="/api/v1/auth", responses=error_responses(429))
 
 _BODY = error_responses(400, 413)
 _GONE = (404, "The account no longer exists")
@@ -32,14 +45,75 @@ _BAD_TOKEN = (400, "The token is invalid, already used or expired (or the body c
 FORGOT_ANSWER = "If an account uses this e-mail address, a reset link is on its way."
 
 
-@account_router.get("/users/me", response_model=UserPublic, responses=error_responses(401, _GONE))
-async def read_me(user: SignedIn, session: SessionDep, auth: AuthServiceDep) -> Any:
+@router.post(
+    "/register",
+    tags=["auth"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    responses={
+        201: {
+            "description": "The new account",
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "true when this is the first answer to this Idempotency-Key, replayed",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **_BODY,
+        **error_responses(
+            (400, "A malformed Idempotency-Key, or a body that cannot be parsed"),
+            (
+                409,
+                "The e-mail address or username is taken, or a request with this Idempotency-Key "
+                "is still running",
+            ),
+            (422, "Invalid fields, or an Idempotency-Key used for another request"),
+        ),
+    },
+)
+async def register(
+    data: UserCreate,
+    session: SessionDep,
+    accounts: AccountServiceDep,
+    ip: ClientIPDep,
+    idempotency: RegisterIdempotency,
+) -> Response:
+    """Create an account; a verification e-mail follows. Send an ``Idempotency-Key`` to retry safely."""
+    request_body = data.__pydantic_serializer__.to_json(data)
+    replay = await idempotency.begin(session, request_body)
+    if replay is not None:
+        return replay
+    user = UserPublic.model_validate(await accounts.register(session, data, ip))
+    response = Response(
+        user.__pydantic_serializer__.to_json(user),
+        status_code=status.HTTP_201_CREATED,
+        media_type="application/json",
+    )
+    return await idempotency.record(session, request_body, response)
+
+
+@router.get(
+    "/me",
+    tags=["auth"],
+    deprecated=True,
+    response_model=UserPublic,
+    responses=error_responses(401, (404, "The account is gone")),
+)
+async def me(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Any:
+    """The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``."""
+    return await accounts.profile(session, user.user_id)
+
+
+@router.get("/users/me", tags=["account"], response_model=UserPublic, responses=error_responses(401, _GONE))
+async def read_me(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Any:
     """The signed-in user's profile."""
-    return await auth.profile(session, user.user_id)
+    return await accounts.profile(session, user.user_id)
 
 
-@account_router.patch(
+@router.patch(
     "/users/me",
+    tags=["account"],
     response_model=UserPublic,
     responses={
         **_BODY,
@@ -58,8 +132,9 @@ async def update_me(
     return await accounts.update_me(session, user.user_id, data)
 
 
-@account_router.delete(
+@router.delete(
     "/users/me",
+    tags=["account"],
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, _GONE, (409, "An admin account cannot delete itself")),
 )
@@ -75,8 +150,12 @@ async def delete_me(
     clear_session_cookies(response, settings)
 
 
-@account_router.post(
-    "/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Message, responses=_BODY
+@router.post(
+    "/password/forgot",
+    tags=["account"],
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Message,
+    responses=_BODY,
 )
 async def forgot_password(
     data: PasswordForgot, session: SessionDep, accounts: AccountServiceDep, ip: ClientIPDep
@@ -86,8 +165,11 @@ async def forgot_password(
     return Message(detail=FORGOT_ANSWER)
 
 
-@account_router.post(
-    "/password/reset", response_model=Message, responses={**_BODY, **error_responses(_BAD_TOKEN)}
+@router.post(
+    "/password/reset",
+    tags=["account"],
+    response_model=Message,
+    responses={**_BODY, **error_responses(_BAD_TOKEN)},
 )
 async def reset_password(data: PasswordReset, session: SessionDep, accounts: AccountServiceDep) -> Message:
     """Set a new password with the mailed token; every session is signed out."""
@@ -95,8 +177,9 @@ async def reset_password(data: PasswordReset, session: SessionDep, accounts: Acc
     return Message(detail="Password changed; sign in with the new password")
 
 
-@account_router.post(
+@router.post(
     "/password/change",
+    tags=["account"],
     response_model=Message,
     responses={
         **_BODY,
@@ -113,8 +196,9 @@ async def change_password(
     return Message(detail=f"Password changed; {count} other session(s) signed out")
 
 
-@account_router.post(
+@router.post(
     "/verify/request",
+    tags=["account"],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Message,
     responses=error_responses(401, _GONE, (409, "The e-mail address is already verified")),
@@ -125,7 +209,9 @@ async def request_verification(user: SignedIn, session: SessionDep, accounts: Ac
     return Message(detail="A verification link is on its way")
 
 
-@account_router.post("/verify", response_model=UserPublic, responses={**_BODY, **error_responses(_BAD_TOKEN)})
+@router.post(
+    "/verify", tags=["account"], response_model=UserPublic, responses={**_BODY, **error_responses(_BAD_TOKEN)}
+)
 async def verify_email(data: VerifyEmail, session: SessionDep, accounts: AccountServiceDep) -> Any:
     """Confirm the e-mail address with the mailed token; new tokens carry email_verified=true."""
     return await accounts.verify_email(session, data.token)

@@ -24,9 +24,9 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from auth_service.client_version import ClientVersionPolicy
-from auth_service.denylist import Denylist
-from auth_service.network import client_ip
+from auth_service.forward_auth.client_version import ClientVersionPolicy
+from auth_service.forward_auth.network import client_ip
+from auth_service.sessions.denylist import Denylist
 from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.identity import VerifiedTokens

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
-from auth_service.models import User, utcnow
-from auth_service.schemas import UserAdminPublic, UserPage
-from auth_service.service import user_updated
-from auth_service.sessions import SessionManager
+from auth_service.accounts import repository
+from auth_service.accounts.models import User, utcnow
+from auth_service.accounts.service import user_updated
+from auth_service.admin.schemas import UserAdminPublic, UserPage
+from auth_service.sessions.manager import SessionManager
 from auth_service.tiers import repository as tiers_repository
 from common import BadRequest, Conflict, NotFound
 from common.events import add_event

@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from auth_service.accounts.schemas import NO_NUL
+from auth_service.admin.schemas import RoleUpdate, TierAssign, UserAdminPublic, UserPage
 from auth_service.dependencies import AdminDep, AdminServiceDep
-from auth_service.schemas import NO_NUL, RoleUpdate, TierAssign, UserAdminPublic, UserPage
 from common import SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-__all__ = ["admin_router"]
+__all__ = ["router"]
 
-admin_router = APIRouter(
+router = APIRouter(
     prefix="/api/v1/auth/admin/users",
     tags=["admin"],
     responses=error_responses(401, (403, "Not an admin"), 429),
@@ -24,7 +25,7 @@ _NO_USER = (404, "No such account")
 _BODY = error_responses(400, 413)
 
 
-@admin_router.get("", response_model=UserPage, responses=error_responses((400, "A bad cursor")))
+@router.get("", response_model=UserPage, responses=error_responses((400, "A bad cursor")))
 async def list_users(
     _: AdminDep,
     session: SessionDep,
@@ -40,13 +41,13 @@ async def list_users(
     return await admin.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
 
 
-@admin_router.get("/{user_id}", response_model=UserAdminPublic, responses=error_responses(_NO_USER))
+@router.get("/{user_id}", response_model=UserAdminPublic, responses=error_responses(_NO_USER))
 async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
     """One account."""
     return await admin.get_user(session, user_id)
 
 
-@admin_router.put(
+@router.put(
     "/{user_id}/role",
     response_model=UserAdminPublic,
     responses={**_BODY, **error_responses(_NO_USER, (409, "An admin cannot change their own role"))},
@@ -58,7 +59,7 @@ async def set_role(
     return await admin.set_role(session, me.user_id, user_id, data.role)
 
 
-@admin_router.put(
+@router.put(
     "/{user_id}/tier",
     response_model=UserAdminPublic,
     responses={**_BODY, **error_responses((400, "No such tier (or a body that cannot be parsed)"), _NO_USER)},
@@ -70,7 +71,7 @@ async def set_tier(
     return await admin.set_tier(session, user_id, data.tier)
 
 
-@admin_router.post(
+@router.post(
     "/{user_id}/deactivate",
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER, (409, "An admin cannot deactivate their own account")),
@@ -80,7 +81,7 @@ async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admi
     return await admin.set_active(session, me.user_id, user_id, active=False)
 
 
-@admin_router.post(
+@router.post(
     "/{user_id}/reactivate",
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER),

@@ -1,4 +1,4 @@
-"""Auth's queries about users, sessions and single-use tokens, and nothing else."""
+"""Accounts' queries about users and single-use tokens, and nothing else."""
 
 from __future__ import annotations
 
@@ -6,28 +6,20 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth_service.models import OneTimeToken, Session, UsedRefreshToken, User
+from auth_service.accounts.models import OneTimeToken, User
 
 __all__ = [
-    "active_sessions",
-    "add_used_refresh_token",
-    "delete_expired_sessions",
     "delete_spent_tokens",
     "email_or_username_taken",
     "find_login",
     "find_one_time_token",
-    "get_session_for_update",
     "get_user",
     "list_users",
-    "mark_sessions_revoked",
     "retire_one_time_tokens",
-    "revocable_session_ids",
-    "sessions_beyond",
-    "was_rotated",
 ]
 
 
@@ -91,90 +83,6 @@ async def list_users(
             )
         )
     return (await session.execute(query)).scalars().all()
-
-
-# --- sessions ------------------------------------------------------------------------------------
-async def get_session_for_update(session: AsyncSession, session_id: uuid.UUID) -> Session | None:
-    """The session row, locked so two refreshes with the same token are decided one after the other."""
-    result = await session.execute(select(Session).where(col(Session.id) == session_id).with_for_update())
-    return result.scalars().first()
-
-
-def _live(now: datetime, idle_cutoff: datetime) -> list[object]:
-    return [
-        col(Session.revoked_at).is_(None),
-        col(Session.expires_at) > now,
-        col(Session.last_used_at) > idle_cutoff,
-    ]
-
-
-async def active_sessions(
-    session: AsyncSession, user_id: uuid.UUID, *, now: datetime, idle_cutoff: datetime
-) -> Sequence[Session]:
-    query = (
-        select(Session)
-        .where(col(Session.user_id) == user_id, *_live(now, idle_cutoff))  # type: ignore[arg-type]
-        .order_by(col(Session.last_used_at).desc())
-    )
-    return (await session.execute(query)).scalars().all()
-
-
-async def sessions_beyond(session: AsyncSession, user_id: uuid.UUID, *, keep: int) -> list[uuid.UUID]:
-    """The user's unrevoked sessions after the ``keep`` most recently used ones."""
-    query = (
-        select(col(Session.id))
-        .where(col(Session.user_id) == user_id, col(Session.revoked_at).is_(None))
-        .order_by(col(Session.last_used_at).desc(), col(Session.created_at).desc())
-        .offset(keep)
-    )
-    return list((await session.execute(query)).scalars().all())
-
-
-async def revocable_session_ids(
-    session: AsyncSession, user_id: uuid.UUID, *, keep: uuid.UUID | None = None
-) -> list[uuid.UUID]:
-    """Every session of the user not yet revoked (expired ones too: their tokens may still live)."""
-    query = select(col(Session.id)).where(col(Session.user_id) == user_id, col(Session.revoked_at).is_(None))
-    if keep is not None:
-        query = query.where(col(Session.id) != keep)
-    return list((await session.execute(query)).scalars().all())
-
-
-async def mark_sessions_revoked(session: AsyncSession, session_ids: list[uuid.UUID], now: datetime) -> None:
-    if session_ids:
-        await session.execute(
-            update(Session)
-            .where(col(Session.id).in_(session_ids))
-            .values(revoked_at=now, refresh_token_hash=None)
-        )
-
-
-async def add_used_refresh_token(session: AsyncSession, token_hash: str, session_id: uuid.UUID) -> None:
-    session.add(UsedRefreshToken(token_hash=token_hash, session_id=session_id))
-
-
-async def was_rotated(session: AsyncSession, token_hash: str, session_id: uuid.UUID) -> bool:
-    """Whether this refresh token was once valid for the session and has been rotated away."""
-    query = select(
-        exists().where(
-            col(UsedRefreshToken.token_hash) == token_hash, col(UsedRefreshToken.session_id) == session_id
-        )
-    )
-    return bool((await session.execute(query)).scalar())
-
-
-async def delete_expired_sessions(session: AsyncSession, now: datetime, idle_cutoff: datetime) -> int:
-    """Sessions past their absolute or idle lifetime, or revoked; their token history goes too."""
-    result = await session.execute(
-        delete(Session).where(
-            or_(
-                col(Session.expires_at) < now,
-                col(Session.last_used_at) < idle_cutoff,
-                col(Session.revoked_at).is_not(None),
-            )
-        )
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- single-use tokens ---------------------------------------------------------------------------
