@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 import httpx
@@ -225,8 +226,11 @@ async def test_readiness_reports_which_dependency_is_down() -> None:
     async def down() -> None:
         raise ConnectionError("refused")
 
-    app.state.settings = ServiceSettings(readiness_timeout_seconds=0.5)
-    app.state.health_checks = {"database": ok, "rabbitmq": down}
+    # what readiness reads of a service's state (common.state.ServiceState)
+    app.state.service = SimpleNamespace(
+        settings=ServiceSettings(readiness_timeout_seconds=0.5),
+        health_checks={"database": ok, "rabbitmq": down},
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://h") as client:
         response = await client.get("/health/ready")
         assert response.status_code == 503

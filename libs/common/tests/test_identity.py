@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import httpx
 import jwt
@@ -166,13 +167,13 @@ async def test_a_remembered_token_is_refused_as_soon_as_its_session_is_revoked(t
     async def me(user: CurrentUser) -> dict[str, str]:
         return {"username": user.username}
 
-    app.state.verifier = verifier = _counting(tokens)
-    app.state.verified_tokens = VerifiedTokens(verifier)
+    verifier = _counting(tokens)
     user_id, session_id = uuid.uuid4(), uuid.uuid4()
     token = tokens.sign(_claims(tokens, sub=str(user_id), sid=str(session_id)))
     headers = {"Authorization": f"Bearer {token}"}
     async with aioredis.Redis.from_url(REDIS_URL) as redis:
-        app.state.redis = redis
+        # what CurrentUser reads of a service's state (common.state.ServiceState)
+        app.state.service = SimpleNamespace(verified_tokens=VerifiedTokens(verifier), redis=redis)
         await redis.delete(revoked_session_key(session_id))
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://h") as client:

@@ -35,10 +35,13 @@ from common.metrics import metrics_router
 from common.middleware import FastEndpoint, FastPaths, HeadAsGet, ObservabilityMiddleware
 from common.openapi import install_problem_documents, operation_id, with_gateway_answers
 from common.settings import Environment, ServiceSettings
+from common.state import ServiceState
 
 __all__ = ["Runtime", "create_service_app", "routed_document", "routed_openapi_router"]
 
-Setup = Callable[[FastAPI, "Runtime"], contextlib.AbstractAsyncContextManager[None]]
+#: A service's own start-up: given what every service has, it yields its state (a subclass), and
+#: what it opened closes when the block ends.
+Setup = Callable[[ServiceState], contextlib.AbstractAsyncContextManager[ServiceState]]
 
 
 class Runtime:
@@ -129,6 +132,12 @@ def _service_version(service: str) -> str:
         return "unknown"
 
 
+def _legacy_names(app: FastAPI, state: ServiceState) -> None:
+    """TRANSITION (issue 19): the old ``app.state.<name>`` bag, until every service reads its state."""
+    for name in ("settings", "runtime", "db", "redis", "bus", "health_checks", "verifier", "verified_tokens"):
+        setattr(app.state, name, getattr(state, name))
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -155,21 +164,24 @@ def create_service_app(
         )
         runtime = Runtime(settings)
         jwks_client = create_http_client(timeout=3.0)
-        app.state.settings = settings
-        app.state.runtime = runtime
-        app.state.db = runtime.db
-        app.state.redis = runtime.redis
-        app.state.bus = runtime.bus
-        app.state.health_checks = runtime.health_checks
-        app.state.verifier = verifier or TokenVerifier(
+        token_verifier = verifier or TokenVerifier(
             JWKSKeySource(settings.jwks_url, jwks_client),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
         )
-        app.state.verified_tokens = VerifiedTokens(app.state.verifier)
+        base = ServiceState(
+            settings=settings,
+            runtime=runtime,
+            verifier=token_verifier,
+            verified_tokens=VerifiedTokens(token_verifier),
+        )
+        app.state.service = base
+        _legacy_names(app, base)
         runtime.bus.start()
         try:
-            async with setup(app, runtime) if setup else contextlib.nullcontext():
+            async with setup(base) if setup else contextlib.nullcontext(base) as state:
+                app.state.service = state
+                _legacy_names(app, state)
                 if settings.run_background:
                     runtime.relay.start()
                     for consumer in runtime.consumers:

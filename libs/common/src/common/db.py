@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from common.state import state_of
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -22,6 +25,7 @@ __all__ = [
     "asyncpg_dsn",
     "get_session",
     "unit_of_work",
+    "utcnow",
 ]
 
 #: Constraint names that Alembic can find again (STYLE: a naming convention on MetaData).
@@ -32,6 +36,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware (UTC): every model's timestamp default."""
+    return datetime.now(UTC)
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -96,7 +105,7 @@ async def unit_of_work(db: Database) -> AsyncIterator[AsyncSession]:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for one request: committed when the endpoint returns, rolled back if it raises."""
-    async with unit_of_work(request.app.state.db) as session:
+    async with unit_of_work(state_of(request.app).db) as session:
         yield session
 
 

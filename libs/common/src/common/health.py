@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from common.problems import problem
+from common.state import state_of
 
 __all__ = ["HealthCheck", "health_router"]
 
@@ -35,8 +36,9 @@ async def _run(check: HealthCheck, limit: float) -> str:
 
 @health_router.get("/ready")
 async def ready(request: Request) -> Response:
-    checks: dict[str, HealthCheck] = request.app.state.health_checks
-    timeout: float = request.app.state.settings.readiness_timeout_seconds
+    state = state_of(request.app)
+    checks = state.health_checks
+    timeout = state.settings.readiness_timeout_seconds
     names = list(checks)
     results = await asyncio.gather(*(_run(checks[n], timeout) for n in names))
     report = dict(zip(names, results, strict=True))

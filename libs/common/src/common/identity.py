@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import httpx
 import jwt
@@ -30,6 +30,9 @@ from fastapi.security import OAuth2PasswordBearer
 from redis.exceptions import RedisError
 
 from common.errors import Forbidden, ServiceUnavailable, Unauthorized
+
+if TYPE_CHECKING:
+    from common.state import ServiceState
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
@@ -257,13 +260,12 @@ async def optional_user(
 ) -> Principal | None:
     if not token:
         return None
-    # Apps built by ``create_app`` remember verified tokens; a bare app verifies every time.
-    tokens: VerifiedTokens | TokenVerifier = getattr(request.app.state, "verified_tokens", None) or (
-        request.app.state.verifier
-    )
+    # Service apps remember verified tokens and have the Redis client of their lifespan (the
+    # denylist); a bare app (``app.state.verifier`` only) verifies every time and has no denylist.
+    state: ServiceState | None = getattr(request.app.state, "service", None)
+    tokens: VerifiedTokens | TokenVerifier = state.verified_tokens if state else request.app.state.verifier
     principal = await tokens.principal(token)
-    # Every service app has the Redis client of its lifespan; without one there is no denylist.
-    redis: aioredis.Redis | None = getattr(request.app.state, "redis", None)
+    redis: aioredis.Redis | None = state.redis if state else None
     if redis is not None:
         try:
             revoked = await is_revoked(redis, principal)

@@ -38,6 +38,7 @@ from common.http import create_http_client
 from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
 from common.settings import Environment
+from common.state import ServiceState
 
 __all__ = ["create_app", "load_keyring"]
 
@@ -99,7 +100,8 @@ def create_app(
     verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     @contextlib.asynccontextmanager
-    async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
+        runtime = base.runtime
         peers_client = (
             httpx.AsyncClient(transport=jwks_transport, timeout=3.0)
             if jwks_transport is not None
@@ -118,7 +120,7 @@ def create_app(
         )
         tier_cache.start()
         try:
-            yield
+            yield base
         finally:
             await tier_cache.stop()
             await keys.stop()

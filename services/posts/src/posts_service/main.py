@@ -19,7 +19,8 @@ from datetime import timedelta
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
-from common import Runtime, TokenVerifier, create_service_app
+from common import TokenVerifier, create_service_app
+from common.state import ServiceState
 from common.storage_config import open_storage
 from posts_service.cache import ResponseCache
 from posts_service.handlers import HANDLERS, make_after_commit
@@ -62,7 +63,8 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
+        runtime = base.runtime
         # A client of its own: the response cache stores bytes, the runtime's client decodes to str.
         cache_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         cache = ResponseCache(
@@ -84,12 +86,12 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
             if settings.run_background:
                 purger.start()
             try:
-                yield
+                yield base
             finally:
                 await purger.stop()
                 await cache_redis.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Posts service",
         description=DESCRIPTION,
@@ -97,3 +99,4 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
         setup=setup,
         verifier=verifier,
     )
+    return app

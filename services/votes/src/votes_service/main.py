@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from common import Runtime, TokenVerifier, create_service_app
+from common import TokenVerifier, create_service_app
 from common.http import create_http_client
 from common.ratelimit import RateLimiter
+from common.state import ServiceState
 from votes_service.handlers import HANDLERS
 from votes_service.posts_client import HttpPostLookup
 from votes_service.purge import VotePurger
@@ -23,7 +24,8 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
+        runtime = base.runtime
         async with create_http_client(settings.posts_url, timeout=settings.posts_timeout_seconds) as client:
             app.state.post_lookup = HttpPostLookup(client)
             app.state.vote_limiter = RateLimiter(runtime.redis, prefix="ratelimit")
@@ -33,11 +35,11 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
             if settings.run_background:
                 purger.start()
             try:
-                yield
+                yield base
             finally:
                 await purger.stop()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Votes service",
         description=(
@@ -49,3 +51,4 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
         setup=setup,
         verifier=verifier,
     )
+    return app

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from common import Runtime, TokenVerifier, create_service_app
+from common import TokenVerifier, create_service_app
 from common.events import Envelope
+from common.state import ServiceState
 from common.storage_config import open_storage
 from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
 from worker_service.retention import JobPruner
@@ -25,7 +26,8 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(app: FastAPI, runtime: Runtime) -> AsyncIterator[None]:
+    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
+        runtime = base.runtime
         async with open_storage(settings) as storage:
             runners = JobRunners(runtime.db, settings, storage, JOB_KINDS)
             scheduler = Scheduler(
@@ -54,13 +56,13 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
                 scheduler.start()
                 pruner.start()
             try:
-                yield
+                yield base
             finally:
                 await pruner.stop()
                 await scheduler.stop()
                 await runners.stop(grace=settings.job_shutdown_grace_seconds)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Worker",
         description="Background jobs: media processing, e-mail, scheduled token cleanup.",
@@ -68,3 +70,4 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
         setup=setup,
         verifier=verifier,
     )
+    return app
