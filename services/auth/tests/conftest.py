@@ -24,6 +24,7 @@ from auth_service.accounts.bootstrap import create_superuser
 from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
+from auth_service.state import auth_state
 from auth_service.tiers.repository import ensure_default_tier
 from common.testing import fresh_service, serve
 
@@ -69,14 +70,14 @@ async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with serve(application) as client:
         application.state.test_client = client
-        await application.state.bus.ready.wait()
+        await auth_state(application).bus.ready.wait()
         await reset_state(application)  # the same start for every test, the first one included
         yield application
 
 
 async def reset_state(app: FastAPI) -> None:
     """Empty every table; DELETE (users first: the rest cascades) is much quicker than TRUNCATE here."""
-    async with app.state.db.engine.begin() as conn:
+    async with auth_state(app).db.engine.begin() as conn:
         tables = (
             await conn.execute(
                 text(
@@ -87,11 +88,11 @@ async def reset_state(app: FastAPI) -> None:
         ).scalars()
         for table in sorted(tables, key=lambda name: name != "users"):
             await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (names from pg_tables)
-    async with app.state.db.session() as session:
+    async with auth_state(app).db.session() as session:
         await ensure_default_tier(session)
         await session.commit()
-    await app.state.tier_cache.reload()
-    redis: aioredis.Redis = app.state.redis
+    await auth_state(app).tier_cache.reload()
+    redis: aioredis.Redis = auth_state(app).redis
     await redis.flushdb()
 
 
@@ -164,10 +165,10 @@ class Api:
 
     async def admin(self) -> Account:
         name = f"admin_{uuid.uuid4().hex[:8]}"
-        async with self.app.state.db.session() as session:
+        async with auth_state(self.app).db.session() as session:
             user = await create_superuser(
                 session,
-                self.app.state.passwords,
+                auth_state(self.app).passwords,
                 email=f"{name}@example.com",
                 username=name,
                 password=PASSWORD,
@@ -187,7 +188,7 @@ class Api:
 
     async def events(self, event_type: str) -> list[dict[str, Any]]:
         """Payloads of the events of this type in auth's outbox, oldest first."""
-        async with self.app.state.db.session() as session:
+        async with auth_state(self.app).db.session() as session:
             rows = await session.execute(
                 text("SELECT envelope FROM outbox WHERE type = :type ORDER BY id"), {"type": event_type}
             )
@@ -195,17 +196,17 @@ class Api:
 
     async def revoked_sessions(self) -> set[str]:
         """Ids of the sessions marked revoked (the record of a revocation; its reason is logged)."""
-        async with self.app.state.db.session() as session:
+        async with auth_state(self.app).db.session() as session:
             rows = await session.execute(text("SELECT id FROM sessions WHERE revoked_at IS NOT NULL"))
             return {str(row[0]) for row in rows}
 
     async def mailed(self, event_type: str) -> list[dict[str, Any]]:
         """Like ``events``, with the sealed token opened as the worker does (``token``)."""
-        seal = self.app.state.account_service.seal
+        seal = auth_state(self.app).accounts.seal
         return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
 
     async def sql(self, statement: str, **params: Any) -> None:
-        async with self.app.state.db.session() as session:
+        async with auth_state(self.app).db.session() as session:
             await session.execute(text(statement), params)
             await session.commit()
 
@@ -223,7 +224,7 @@ class Forger:
     """Builds tokens the way an attacker (or a careless client) would, from a real one."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.key = app.state.keyring.current
+        self.key = auth_state(app).keyring.current
 
     @staticmethod
     def claims(token: str) -> dict[str, Any]:

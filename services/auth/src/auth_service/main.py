@@ -30,9 +30,10 @@ from auth_service.sessions.denylist import Denylist
 from auth_service.sessions.manager import SessionManager
 from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings, get_settings
+from auth_service.state import AuthState
 from auth_service.tiers import router as tiers
 from auth_service.tiers.cache import TierCache
-from common import Runtime, TokenVerifier, create_service_app
+from common import TokenVerifier, create_service_app
 from common.events.schemas import TokensCleanupRequested
 from common.http import create_http_client
 from common.identity import JWKSKeySource
@@ -59,35 +60,39 @@ def load_keyring(settings: AuthSettings) -> KeyRing:
     )
 
 
-def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRing) -> TierCache:
-    """Build the process-wide services once and hang them on ``app.state`` for the dependencies."""
+def _build_state(base: ServiceState, settings: AuthSettings, keyring: KeyRing, keys: AuthKeys) -> AuthState:
+    """The process-wide services, built once per process."""
     denylist = Denylist(
-        runtime.redis, ttl_seconds=settings.access_token_ttl_seconds + VERIFIER_LEEWAY_SECONDS + 5
+        base.redis, ttl_seconds=settings.access_token_ttl_seconds + VERIFIER_LEEWAY_SECONDS + 5
     )
     tier_cache = TierCache(
-        runtime.db,
-        runtime.redis,
+        base.db,
+        base.redis,
         channel=f"{settings.events_prefix}auth:tiers:changed",
         refresh_seconds=settings.tier_refresh_seconds,
     )
     passwords = Passwords(settings)
     sessions = SessionManager(settings, TokenIssuer(keyring, settings), denylist)
-    guard = BruteForceGuard(RateLimiter(runtime.redis, prefix="ratelimit:auth"), settings)
-    app.state.passwords = passwords
-    app.state.denylist = denylist
-    app.state.tier_cache = tier_cache
-    app.state.session_service = SessionService(passwords, sessions, guard)
-    app.state.account_service = AccountService(settings, passwords, sessions, guard, tier_cache)
-    app.state.admin_service = AdminService(sessions)
-    app.state.forward_auth = ForwardAuth(
-        app.state.verifier,
-        denylist,
-        runtime.redis,
-        tier_cache,
-        trust_forwarded_for=settings.trust_forwarded_for,
-        min_client_version=settings.min_client_version,
+    guard = BruteForceGuard(RateLimiter(base.redis, prefix="ratelimit:auth"), settings)
+    return AuthState.extend(
+        base,
+        settings=settings,
+        keyring=keyring,
+        auth_keys=keys,
+        passwords=passwords,
+        denylist=denylist,
+        tier_cache=tier_cache,
+        accounts=AccountService(settings, passwords, sessions, guard, tier_cache),
+        sessions=SessionService(passwords, sessions, guard),
+        admin=AdminService(sessions),
+        forward_auth=ForwardAuth(
+            base.verifier,
+            denylist,
+            base.redis,
+            tier_cache,
+            min_client_version=settings.min_client_version,
+        ),
     )
-    return tier_cache
 
 
 def create_app(
@@ -100,8 +105,7 @@ def create_app(
     verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     @contextlib.asynccontextmanager
-    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
-        runtime = base.runtime
+    async def setup(base: ServiceState) -> AsyncIterator[AuthState]:
         peers_client = (
             httpx.AsyncClient(transport=jwks_transport, timeout=3.0)
             if jwks_transport is not None
@@ -109,18 +113,19 @@ def create_app(
         )
         keys.peers = JWKSKeySource(settings.jwks_url, peers_client)
         keys.start()
-        tier_cache = _wire(app, runtime, settings, keyring)
+        state = _build_state(base, settings, keyring, keys)
+        tier_cache = state.tier_cache
         try:
-            await bootstrap(runtime.db, settings, app.state.passwords)
+            await bootstrap(state.db, settings, state.passwords)
             await tier_cache.reload()
         except Exception as exc:  # the database may be down at start; limits load when it is back
             log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
-        runtime.consume(
+        state.runtime.consume(
             "auth", {TokensCleanupRequested.TYPE: TokenCleanup(settings.session_idle_ttl_seconds)}
         )
         tier_cache.start()
         try:
-            yield base
+            yield state
         finally:
             await tier_cache.stop()
             await keys.stop()
@@ -144,8 +149,6 @@ def create_app(
         setup=setup,
         verifier=verifier,
         # The gateway's check, on every request of the system: served ahead of FastAPI's routing.
-        fast_endpoints=hotpath.fast_endpoints(lambda: app.state.forward_auth),
+        fast_endpoints=hotpath.fast_endpoints(),
     )
-    app.state.keyring = keyring
-    app.state.auth_keys = keys
     return app
