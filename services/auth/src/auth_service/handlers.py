@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.accounts import repository as accounts_repository
-from auth_service.models import TokenPurpose, utcnow
+from auth_service.accounts.models import TokenPurpose
 from auth_service.sessions import repository as sessions_repository
+from common.db import utcnow
 from common.events import Envelope
 from common.events.schemas import TokensCleanupRequested
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auth_service.accounts.models import DEFAULT_TIER, OneTimeToken, Role, TokenPurpose, User, utcnow
+from auth_service.accounts.models import DEFAULT_TIER, OneTimeToken, Role, TokenPurpose, User
 from auth_service.sessions.models import DeviceSession, UsedRefreshToken
 from auth_service.tiers.models import Tier, TierLimit
 
@@ -16,5 +16,4 @@ __all__ = [
     "TokenPurpose",
     "UsedRefreshToken",
     "User",
-    "utcnow",
 ]

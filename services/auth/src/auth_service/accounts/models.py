@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["DEFAULT_TIER", "OneTimeToken", "Role", "TokenPurpose", "User", "timestamp", "utcnow"]
+from common.db import utcnow
+
+__all__ = ["DEFAULT_TIER", "OneTimeToken", "Role", "TokenPurpose", "User", "timestamp"]
 
 
 #: The tier new users get until an admin makes another tier the default.
 DEFAULT_TIER = "free"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Role(enum.StrEnum):

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.accounts import repository
-from auth_service.accounts.models import OneTimeToken, User, utcnow
+from auth_service.accounts.models import OneTimeToken, User
 from auth_service.keys.security import hash_token, new_one_time_token
 from common import BadRequest
+from common.db import utcnow
 from common.events import add_event
 from common.events.schemas import MailedTokenRequested, TokenSeal
 

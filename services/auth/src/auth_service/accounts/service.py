@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.accounts import one_time, repository
 from auth_service.accounts.guards import BruteForceGuard
-from auth_service.accounts.models import Role, TokenPurpose, User, utcnow
+from auth_service.accounts.models import Role, TokenPurpose, User
 from auth_service.accounts.schemas import UserCreate, UserUpdate, password_policy_error
 from auth_service.keys.security import Passwords
 from auth_service.sessions.manager import SessionManager
 from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common import BadRequest, Conflict, NotFound
+from common.db import utcnow
 from common.events import add_event
 from common.events.schemas import (
     EmailVerificationRequested,

@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.accounts import repository
-from auth_service.accounts.models import User, utcnow
+from auth_service.accounts.models import User
 from auth_service.accounts.service import user_updated
 from auth_service.admin.schemas import UserAdminPublic, UserPage
 from auth_service.sessions.manager import SessionManager
 from auth_service.tiers import repository as tiers_repository
 from common import BadRequest, Conflict, NotFound
+from common.db import utcnow
 from common.events import add_event
 from common.pagination import decode_cursor, encode_cursor
 

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.accounts import repository as accounts_repository
-from auth_service.accounts.models import User, utcnow
+from auth_service.accounts.models import User
 from auth_service.keys.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
 from auth_service.sessions import repository
 from auth_service.sessions.denylist import Denylist
@@ -31,6 +31,7 @@ from auth_service.sessions.recent_rotations import RecentRotations
 from auth_service.sessions.schemas import TokenPair
 from auth_service.settings import AuthSettings
 from common import ServiceUnavailable, Unauthorized
+from common.db import utcnow
 
 __all__ = ["DeviceInfo", "SessionManager"]
 

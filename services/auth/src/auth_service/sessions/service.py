@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth_service.accounts import repository as accounts_repository
 from auth_service.accounts.guards import BruteForceGuard
 from auth_service.keys.security import Passwords
-from auth_service.models import utcnow
 from auth_service.sessions import repository
 from auth_service.sessions.manager import DeviceInfo, SessionManager
 from auth_service.sessions.metrics import LOGINS
 from auth_service.sessions.models import DeviceSession
 from auth_service.sessions.schemas import SessionPublic, TokenPair
 from common import NotFound, TooManyRequests, Unauthorized
+from common.db import utcnow
 
 __all__ = ["SessionService"]
 

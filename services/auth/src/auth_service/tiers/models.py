@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from auth_service.accounts.models import timestamp, utcnow
+from auth_service.accounts.models import timestamp
+from common.db import utcnow
 
 __all__ = ["Tier", "TierLimit"]
 
