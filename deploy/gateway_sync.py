@@ -18,15 +18,13 @@ replacing the base's ``traefik-static`` ConfigMap).
 
 from __future__ import annotations
 
-import argparse
 import re
-import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from deploy import generated
 from deploy.native import traefik
 from deploy.render import COMPOSE_FILE, K8S_DIR, OVERLAYS, REPO_ROOT, load_compose
 
@@ -41,6 +39,7 @@ __all__ = [
     "source_files",
     "sync",
     "traced_files",
+    "wanted",
 ]
 
 SOURCE_DIR = REPO_ROOT / "gateway" / "traefik"
@@ -53,8 +52,7 @@ OVERLAY_TRACED = Path("traefik") / "traefik.yml"
 _WRITER = "deploy/gateway_sync.py (make k8s-sync)"
 
 
-def _show(path: Path) -> str:
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+_show = generated.show
 
 
 def source_files() -> list[Path]:
@@ -68,24 +66,36 @@ def _copied_files() -> list[Path]:
     return sorted(p.relative_to(COPY_DIR) for p in COPY_DIR.rglob("*") if p.is_file())
 
 
+def wanted() -> generated.Wanted:
+    """The kustomize copies of gateway/traefik and the traced static files, and what is stale."""
+    sources = [rel for rel in source_files() if (SOURCE_DIR / rel).is_file()]
+    files = {
+        COPY_DIR / rel: generated.File((SOURCE_DIR / rel).read_bytes(), f"gateway/traefik/{rel}")
+        for rel in sources
+    }
+    stale = [COPY_DIR / rel for rel in _copied_files() if rel not in sources]
+    traced = traced_files()
+    for path, text in traced.items():
+        files[path] = generated.File(text, "gateway/traefik/traefik.yml + its tracing section")
+    # An overlay that no longer names an endpoint keeps no traced file.
+    stale += [K8S_DIR / "overlays" / o / OVERLAY_TRACED for o in OVERLAYS]
+    return generated.Wanted(files, [path for path in stale if path not in traced])
+
+
 def drift() -> list[str]:
     """What differs between gateway/traefik and the kustomize copies (empty when identical)."""
-    problems: list[str] = []
-    wanted = source_files()
-    for rel in wanted:
-        source, copy = SOURCE_DIR / rel, COPY_DIR / rel
-        if not source.is_file():
-            problems.append(f"missing source gateway/traefik/{rel}")
-        elif not copy.is_file():
-            problems.append(f"missing copy {_show(copy)}")
-        elif source.read_bytes() != copy.read_bytes():
-            problems.append(f"{_show(copy)} differs from gateway/traefik/{rel}")
-    problems += [f"stale copy {_show(COPY_DIR / rel)}" for rel in _copied_files() if rel not in wanted]
+    return generated.differences(wanted()) + _unfixable()
+
+
+def _unfixable() -> list[str]:
+    """What writing the files cannot repair: a missing source, the kustomizations' lists of files."""
+    sources = source_files()
+    problems = [f"missing source gateway/traefik/{rel}" for rel in sources if not (SOURCE_DIR / rel).exists()]
     listed = set(_generator_files())
-    expected = {f"traefik/{rel}" for rel in wanted}
+    expected = {f"traefik/{rel}" for rel in sources}
     problems += [f"{_show(KUSTOMIZATION)} does not list {f}" for f in sorted(expected - listed)]
     problems += [f"{_show(KUSTOMIZATION)} lists unknown {f}" for f in sorted(listed - expected)]
-    return problems + _traced_drift()
+    return problems + _overlay_problems()
 
 
 def _compose_default(value: object) -> str:
@@ -127,14 +137,10 @@ def traced_files() -> dict[Path, str]:
     return wanted
 
 
-def _traced_drift() -> list[str]:
+def _overlay_problems() -> list[str]:
+    """Each overlay's kustomization replaces traefik-static with its traced file exactly when it has one."""
     problems: list[str] = []
     wanted = traced_files()
-    for path, text in wanted.items():
-        if not path.is_file():
-            problems.append(f"missing {_show(path)}")
-        elif path.read_text() != text:
-            problems.append(f"{_show(path)} differs from gateway/traefik/traefik.yml + its tracing section")
     for overlay in OVERLAYS:
         path = K8S_DIR / "overlays" / overlay / OVERLAY_TRACED
         kustomization = path.parents[1] / "kustomization.yaml"
@@ -147,8 +153,10 @@ def _traced_drift() -> list[str]:
         )
         if path in wanted and not replaces:
             problems.append(f"{_show(kustomization)} does not replace traefik-static with {OVERLAY_TRACED}")
-        if path not in wanted and (path.exists() or replaces):
-            problems.append(f"stale {_show(path)}: overlays/{overlay} names no OTLP endpoint")
+        if path not in wanted and replaces:
+            problems.append(
+                f"{_show(kustomization)} replaces traefik-static; overlays/{overlay} names no OTLP endpoint"
+            )
     return problems
 
 
@@ -162,52 +170,17 @@ def _generator_files() -> list[str]:
 
 def sync() -> list[Path]:
     """Make the copies identical to the sources; returns the files written or removed."""
-    changed: list[Path] = []
-    wanted = source_files()
-    for rel in wanted:
-        source, copy = SOURCE_DIR / rel, COPY_DIR / rel
-        if copy.is_file() and copy.read_bytes() == source.read_bytes():
-            continue
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, copy)
-        changed.append(copy)
-    for rel in _copied_files():
-        if rel not in wanted:
-            (COPY_DIR / rel).unlink()
-            changed.append(COPY_DIR / rel)
-    wanted_traced = traced_files()
-    for path, text in wanted_traced.items():
-        if not path.is_file() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            changed.append(path)
-    for overlay in OVERLAYS:  # an overlay that no longer names an endpoint
-        stale = K8S_DIR / "overlays" / overlay / OVERLAY_TRACED
-        if stale not in wanted_traced and stale.exists():
-            stale.unlink()
-            changed.append(stale)
-    return changed
+    return generated.write(wanted())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    return generated.main(
+        argv,
+        description=__doc__ or "",
+        wanted=wanted,
+        fix="uv run python -m deploy.gateway_sync (make k8s-sync)",
+        unfixable=_unfixable,
     )
-    parser.add_argument("--check", action="store_true", help="only report differences")
-    args = parser.parse_args(argv)
-    if args.check:
-        problems = drift()
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        if problems:
-            print("run: uv run python -m deploy.gateway_sync", file=sys.stderr)
-        return 1 if problems else 0
-    for path in sync():
-        print(f"updated {_show(path)}")
-    problems = drift()  # what writing cannot fix: the kustomizations' lists of files
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ the second, operations without a tag given the service's name. Then:
 - ``docs/asyncapi.yaml``: the events' contract (``common.events.asyncapi``).
 
 Everything is a function of the repository (the generators' versions are locked, and their
-formatter is the workspace's ruff), so ``--check`` regenerates into a temporary folder and lists
-what differs from the committed clients.
+formatter is the workspace's ruff), so both modes generate into a temporary folder: ``make sdk``
+copies what differs into place and removes what is made no more; ``--check`` lists it
+(``deploy.generated``, the command line ``deploy.gateway_sync`` shares).
 
     python -m deploy.sdk            # write sdk/openapi.json, sdk/python, sdk/typescript/src/schema.d.ts
     python -m deploy.sdk --check    # exit 1 and list the files that differ from a fresh generation
@@ -23,11 +24,8 @@ what differs from the committed clients.
 
 from __future__ import annotations
 
-import argparse
-import filecmp
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from common.events import asyncapi
+from deploy import generated
 from deploy.render import REPO_ROOT
 
 __all__ = [
@@ -49,6 +48,7 @@ __all__ = [
     "install_typescript_tools",
     "merge",
     "merged_document",
+    "wanted",
 ]
 
 SDK_DIR = REPO_ROOT / "sdk"
@@ -232,41 +232,31 @@ def _generated_files(root: Path) -> Iterator[Path]:
     yield Path("typescript") / SCHEMA_TS
 
 
-def drift() -> list[str]:
-    """The files of ``sdk/`` that differ from a fresh generation, or that one lacks or adds."""
+def wanted() -> generated.Wanted:
+    """Everything ``make sdk`` writes, from a fresh generation in a scratch folder, and what is stale."""
     with tempfile.TemporaryDirectory() as scratch:
         fresh = Path(scratch)
         generate(fresh)
-        committed = set(_generated_files(SDK_DIR))
-        generated = set(_generated_files(fresh))
-        problems = [f"sdk/{p}: not generated any more" for p in sorted(committed - generated)]
-        problems += [f"sdk/{p}: generated, not committed" for p in sorted(generated - committed)]
-        problems += [
-            f"sdk/{p}: differs from a fresh generation"
-            for p in sorted(committed & generated)
-            if not filecmp.cmp(SDK_DIR / p, fresh / p, shallow=False)
-        ]
-        return problems
+        files = {
+            SDK_DIR / rel: generated.File((fresh / rel).read_bytes(), "a fresh generation")
+            for rel in _generated_files(fresh)
+        }
+    # The events' contract, beside the HTTP one.
+    files[ASYNCAPI] = generated.File(asyncapi.render(), "common.events.asyncapi")
+    stale = [SDK_DIR / rel for rel in _generated_files(SDK_DIR) if SDK_DIR / rel not in files]
+    return generated.Wanted(files, stale)
+
+
+def drift() -> list[str]:
+    """The files of ``sdk/`` (and docs/asyncapi.yaml) that differ from a fresh generation, or that one
+    lacks or adds."""
+    return generated.differences(wanted())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    return generated.main(
+        argv, description=__doc__ or "", wanted=wanted, fix="make sdk, and commit sdk/ and docs/asyncapi.yaml"
     )
-    parser.add_argument("--check", action="store_true", help="list what differs from a fresh generation")
-    args = parser.parse_args(argv)
-    if args.check:
-        problems = drift()
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        if problems:
-            print("run `make sdk` and commit sdk/", file=sys.stderr)
-        return 1 if problems else 0
-    shutil.rmtree(PYTHON_DIR, ignore_errors=True)  # no file of a removed operation left behind
-    generate()
-    ASYNCAPI.write_text(asyncapi.render())  # the events' contract, beside the HTTP one
-    print("wrote sdk/openapi.json, sdk/python/, sdk/typescript/src/schema.d.ts and docs/asyncapi.yaml")
-    return 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def line_problems(line: str) -> Iterator[str]:
 
 
 def scanned_files() -> list[Path]:
-    """The deployment files: deploy/ (but Python and local tools), Dockerfiles, CI, .env.example, docs."""
+    """The deployment files: deploy/ (but Python and local tools), the Dockerfile, CI, .env.example, docs."""
     files = [
         p
         for p in (REPO_ROOT / "deploy").rglob("*")
@@ -65,10 +65,15 @@ def scanned_files() -> list[Path]:
         and "__pycache__" not in p.parts
         and (p.suffix in _SUFFIXES or p.name in _NAMES)
     ]
-    files += sorted((REPO_ROOT / "services").glob("*/Dockerfile"))
     files += [
         REPO_ROOT / name
-        for name in (".env.example", ".dockerignore", ".github/workflows/ci.yml", "docs/deploy.md")
+        for name in (
+            "Dockerfile",
+            ".env.example",
+            ".dockerignore",
+            ".github/workflows/ci.yml",
+            "docs/deploy.md",
+        )
     ]
     return sorted(p for p in files if p.is_file())
 

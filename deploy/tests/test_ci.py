@@ -53,6 +53,8 @@ def test_every_service_image_is_built_without_pushing(workflow: dict[str, Any]) 
     [build] = [s for s in job["steps"] if str(s.get("uses", "")).startswith("docker/build-push-action@")]
     assert build["with"]["push"] is False
     assert build["with"]["context"] == "."
-    assert build["with"]["file"] == "services/${{ matrix.service }}/Dockerfile"
+    assert build["with"]["file"] == "Dockerfile"
+    assert build["with"]["build-args"] == "SERVICE=${{ matrix.service }}"
+    assert (REPO_ROOT / "Dockerfile").is_file()
     for name in job["strategy"]["matrix"]["service"]:
-        assert (REPO_ROOT / f"services/{name}/Dockerfile").is_file()
+        assert (REPO_ROOT / f"services/{name}/pyproject.toml").is_file()

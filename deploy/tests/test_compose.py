@@ -119,11 +119,12 @@ def test_every_awaited_health_is_defined(compose: dict[str, Any]) -> None:
             assert any(i.keyword == "HEALTHCHECK" for i in dockerfile_instructions(dockerfile)), dependency
 
 
-def test_each_app_service_is_built_from_its_dockerfile(compose: dict[str, Any]) -> None:
+def test_each_app_service_is_built_from_the_dockerfile_with_its_name(compose: dict[str, Any]) -> None:
     for name in APP_SERVICES:
         build = compose["services"][name]["build"]
         assert (COMPOSE_DIR / build["context"]).resolve() == REPO_ROOT
-        assert build["dockerfile"] == f"services/{name}/Dockerfile"
+        assert build["dockerfile"] == "Dockerfile"
+        assert build["args"] == {"SERVICE": name}
 
 
 def test_traefik_mounts_exactly_gateway_traefik(compose: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""services/<svc>/Dockerfile: multi-stage, dependency layers before source, non-root, health-checked."""
+"""The one Dockerfile, built per service: multi-stage, dependencies first, non-root, health-checked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from deploy.dockerfile import dockerfile_instructions, stages
+from deploy.dockerfile import DOCKERFILE, Instruction, dockerfile_instructions, service_image, stages
 from deploy.render import REPO_ROOT
 
 SERVICES = {
@@ -25,7 +25,7 @@ def service(request: pytest.FixtureRequest) -> str:
 
 
 def test_is_multi_stage_with_a_slim_python_runtime(service: str) -> None:
-    instructions = dockerfile_instructions(REPO_ROOT / f"services/{service}/Dockerfile")
+    instructions = service_image(service)
     builder, runtime = stages(instructions)
     assert builder[0].arguments.endswith(" AS builder")
     assert runtime[0].arguments.endswith(" AS runtime")
@@ -36,7 +36,7 @@ def test_is_multi_stage_with_a_slim_python_runtime(service: str) -> None:
 
 
 def test_uv_comes_from_a_pinned_official_image_and_stays_in_the_builder(service: str) -> None:
-    builder, runtime = stages(dockerfile_instructions(REPO_ROOT / f"services/{service}/Dockerfile"))
+    builder, runtime = stages(service_image(service))
     [uv] = [i for i in builder if i.keyword == "COPY" and "astral-sh/uv" in i.arguments]
     assert re.search(r"--from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", uv.arguments)
     runtime_text = " ".join(i.arguments for i in runtime)
@@ -46,7 +46,7 @@ def test_uv_comes_from_a_pinned_official_image_and_stays_in_the_builder(service:
 
 
 def test_dependencies_are_installed_before_the_source_is_copied(service: str) -> None:
-    builder, _ = stages(dockerfile_instructions(REPO_ROOT / f"services/{service}/Dockerfile"))
+    builder, _ = stages(service_image(service))
     syncs = [n for n, i in enumerate(builder) if i.keyword == "RUN" and "uv sync" in i.arguments]
     assert len(syncs) == 2
     first, second = (builder[n].arguments for n in syncs)
@@ -73,17 +73,17 @@ def test_dependencies_are_installed_before_the_source_is_copied(service: str) ->
     assert between == {"libs/common", f"services/{service}"}
 
 
-def test_every_workspace_member_pyproject_is_copied(service: str) -> None:
+def test_every_workspace_member_pyproject_is_copied() -> None:
     root = (REPO_ROOT / "pyproject.toml").read_text()
     members = re.search(r"members\s*=\s*\[([^\]]*)\]", root)
     assert members
-    text = (REPO_ROOT / f"services/{service}/Dockerfile").read_text()
+    text = DOCKERFILE.read_text()
     for member in re.findall(r'"([^"]+)"', members.group(1)):
         assert f"COPY {member}/pyproject.toml {member}/" in text, member
 
 
 def test_runtime_is_non_root_health_checked_and_runs_uvicorn(service: str) -> None:
-    _, runtime = stages(dockerfile_instructions(REPO_ROOT / f"services/{service}/Dockerfile"))
+    _, runtime = stages(service_image(service))
     keywords = [i.keyword for i in runtime]
     [user] = [i.arguments for i in runtime if i.keyword == "USER"]
     assert user.split(":")[0] == "10001"
@@ -106,14 +106,36 @@ def test_runtime_is_non_root_health_checked_and_runs_uvicorn(service: str) -> No
     assert "WORKDIR /app" in {f"{i.keyword} {i.arguments}" for i in runtime}
 
 
-def test_the_four_dockerfiles_differ_only_in_the_service_name() -> None:
-    def normalised(name: str) -> str:
-        # Every workspace member's pyproject is copied the same way (checked above); compare the rest.
-        lines = (REPO_ROOT / f"services/{name}/Dockerfile").read_text().splitlines()
-        text = "\n".join(line for line in lines if not re.match(r"COPY \S+/pyproject\.toml ", line))
-        for token in ("{}-service", "{}_service", "services/{}", "social-posts/{} ", "The {} service"):
-            text = text.replace(token.format(name), token.format("SERVICE"))
-        return text
+def test_one_dockerfile_serves_every_service() -> None:
+    """No service has a Dockerfile of its own; the one names no service but in the workspace's pyprojects."""
+    assert not list((REPO_ROOT / "services").glob("*/Dockerfile"))
+    instructions = dockerfile_instructions(DOCKERFILE)
+    args = [i.arguments for i in instructions if i.keyword == "ARG" and i.arguments.startswith("SERVICE")]
+    assert args == [
+        "SERVICE",  # global, no default: every build names its service
+        "SERVICE",  # builder
+        "SERVICE",  # runtime
+    ]
+    for instruction in instructions:
+        if re.fullmatch(r"(\S+)/pyproject\.toml \1/", instruction.arguments):
+            continue
+        for name in SERVICES:
+            assert not re.search(rf"\b{name}[-_/]", instruction.arguments), instruction
+    # A build without SERVICE stops at once instead of installing nothing.
+    [check] = [i.arguments for i in stages(instructions)[0] if i.keyword == "RUN" and "uv" not in i.arguments]
+    assert check.startswith('test -n "$SERVICE" ||')
+    # The runtime's environment names the service: its command starts ${SERVICE}_service.
+    _, runtime = stages(instructions)
+    assert any(i.keyword == "ENV" and i.arguments.startswith("SERVICE=${SERVICE} ") for i in runtime)
+
+
+def test_the_four_builds_differ_only_in_the_service_name() -> None:
+    def normalised(name: str) -> list[Instruction]:
+        return [
+            Instruction(i.keyword, re.sub(rf"(?<!\w){name}(?![a-z])", "SERVICE", i.arguments), i.stage)
+            for i in service_image(name)
+            if not re.fullmatch(r"(\S+)/pyproject\.toml \1/", i.arguments)
+        ]
 
     reference = normalised("auth")
     for name in SERVICES:

@@ -42,7 +42,7 @@ from common.dbtools import drop_database
 from common.storage_s3 import S3Storage
 from common.testing import delete_topology
 from deploy import compose_checks
-from deploy.dockerfile import dockerfile_instructions, stages
+from deploy.dockerfile import service_image, stages
 from deploy.native import envs
 from deploy.render import REPO_ROOT, load_compose
 
@@ -71,7 +71,7 @@ def image_env(service: str) -> dict[str, str]:
     (``UV_COMPILE_BYTECODE=1``); here Python writes it on first import instead, or every process of
     every run would compile every module again.
     """
-    runtime = stages(dockerfile_instructions(REPO_ROOT / "services" / service / "Dockerfile"))[-1]
+    runtime = stages(service_image(service))[-1]
     values: dict[str, str] = {}
     for instruction in runtime:
         if instruction.keyword == "ENV":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import gateway_sync, render
+from deploy import gateway_sync, generated, render
 
 
 def test_the_kustomize_copy_of_gateway_traefik_is_identical() -> None:
@@ -77,3 +77,21 @@ def test_the_pykustomize_fallback_renders_the_same(rendered: dict[str, list[dict
         pytest.skip("pykustomize not installed (deploy/scripts/install-pykustomize.sh)")
     fallback = render.Renderer(name="pykustomize", library=library)
     assert render.render_overlay("dev", fallback) == rendered["dev"]
+
+
+def test_generated_files_are_written_checked_and_stale_ones_removed(tmp_path: Path) -> None:
+    made, old = tmp_path / "out" / "made.txt", tmp_path / "out" / "old.txt"
+    wanted = generated.Wanted({made: generated.File("new\n", "the source")}, [old])
+    assert generated.differences(wanted) == [f"missing {made} (made from the source)"]
+    old.parent.mkdir()
+    old.write_text("left over\n")
+    assert generated.main(["--check"], description="", wanted=lambda: wanted, fix="make it") == 1
+    assert not made.exists()  # --check writes nothing
+    assert generated.write(wanted) == [made, old]
+    assert generated.differences(wanted) == []
+    assert not old.exists()
+    made.write_text("edited\n")
+    assert generated.differences(wanted) == [f"{made} differs from the source"]
+    assert generated.main([], description="", wanted=lambda: wanted, fix="make it") == 0
+    assert made.read_text() == "new\n"
+    assert generated.main(["--check"], description="", wanted=lambda: wanted, fix="make it") == 0

@@ -39,7 +39,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Header, Request, Response
-from sqlalchemy import text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import BadRequest, Conflict, Unprocessable
@@ -52,6 +65,8 @@ __all__ = [
     "IdempotencyKeyInUse",
     "IdempotencyKeyReused",
     "InvalidIdempotencyKey",
+    "idempotency_keys",
+    "idempotency_metadata",
     "parse_key",
 ]
 
@@ -64,6 +79,24 @@ _KEY = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1," + str(MAX_KEY_LENGTH) + "}")
 _KEPT_HEADERS: Final = ("location", "content-type", "etag")
 #: Expired rows deleted by each ``record``: enough to keep up with the writes that make them.
 _PRUNE_BATCH: Final = 100
+
+#: The table, on its own metadata like the outbox's: what a service's migration creates (its own
+#: frozen DDL) and its test compares the migrated schema with; the queries below are plain SQL.
+idempotency_metadata = MetaData()
+idempotency_keys = Table(
+    "idempotency_keys",
+    idempotency_metadata,
+    Column("scope", String(80), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", SmallInteger, nullable=False),
+    Column("headers", JSONB, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
 
 
 #: The header as a route parameter (so OpenAPI documents it); pass its value to ``Idempotency.of``.

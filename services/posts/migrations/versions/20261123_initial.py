@@ -7,8 +7,6 @@ Create Date: 2026-11-23
 
 from alembic import op
 
-from common.events import INBOX_DDL, OUTBOX_DDL
-
 revision = "20261123_posts_initial"
 down_revision = None
 branch_labels = None
@@ -43,8 +41,50 @@ def upgrade() -> None:
         )
         """
     )
-    for statement in (*OUTBOX_DDL, *INBOX_DDL):
-        op.execute(statement)
+    # The outbox and inbox as common.events.tables defined them at this revision (frozen here: a
+    # migration never imports live code, so a later change to the tables cannot rewrite history).
+    op.execute(
+        """
+        CREATE TABLE outbox (
+            id BIGSERIAL PRIMARY KEY,
+            event_id UUID NOT NULL UNIQUE,
+            type VARCHAR(120) NOT NULL,
+            envelope JSONB NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            sent_at TIMESTAMPTZ,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )
+        """
+    )
+    op.execute("CREATE INDEX ix_outbox_pending ON outbox (id) WHERE sent_at IS NULL")
+    op.execute("CREATE INDEX ix_outbox_sent_at ON outbox (sent_at) WHERE sent_at IS NOT NULL")
+    op.execute(
+        """
+        CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('outbox', '');
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()
+        """
+    )
+    op.execute(
+        """
+        CREATE TABLE inbox (
+            event_id UUID NOT NULL,
+            consumer VARCHAR(80) NOT NULL,
+            type VARCHAR(120) NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            CONSTRAINT pk_inbox PRIMARY KEY (event_id, consumer)
+        )
+        """
+    )
 
 
 def downgrade() -> None:

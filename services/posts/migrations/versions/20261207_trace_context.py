@@ -14,10 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # W3C traceparent/tracestate, null while tracing is off. IF NOT EXISTS: a database created from
-    # the initial revision's shared outbox DDL (which now has the column) already holds it.
-    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS trace_context JSONB")
+    # W3C traceparent/tracestate, null while tracing is off.
+    op.execute("ALTER TABLE outbox ADD COLUMN trace_context JSONB")
 
 
 def downgrade() -> None:
-    op.execute("ALTER TABLE outbox DROP COLUMN IF EXISTS trace_context")
+    op.execute("ALTER TABLE outbox DROP COLUMN trace_context")

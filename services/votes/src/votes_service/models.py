@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, func
+from sqlalchemy import BigInteger, Column, DateTime, Index, func, text
 from sqlmodel import Field, SQLModel
 
 __all__ = ["KnownPost", "Vote", "VotePurge", "VoteTally", "utcnow"]
@@ -20,6 +20,10 @@ class Vote(SQLModel, table=True):
     """One vote per user per post: the primary key enforces it."""
 
     __tablename__ = "votes"
+    __table_args__ = (
+        # A user's votes, newest first (the 20261123 migration).
+        Index("ix_votes_user_recent", "user_id", text("created_at DESC"), text("post_id DESC")),
+    )
 
     user_id: uuid.UUID = Field(primary_key=True)
     post_id: uuid.UUID = Field(primary_key=True, index=True)

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, func, text
+from sqlalchemy import Column, DateTime, Index, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +38,12 @@ class Job(SQLModel, table=True):
     """
 
     __tablename__ = "jobs"
+    __table_args__ = (
+        # What the runners claim and reclaim, and the admin list (the 20261124 migration).
+        Index("ix_jobs_due", "queue", "run_after", postgresql_where=text("status = 'pending'")),
+        Index("ix_jobs_leased", "queue", "lease_expires_at", postgresql_where=text("status = 'running'")),
+        Index("ix_jobs_recent", text("created_at DESC"), text("id DESC")),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     type: str = Field(max_length=64, index=True)
@@ -48,7 +54,7 @@ class Job(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'"))
     )
     attempts: int = 0
-    last_error: str | None = None
+    last_error: str | None = Field(default=None, sa_type=Text)
     #: The W3C trace context of the consumer that recorded the job; its runs are spans of that trace.
     trace_context: dict[str, str] | None = Field(
         default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True)

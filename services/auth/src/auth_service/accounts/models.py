@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, func, text
+from sqlalchemy import Column, DateTime, ForeignKeyConstraint, Index, func, text
 from sqlmodel import Field, SQLModel
 
 from common.db import utcnow
@@ -42,6 +42,12 @@ class User(SQLModel, table=True):
     __table_args__ = (
         Index("uq_users_email_lower", text("lower(email)"), unique=True),
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
+        Index("ix_users_tier", "tier"),
+        Index("ix_users_created_at", "created_at", "id"),
+        # A tier in use cannot be deleted; a renamed one carries its users along (20261124 migration).
+        ForeignKeyConstraint(
+            ["tier"], ["tiers.name"], name="fk_users_tier_tiers", onupdate="CASCADE", ondelete="RESTRICT"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -49,7 +55,7 @@ class User(SQLModel, table=True):
     username: str = Field(max_length=32)
     password_hash: str = Field(max_length=255)
     role: str = Field(default=Role.USER, max_length=16)
-    tier: str = Field(default=DEFAULT_TIER, max_length=32, foreign_key="tiers.name")
+    tier: str = Field(default=DEFAULT_TIER, max_length=32)
     is_active: bool = True
     email_verified: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp())
@@ -60,9 +66,13 @@ class OneTimeToken(SQLModel, table=True):
     """A single-use, time-limited token mailed to the user; only its hash is stored."""
 
     __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        Index("ix_one_time_tokens_user_id", "user_id", "purpose"),
+        Index("ix_one_time_tokens_expires_at", "expires_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE")
     purpose: str = Field(max_length=32)
     token_hash: str = Field(max_length=128, unique=True)
     #: The address a verification token verifies (an e-mail change makes older tokens useless).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from auth_service.accounts.models import timestamp
@@ -17,6 +18,10 @@ class DeviceSession(SQLModel, table=True):
     """One signed-in device: a refresh-token family. Tokens rotate within it; reuse revokes it."""
 
     __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_expires_at", "expires_at"),
+        Index("ix_sessions_last_used_at", "last_used_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import ForeignKeyConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from auth_service.accounts.models import timestamp
@@ -17,6 +18,10 @@ class Tier(SQLModel, table=True):
     """A named set of per-path request limits; each user has one tier."""
 
     __tablename__ = "tiers"
+    __table_args__ = (
+        # At most one default tier.
+        Index("uq_tiers_default", "is_default", unique=True, postgresql_where=text("is_default")),
+    )
 
     name: str = Field(primary_key=True, max_length=32)
     description: str = Field(default="", max_length=200)
@@ -29,9 +34,13 @@ class TierLimit(SQLModel, table=True):
     """At most ``request_limit`` requests to paths under ``path_prefix`` per ``period_seconds``."""
 
     __tablename__ = "tier_limits"
+    __table_args__ = (
+        UniqueConstraint("tier_name", "path_prefix", "period_seconds", name="uq_tier_limits_rule"),
+        ForeignKeyConstraint(["tier_name"], ["tiers.name"], onupdate="CASCADE", ondelete="CASCADE"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    tier_name: str = Field(foreign_key="tiers.name", index=True, ondelete="CASCADE", max_length=32)
+    tier_name: str = Field(index=True, max_length=32)
     path_prefix: str = Field(max_length=200)
     request_limit: int
     period_seconds: int

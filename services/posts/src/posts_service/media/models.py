@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Text, Uuid
 from sqlmodel import Field, SQLModel
 
 from posts_service.models import timestamp_column, utcnow
@@ -23,6 +23,7 @@ class MediaStatus(StrEnum):
 
 class Media(SQLModel, table=True):
     __tablename__ = "media"
+    __table_args__ = (Index("ix_media_post_id", "post_id", "created_at"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     post_id: uuid.UUID = Field(
@@ -38,6 +39,6 @@ class Media(SQLModel, table=True):
     thumbnail_key: str | None = Field(default=None, max_length=512)
     width: int | None = None
     height: int | None = None
-    failure_reason: str | None = None
+    failure_reason: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
