@@ -202,7 +202,7 @@ class Api:
 
     async def mailed(self, event_type: str) -> list[dict[str, Any]]:
         """Like ``events``, with the sealed token opened as the worker does (``token``)."""
-        seal = auth_state(self.app).accounts.seal
+        seal = auth_state(self.app).seal
         return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
 
     async def sql(self, statement: str, **params: Any) -> None:

@@ -13,12 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from auth_service.accounts.guards import redis_or_503
-from auth_service.accounts.service import AccountService
-from auth_service.admin.service import AdminService
 from auth_service.forward_auth.network import client_ip
 from auth_service.keys.keyring import KeyRing
 from auth_service.sessions.manager import DeviceInfo
-from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings
 from auth_service.state import State
 from auth_service.tiers.cache import TierCache
@@ -27,31 +24,16 @@ from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identity import oauth2_scheme
 
 __all__ = [
-    "AccountServiceDep",
     "AdminDep",
-    "AdminServiceDep",
     "ClientIPDep",
     "DeviceDep",
     "KeyRingDep",
     "RegisterIdempotency",
-    "SessionServiceDep",
     "SettingsDep",
     "SignedIn",
     "State",
     "TierCacheDep",
 ]
-
-
-async def _accounts(state: State) -> AccountService:
-    return state.accounts
-
-
-async def _sessions(state: State) -> SessionService:
-    return state.sessions
-
-
-async def _admin_service(state: State) -> AdminService:
-    return state.admin
 
 
 async def _keyring(state: State) -> KeyRing:
@@ -125,9 +107,6 @@ async def _admin(principal: Annotated[Principal, Depends(_signed_in)]) -> Princi
     return principal
 
 
-SessionServiceDep = Annotated[SessionService, Depends(_sessions)]
-AccountServiceDep = Annotated[AccountService, Depends(_accounts)]
-AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]
 KeyRingDep = Annotated[KeyRing, Depends(_keyring)]
 TierCacheDep = Annotated[TierCache, Depends(_tier_cache)]
 DeviceDep = Annotated[DeviceInfo, Depends(_device)]

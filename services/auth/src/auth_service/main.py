@@ -14,9 +14,7 @@ from auth_service import hotpath
 from auth_service.accounts import router as accounts
 from auth_service.accounts.bootstrap import bootstrap
 from auth_service.accounts.guards import BruteForceGuard
-from auth_service.accounts.service import AccountService
 from auth_service.admin import router as admin
-from auth_service.admin.service import AdminService
 from auth_service.docs import docs_router, redoc_router
 from auth_service.forward_auth.service import ForwardAuth
 from auth_service.handlers import TokenCleanup
@@ -28,13 +26,12 @@ from auth_service.pages import pages_router
 from auth_service.sessions import router as sessions
 from auth_service.sessions.denylist import Denylist
 from auth_service.sessions.manager import SessionManager
-from auth_service.sessions.service import SessionService
 from auth_service.settings import AuthSettings, get_settings
 from auth_service.state import AuthState
 from auth_service.tiers import router as tiers
 from auth_service.tiers.cache import TierCache
 from common import TokenVerifier, create_service_app
-from common.events.schemas import TokensCleanupRequested
+from common.events.schemas import TokensCleanupRequested, TokenSeal
 from common.http import create_http_client
 from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
@@ -72,19 +69,17 @@ def _build_state(base: ServiceState, settings: AuthSettings, keyring: KeyRing, k
         refresh_seconds=settings.tier_refresh_seconds,
     )
     passwords = Passwords(settings)
-    sessions = SessionManager(settings, TokenIssuer(keyring, settings), denylist)
-    guard = BruteForceGuard(RateLimiter(base.redis, prefix="ratelimit:auth"), settings)
     return AuthState.extend(
         base,
         settings=settings,
         keyring=keyring,
         auth_keys=keys,
         passwords=passwords,
+        seal=TokenSeal(settings.mail_token_key.get_secret_value()),
+        guard=BruteForceGuard(RateLimiter(base.redis, prefix="ratelimit:auth"), settings),
         denylist=denylist,
+        session_manager=SessionManager(settings, TokenIssuer(keyring, settings), denylist),
         tier_cache=tier_cache,
-        accounts=AccountService(settings, passwords, sessions, guard, tier_cache),
-        sessions=SessionService(passwords, sessions, guard),
-        admin=AdminService(sessions),
         forward_auth=ForwardAuth(
             base.verifier,
             denylist,

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from auth_service.accounts import service
 from auth_service.accounts.schemas import (
     Message,
     PasswordChange,
@@ -21,11 +22,11 @@ from auth_service.accounts.schemas import (
     VerifyEmail,
 )
 from auth_service.dependencies import (
-    AccountServiceDep,
     ClientIPDep,
     RegisterIdempotency,
     SettingsDep,
     SignedIn,
+    State,
 )
 from auth_service.sessions.cookies import clear_session_cookies
 from common import SessionDep
@@ -75,7 +76,7 @@ FORGOT_ANSWER = "If an account uses this e-mail address, a reset link is on its 
 async def register(
     data: UserCreate,
     session: SessionDep,
-    accounts: AccountServiceDep,
+    state: State,
     ip: ClientIPDep,
     idempotency: RegisterIdempotency,
 ) -> Response:
@@ -84,7 +85,7 @@ async def register(
     replay = await idempotency.begin(session, request_body)
     if replay is not None:
         return replay
-    user = UserPublic.model_validate(await accounts.register(session, data, ip))
+    user = UserPublic.model_validate(await service.register(session, state, data, ip))
     response = Response(
         user.__pydantic_serializer__.to_json(user),
         status_code=status.HTTP_201_CREATED,
@@ -100,15 +101,15 @@ async def register(
     response_model=UserPublic,
     responses=error_responses(401, (404, "The account is gone")),
 )
-async def me(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Any:
+async def me(user: SignedIn, session: SessionDep) -> Any:
     """The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``."""
-    return await accounts.profile(session, user.user_id)
+    return await service.profile(session, user.user_id)
 
 
 @router.get("/users/me", tags=["account"], response_model=UserPublic, responses=error_responses(401, _GONE))
-async def read_me(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Any:
+async def read_me(user: SignedIn, session: SessionDep) -> Any:
     """The signed-in user's profile."""
-    return await accounts.profile(session, user.user_id)
+    return await service.profile(session, user.user_id)
 
 
 @router.patch(
@@ -125,11 +126,9 @@ async def read_me(user: SignedIn, session: SessionDep, accounts: AccountServiceD
         ),
     },
 )
-async def update_me(
-    data: UserUpdate, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
-) -> Any:
+async def update_me(data: UserUpdate, user: SignedIn, session: SessionDep, state: State) -> Any:
     """Change username and/or e-mail (a new e-mail needs current_password and is verified again)."""
-    return await accounts.update_me(session, user.user_id, data)
+    return await service.update_me(session, state, user.user_id, data)
 
 
 @router.delete(
@@ -141,12 +140,12 @@ async def update_me(
 async def delete_me(
     user: SignedIn,
     session: SessionDep,
-    accounts: AccountServiceDep,
+    state: State,
     settings: SettingsDep,
     response: Response,
 ) -> None:
     """Delete the account and sign it out everywhere."""
-    await accounts.delete_me(session, user.user_id)
+    await service.delete_me(session, state, user.user_id)
     clear_session_cookies(response, settings)
 
 
@@ -158,10 +157,10 @@ async def delete_me(
     responses=_BODY,
 )
 async def forgot_password(
-    data: PasswordForgot, session: SessionDep, accounts: AccountServiceDep, ip: ClientIPDep
+    data: PasswordForgot, session: SessionDep, state: State, ip: ClientIPDep
 ) -> Message:
     """Ask for a reset e-mail; the answer is the same whether or not the account exists."""
-    await accounts.forgot_password(session, data.email, ip)
+    await service.forgot_password(session, state, data.email, ip)
     return Message(detail=FORGOT_ANSWER)
 
 
@@ -171,9 +170,9 @@ async def forgot_password(
     response_model=Message,
     responses={**_BODY, **error_responses(_BAD_TOKEN)},
 )
-async def reset_password(data: PasswordReset, session: SessionDep, accounts: AccountServiceDep) -> Message:
+async def reset_password(data: PasswordReset, session: SessionDep, state: State) -> Message:
     """Set a new password with the mailed token; every session is signed out."""
-    await accounts.reset_password(session, data.token, data.new_password)
+    await service.reset_password(session, state, data.token, data.new_password)
     return Message(detail="Password changed; sign in with the new password")
 
 
@@ -186,12 +185,10 @@ async def reset_password(data: PasswordReset, session: SessionDep, accounts: Acc
         **error_responses((400, "The current password is wrong, or the new one is refused"), 401, _GONE),
     },
 )
-async def change_password(
-    data: PasswordChange, user: SignedIn, session: SessionDep, accounts: AccountServiceDep
-) -> Message:
+async def change_password(data: PasswordChange, user: SignedIn, session: SessionDep, state: State) -> Message:
     """Change the password (the current one is required); other sessions are signed out."""
-    count = await accounts.change_password(
-        session, user.user_id, user.session_id, data.current_password, data.new_password
+    count = await service.change_password(
+        session, state, user.user_id, user.session_id, data.current_password, data.new_password
     )
     return Message(detail=f"Password changed; {count} other session(s) signed out")
 
@@ -203,15 +200,15 @@ async def change_password(
     response_model=Message,
     responses=error_responses(401, _GONE, (409, "The e-mail address is already verified")),
 )
-async def request_verification(user: SignedIn, session: SessionDep, accounts: AccountServiceDep) -> Message:
+async def request_verification(user: SignedIn, session: SessionDep, state: State) -> Message:
     """Send a new verification e-mail (the older links stop working)."""
-    await accounts.request_verification(session, user.user_id)
+    await service.request_verification(session, state, user.user_id)
     return Message(detail="A verification link is on its way")
 
 
 @router.post(
     "/verify", tags=["account"], response_model=UserPublic, responses={**_BODY, **error_responses(_BAD_TOKEN)}
 )
-async def verify_email(data: VerifyEmail, session: SessionDep, accounts: AccountServiceDep) -> Any:
+async def verify_email(data: VerifyEmail, session: SessionDep) -> Any:
     """Confirm the e-mail address with the mailed token; new tokens carry email_verified=true."""
-    return await accounts.verify_email(session, data.token)
+    return await service.verify_email(session, data.token)

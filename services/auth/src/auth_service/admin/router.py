@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from auth_service.accounts.schemas import NO_NUL
+from auth_service.admin import service
 from auth_service.admin.schemas import RoleUpdate, TierAssign, UserAdminPublic, UserPage
-from auth_service.dependencies import AdminDep, AdminServiceDep
+from auth_service.dependencies import AdminDep, State
 from common import SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -29,7 +30,6 @@ _BODY = error_responses(400, 413)
 async def list_users(
     _: AdminDep,
     session: SessionDep,
-    admin: AdminServiceDep,
     q: Annotated[
         str | None, Query(max_length=100, pattern=NO_NUL, description="part of an e-mail or username")
     ] = None,
@@ -38,13 +38,13 @@ async def list_users(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> UserPage:
     """Accounts, newest first, optionally filtered; page with next_cursor."""
-    return await admin.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
+    return await service.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
 
 
 @router.get("/{user_id}", response_model=UserAdminPublic, responses=error_responses(_NO_USER))
-async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep) -> Any:
     """One account."""
-    return await admin.get_user(session, user_id)
+    return await service.get_user(session, user_id)
 
 
 @router.put(
@@ -53,10 +53,10 @@ async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep, admin: 
     responses={**_BODY, **error_responses(_NO_USER, (409, "An admin cannot change their own role"))},
 )
 async def set_role(
-    user_id: uuid.UUID, data: RoleUpdate, me: AdminDep, session: SessionDep, admin: AdminServiceDep
+    user_id: uuid.UUID, data: RoleUpdate, me: AdminDep, session: SessionDep, state: State
 ) -> Any:
     """Change an account's role; it is signed out everywhere so the change applies at once."""
-    return await admin.set_role(session, me.user_id, user_id, data.role)
+    return await service.set_role(session, state, me.user_id, user_id, data.role)
 
 
 @router.put(
@@ -64,11 +64,9 @@ async def set_role(
     response_model=UserAdminPublic,
     responses={**_BODY, **error_responses((400, "No such tier (or a body that cannot be parsed)"), _NO_USER)},
 )
-async def set_tier(
-    user_id: uuid.UUID, data: TierAssign, _: AdminDep, session: SessionDep, admin: AdminServiceDep
-) -> Any:
+async def set_tier(user_id: uuid.UUID, data: TierAssign, _: AdminDep, session: SessionDep) -> Any:
     """Move an account to another tier (its tokens carry the new tier from the next refresh)."""
-    return await admin.set_tier(session, user_id, data.tier)
+    return await service.set_tier(session, user_id, data.tier)
 
 
 @router.post(
@@ -76,9 +74,9 @@ async def set_tier(
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER, (409, "An admin cannot deactivate their own account")),
 )
-async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, state: State) -> Any:
     """Deactivate an account: it cannot sign in and every session is signed out at once."""
-    return await admin.set_active(session, me.user_id, user_id, active=False)
+    return await service.set_active(session, state, me.user_id, user_id, active=False)
 
 
 @router.post(
@@ -86,6 +84,6 @@ async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admi
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER),
 )
-async def reactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+async def reactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, state: State) -> Any:
     """Let a deactivated account sign in again."""
-    return await admin.set_active(session, me.user_id, user_id, active=True)
+    return await service.set_active(session, state, me.user_id, user_id, active=True)

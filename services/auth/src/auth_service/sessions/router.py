@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Response, status
 
-from auth_service.dependencies import DeviceDep, SessionServiceDep, SettingsDep, SignedIn
+from auth_service.dependencies import DeviceDep, SettingsDep, SignedIn, State
+from auth_service.sessions import service
 from auth_service.sessions.cookies import PresentedRefreshToken, clear_session_cookies, set_session_cookies
 from auth_service.sessions.manager import DeviceInfo
 from auth_service.sessions.schemas import LoginForm, LoginRequest, SessionPublic, TokenPair
@@ -52,13 +53,13 @@ _SIGNED_IN = {
 async def login(
     form: Annotated[LoginForm, Form()],
     session: SessionDep,
-    auth: SessionServiceDep,
+    state: State,
     device: DeviceDep,
     settings: SettingsDep,
     response: Response,
 ) -> TokenPair:
     """Sign in with the OAuth2 password form (username or e-mail); tokens in the body and a cookie."""
-    pair = await auth.login(session, form.username, form.password, device)
+    pair = await service.login(session, state, form.username, form.password, device)
     set_session_cookies(response, pair, settings)
     return pair
 
@@ -71,7 +72,7 @@ async def login(
 async def login_json(
     data: LoginRequest,
     session: SessionDep,
-    auth: SessionServiceDep,
+    state: State,
     device: DeviceDep,
     settings: SettingsDep,
     response: Response,
@@ -79,7 +80,7 @@ async def login_json(
     """Sign in with a JSON body; tokens in the body and a cookie."""
     if data.platform:
         device = DeviceInfo(user_agent=device.user_agent, ip=device.ip, platform=data.platform)
-    pair = await auth.login(session, data.login, data.password, device)
+    pair = await service.login(session, state, data.login, data.password, device)
     set_session_cookies(response, pair, settings)
     return pair
 
@@ -98,39 +99,39 @@ async def login_json(
 async def refresh(
     token: PresentedRefreshToken,
     session: SessionDep,
-    auth: SessionServiceDep,
+    state: State,
     device: DeviceDep,
     settings: SettingsDep,
     response: Response,
 ) -> TokenPair:
     """Trade a refresh token (body, or cookie plus X-CSRF-Token) for a new pair; the old one dies."""
-    pair = await auth.refresh(session, token, device)
+    pair = await service.refresh(session, state, token, device)
     set_session_cookies(response, pair, settings)
     return pair
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=_SIGNED_IN_ONLY)
 async def logout(
-    user: SignedIn, session: SessionDep, auth: SessionServiceDep, settings: SettingsDep, response: Response
+    user: SignedIn, session: SessionDep, state: State, settings: SettingsDep, response: Response
 ) -> None:
     """Sign this session out; its tokens stop working at once."""
-    await auth.logout(session, user.user_id, user.session_id)
+    await service.logout(session, state, user.user_id, user.session_id)
     clear_session_cookies(response, settings)
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=_SIGNED_IN_ONLY)
 async def logout_all(
-    user: SignedIn, session: SessionDep, auth: SessionServiceDep, settings: SettingsDep, response: Response
+    user: SignedIn, session: SessionDep, state: State, settings: SettingsDep, response: Response
 ) -> None:
     """Sign every session of this account out, this one included."""
-    await auth.logout_all(session, user.user_id)
+    await service.logout_all(session, state, user.user_id)
     clear_session_cookies(response, settings)
 
 
 @router.get("/sessions", response_model=list[SessionPublic], responses=_SIGNED_IN_ONLY)
-async def list_sessions(user: SignedIn, session: SessionDep, auth: SessionServiceDep) -> Any:
+async def list_sessions(user: SignedIn, session: SessionDep, state: State) -> Any:
     """The caller's signed-in devices, most recently used first."""
-    return await auth.list_sessions(session, user.user_id, user.session_id)
+    return await service.list_sessions(session, state, user.user_id, user.session_id)
 
 
 @router.delete(
@@ -138,8 +139,6 @@ async def list_sessions(user: SignedIn, session: SessionDep, auth: SessionServic
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, (404, "No such session of the caller's")),
 )
-async def revoke_session(
-    session_id: uuid.UUID, user: SignedIn, session: SessionDep, auth: SessionServiceDep
-) -> None:
+async def revoke_session(session_id: uuid.UUID, user: SignedIn, session: SessionDep, state: State) -> None:
     """Sign one of the caller's devices out."""
-    await auth.revoke_session(session, user.user_id, session_id)
+    await service.revoke_session(session, state, user.user_id, session_id)
