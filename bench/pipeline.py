@@ -32,15 +32,15 @@ from common.dbtools import drop_database, ensure_database
 from common.events import (
     INBOX_DDL,
     OUTBOX_DDL,
-    Batched,
     Consumer,
     Envelope,
     Event,
     EventBus,
+    Handlers,
     OutboxRelay,
     outbox,
 )
-from common.events.topology import SUBSCRIPTIONS, Subscription
+from common.events.topology import declare_subscription
 from common.testing import delete_topology
 
 __all__ = ["in_process", "percentiles", "real_pipeline"]
@@ -114,6 +114,10 @@ async def real_pipeline(target: Target, since: datetime, until: datetime) -> dic
 # --- 2. in-process, on a scratch database --------------------------------------------------------
 
 
+_probe_handlers = Handlers(PROBE_SUBSCRIPTION)
+
+
+@_probe_handlers.on_batch(BenchProbe)
 async def _apply_probes(session: AsyncSession, events: Sequence[Envelope]) -> None:
     """One effect row per event, written as one statement per run (the way posts applies votes)."""
     await session.execute(
@@ -123,9 +127,6 @@ async def _apply_probes(session: AsyncSession, events: Sequence[Envelope]) -> No
         ),
         {"ids": [e.id for e in events], "seqs": [e.parse(BenchProbe).seq for e in events]},
     )
-
-
-_probe_handler = Batched(_apply_probes)
 
 
 async def _fresh_schema(url: str) -> None:
@@ -144,7 +145,7 @@ async def _fresh_schema(url: str) -> None:
 async def _write_batch(db: Database, first: int, count: int) -> None:
     rows = []
     for seq in range(first, first + count):
-        envelope = Envelope.wrap(BenchProbe(seq=seq), producer="bench", correlation_id=None)
+        envelope = Envelope.wrap(BenchProbe(seq=seq), correlation_id=None)
         rows.append(
             {"event_id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
         )
@@ -210,24 +211,28 @@ async def in_process(
     backlog with no consumer running, then the consumer draining it), to tell which one limits.
     """
     url = f"{pg_base}/{EVENTS_DB}"
-    SUBSCRIPTIONS[PROBE_SUBSCRIPTION] = Subscription(PROBE_SUBSCRIPTION, (BenchProbe.TYPE,))
+    probe = _probe_handlers.subscription
     await _fresh_schema(url)
-    await delete_topology(amqp_url, EVENTS_PREFIX)
+    await delete_topology(amqp_url, EVENTS_PREFIX, also=[probe])
     db = Database(url)
     bus = EventBus(amqp_url, prefix=EVENTS_PREFIX)
     recorder = _Recorder()
     relay = OutboxRelay(db, bus, service="bench")
-    consumer = Consumer(
-        db,
-        bus,
-        subscription=PROBE_SUBSCRIPTION,
-        handlers={BenchProbe.TYPE: _probe_handler},
-        after_commit=recorder.after_commit,
-    )
+    consumer = Consumer(db, bus, _probe_handlers, after_commit=recorder.after_commit)
     results: dict[str, Any] = {"database": EVENTS_DB, "prefix": EVENTS_PREFIX, "batch": batch}
     try:
         bus.start()
         await asyncio.wait_for(bus.ready.wait(), timeout=30)
+        # The probe's queues, as its consumer declares them on its first start: the relay's backlog
+        # (``stages``) is published before the consumer runs.
+        channel = await bus.channel(confirms=False)
+        await declare_subscription(
+            channel,
+            probe.with_prefix(EVENTS_PREFIX),
+            max_attempts=bus.max_attempts,
+            retry_base_ms=bus.retry_base_ms,
+        )
+        await channel.close()
         seq = 0
         if stages:
             for first in range(0, stages, batch):
@@ -286,6 +291,5 @@ async def in_process(
         await bus.close()
         await db.dispose()
         with contextlib.suppress(Exception):
-            await delete_topology(amqp_url, EVENTS_PREFIX)
-        SUBSCRIPTIONS.pop(PROBE_SUBSCRIPTION, None)
+            await delete_topology(amqp_url, EVENTS_PREFIX, also=[probe])
     return results

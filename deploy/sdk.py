@@ -12,6 +12,8 @@ the second, operations without a tag given the service's name. Then:
   client of ``sdk/typescript/src/index.ts`` (openapi-fetch); both pinned in
   ``sdk/typescript/package-lock.json`` and installed with ``npm ci``;
 - ``docs/asyncapi.yaml``: the events' contract (``common.events.asyncapi``).
+- ``libs/common/src/common/events/bindings.py``: every subscription's bindings, from the services'
+  handler registries, which each service's bus declares at start (``common.events.topology``).
 
 Everything is a function of the repository (the generators' versions are locked, and their
 formatter is the workspace's ruff), so both modes generate into a temporary folder: ``make sdk``
@@ -35,7 +37,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from common.events import asyncapi
+from common.events import asyncapi, topology
 from deploy import generated
 from deploy.render import REPO_ROOT
 
@@ -243,6 +245,7 @@ def wanted() -> generated.Wanted:
         }
     # The events' contract, beside the HTTP one.
     files[ASYNCAPI] = generated.File(asyncapi.render(), "common.events.asyncapi")
+    files[topology.BINDINGS_FILE] = generated.File(topology.render_bindings(), "the services' Handlers")
     stale = [SDK_DIR / rel for rel in _generated_files(SDK_DIR) if SDK_DIR / rel not in files]
     return generated.Wanted(files, stale)
 
@@ -255,7 +258,10 @@ def drift() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     return generated.main(
-        argv, description=__doc__ or "", wanted=wanted, fix="make sdk, and commit sdk/ and docs/asyncapi.yaml"
+        argv,
+        description=__doc__ or "",
+        wanted=wanted,
+        fix="make sdk, and commit sdk/, docs/asyncapi.yaml and common/events/bindings.py",
     )
 
 

@@ -35,7 +35,7 @@ from common.db import Database
 from common.dbtools import drop_database
 from common.events import schemas as events
 from common.events.reconcile import Reconciliation, reconcile
-from common.events.topology import SUBSCRIPTIONS
+from common.events.topology import installed_subscriptions
 from common.testing import TEST_AMQP_URL, TcpProxy, delete_topology, eventually, machine_lock
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,7 +334,7 @@ class Ledger:
         """Producer outbox against consumer inbox, for every pipeline the load goes through."""
         db = self.db
         votes = [events.VoteCast.TYPE, events.VoteRetracted.TYPE]
-        post_events = [t for t in SUBSCRIPTIONS["votes"].types if t.startswith("posts.")]
+        post_events = [t for t in installed_subscriptions()["votes"].types if t.startswith("posts.")]
         registered = [events.UserRegistered.TYPE]
         return {
             "votes -> posts": await reconcile(db["votes"], db["posts"], consumer_name="posts", types=votes),

@@ -17,7 +17,7 @@ from typing import Any
 import aio_pika
 import pytest
 
-from common.events.topology import SUBSCRIPTIONS
+from common.events.topology import installed_subscriptions
 from common.testing import TEST_AMQP_URL, eventually
 
 #: The first test also starts the fault stack.
@@ -92,7 +92,7 @@ async def _dead_lettered(prefix: str) -> dict[str, int]:
     async with connection:
         channel = await connection.channel()
         depths = {}
-        for sub in SUBSCRIPTIONS.values():
+        for sub in installed_subscriptions().values():
             queue = await channel.declare_queue(sub.with_prefix(prefix).dlq, durable=True, passive=True)
             depths[queue.name] = int(queue.declaration_result.message_count or 0)
     return depths

@@ -44,7 +44,7 @@ async def test_cleanup_event_purges_expired_sessions_and_spent_tokens(client, ap
     assert await _count(api, "sessions") == 3
 
     async with auth_state(app).db.session() as session, session.begin():  # as the worker's schedule does
-        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)), producer="worker")
+        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)))
 
     [purged] = await eventually(lambda: asyncio.sleep(0, _purged(caplog)), within=15)
     counts = {key: getattr(purged, key) for key in ("sessions", "reset_tokens", "verification_tokens")}
@@ -67,7 +67,7 @@ async def test_cleanup_purges_used_and_retired_single_use_tokens_and_keeps_live_
     assert await _count(api, "one_time_tokens") == 4
 
     async with auth_state(app).db.session() as session, session.begin():
-        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)), producer="worker")
+        await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)))
 
     [purged] = await eventually(lambda: asyncio.sleep(0, _purged(caplog)), within=15)
     assert (purged.reset_tokens, purged.verification_tokens) == (1, 1)

@@ -77,9 +77,9 @@ def _empty(folder: Path) -> None:
 def emit(app: FastAPI) -> Callable[..., Awaitable[None]]:
     """Publish an event as its producer would: through an outbox and the relay."""
 
-    async def _emit(event: Event, producer: str = "test") -> None:
+    async def _emit(event: Event) -> None:
         async with app.state.db.session() as session, session.begin():
-            await add_event(session, event, producer=producer)
+            await add_event(session, event)
 
     return _emit
 

@@ -78,7 +78,7 @@ async def test_a_vote_event_changes_the_count_within_the_bound(
     url = f"{POSTS}/{post['id']}"
     assert (await client.get(url)).json()["vote_count"] == 0  # cached
     assert (await client.get(POSTS)).json()["items"][0]["vote_count"] == 0  # cached
-    await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4()), producer="votes")
+    await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4()))
 
     async def counts() -> bool:
         one = (await client.get(url)).json()["vote_count"]
@@ -102,7 +102,7 @@ async def test_a_burst_of_votes_is_summed_per_post_and_shows_in_cached_reads(
     events += [VoteCast(post_id=second["id"], user_id=v) for v in voters[:5]]
     async with app.state.db.session() as session, session.begin():  # one commit: they travel together
         for event in events:
-            await add_event(session, event, producer="votes")
+            await add_event(session, event)
 
     async def counts() -> bool:
         one = (await client.get(f"{POSTS}/{first['id']}")).json()["vote_count"]
@@ -123,7 +123,7 @@ async def test_a_rename_event_shows_in_cached_reads(
     event = UserUpdated(
         user_id=user.user_id, username="after_name", email="a@example.com", updated_at=datetime.now(UTC)
     )
-    await emit(event, producer="auth")
+    await emit(event)
 
     async def renamed() -> bool:
         one = (await client.get(f"{POSTS}/{post['id']}")).json()["author"]["username"]

@@ -34,7 +34,7 @@ async def test_deleting_an_author_publishes_one_deletion_per_live_post(
     other = (await new_post(tokens.user()[1]))["id"]
     assert (await client.get(f"{POSTS}/{live[0]}")).status_code == 200  # cached
 
-    await emit(UserDeleted(user_id=user.user_id), producer="auth")
+    await emit(UserDeleted(user_id=user.user_id))
     await eventually(lambda: sql("SELECT 1 FROM inbox WHERE type = 'auth.user.deleted'"))
 
     envelopes = [Envelope.model_validate(row[0]) for row in await sql(DELETED_EVENTS, a=str(user.user_id))]
@@ -98,7 +98,7 @@ async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
         """The cache is dropped just after the event's commit: wait for that too."""
         return (await client.get(f"{POSTS}/{post_id}")).status_code == expected
 
-    await emit(updated(1, active=False), producer="auth")
+    await emit(updated(1, active=False))
     await eventually(lambda: consumed(1))
     for post_id in posts:
         await eventually(lambda: status(post_id, 404))  # noqa: B023
@@ -111,7 +111,7 @@ async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
     )
     assert sorted(await sql(events)) == sorted(("posts.post.deleted", p) for p in posts)
 
-    await emit(updated(2, active=None), producer="auth")  # a version-1 update keeps the account hidden
+    await emit(updated(2, active=None))  # a version-1 update keeps the account hidden
     await eventually(lambda: consumed(2))
     assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 404
     assert len(await sql(events)) == 2
@@ -123,7 +123,7 @@ async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
     assert refused.status_code == 409
     assert "deactivated" in refused.json()["detail"]
 
-    await emit(updated(3, active=True), producer="auth")
+    await emit(updated(3, active=True))
     await eventually(lambda: consumed(3))
     await eventually(lambda: status(posts[0], 200))
 
@@ -136,6 +136,6 @@ async def test_deactivation_hides_the_authors_posts_and_reactivation_shows_them(
     assert [r[1] for r in restored] == posts
     assert (await client.post(f"{POSTS}/{deleted_by_admin}/restore", headers=admin)).status_code == 200
     # a late, older deactivation changes nothing
-    await emit(updated(1, active=False), producer="auth")
+    await emit(updated(1, active=False))
     await eventually(lambda: consumed(4))
     assert (await client.get(f"{POSTS}/{posts[0]}")).status_code == 200

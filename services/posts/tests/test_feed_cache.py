@@ -85,7 +85,7 @@ async def test_others_votes_show_within_the_bound(
     _, alice = tokens.user()
     post = await new_post(alice)
     assert (await _feed(client))["items"][0]["vote_count"] == 0  # a shared page is cached
-    await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4(), vote_count=1, seq=1), producer="votes")
+    await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4(), vote_count=1, seq=1))
 
     async def counted() -> bool:
         return bool((await _feed(client))["items"][0]["vote_count"] == 1)
@@ -139,7 +139,7 @@ async def test_your_own_vote_shows_in_your_next_read_until_the_read_model_has_it
     assert (await client.get(POSTS, headers=bob)).json()["items"][0]["vote_count"] == 0  # bob: the read model
     # the read model catches up, then moves past alice's vote: her older entry no longer applies
     for voter, count in ((alice_user.user_id, 1), (uuid.uuid4(), 2)):
-        await emit(VoteCast(post_id=post["id"], user_id=voter, vote_count=count, seq=count), producer="votes")
+        await emit(VoteCast(post_id=post["id"], user_id=voter, vote_count=count, seq=count))
 
     async def both_see_two() -> bool:
         counts = [(await client.get(POSTS, headers=h)).json()["items"][0]["vote_count"] for h in (alice, bob)]

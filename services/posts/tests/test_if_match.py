@@ -71,7 +71,7 @@ async def test_a_vote_changes_the_body_tag_but_not_what_if_match_compares(
     _, alice = tokens.user()
     post = await new_post(alice)
     before = await _etag(client, post["id"], alice)
-    await emit(VoteCast(post_id=uuid.UUID(post["id"]), user_id=uuid.uuid4(), vote_count=1, seq=1), "votes")
+    await emit(VoteCast(post_id=uuid.UUID(post["id"]), user_id=uuid.uuid4(), vote_count=1, seq=1))
 
     async def counted() -> bool:
         count: int = (await client.get(f"{POSTS}/{post['id']}", headers=alice)).json()["vote_count"]

@@ -222,8 +222,8 @@ async def _process(app, media: dict[str, Any], emit) -> dict[str, str]:
         original_key=keys["original"],
         thumbnail_key=keys["thumbnail"],
     )
-    await emit(MediaProcessingStarted(media_id=media["id"], post_id=media["post_id"]), producer="worker")
-    await emit(event, producer="worker")
+    await emit(MediaProcessingStarted(media_id=media["id"], post_id=media["post_id"]))
+    await emit(event)
     return keys
 
 
@@ -285,7 +285,7 @@ async def test_status_moves_through_processing_and_failed(
     _, alice = tokens.user()
     _, bob = tokens.user()
     media = await _uploaded(client, alice, new_post)
-    await emit(MediaProcessingStarted(media_id=media["id"], post_id=media["post_id"]), producer="worker")
+    await emit(MediaProcessingStarted(media_id=media["id"], post_id=media["post_id"]))
 
     async def status_is(expected: str) -> bool:
         return bool((await _status(client, media, alice))["status"] == expected)

@@ -178,7 +178,7 @@ async def test_deleted_users_posts_go_and_stay_gone(
     user, alice = tokens.user("leaving_user")
     _, admin = tokens.user(role="admin")
     post = await new_post(alice)
-    await emit(UserDeleted(user_id=user.user_id), producer="auth")
+    await emit(UserDeleted(user_id=user.user_id))
 
     async def gone() -> bool:
         return (await client.get(f"{POSTS}/{post['id']}")).status_code == 404

@@ -123,13 +123,13 @@ async def test_vote_events_move_the_count(client: httpx.AsyncClient, tokens: Tok
     _, auth = tokens.user()
     post = (await client.post("/api/v1/posts", json={"title": "t", "content": "c"}, headers=auth)).json()
     voter = uuid.uuid4()
-    await emit(VoteCast(post_id=post["id"], user_id=voter), producer="votes")
+    await emit(VoteCast(post_id=post["id"], user_id=voter))
 
     async def count() -> int:
         return int((await client.get(f"/api/v1/posts/{post['id']}")).json()["vote_count"])
 
     await eventually(lambda: _equals(count, 1))
-    await emit(VoteRetracted(post_id=post["id"], user_id=voter), producer="votes")
+    await emit(VoteRetracted(post_id=post["id"], user_id=voter))
     await eventually(lambda: _equals(count, 0))
 
 

@@ -126,7 +126,7 @@ async def test_sort_by_votes(client: httpx.AsyncClient, tokens: TokenFactory, ne
     low, high, none = [await new_post(alice) for _ in range(3)]
     for post, votes in ((high, 2), (low, 1)):
         for _ in range(votes):
-            await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4()), producer="votes")
+            await emit(VoteCast(post_id=post["id"], user_id=uuid.uuid4()))
 
     async def top() -> list[str]:
         return await _ids(client, sort="top")

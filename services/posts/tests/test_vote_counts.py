@@ -63,7 +63,7 @@ async def _stored(app: FastAPI, post_id: uuid.UUID) -> int:
 
 
 def _envelope(event: VoteEvent) -> Envelope:
-    return Envelope.wrap(event, producer="votes", correlation_id=None)
+    return Envelope.wrap(event, correlation_id=None)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -90,10 +90,10 @@ async def test_through_the_broker_singly_and_in_bursts_the_count_ends_at_the_row
     delivered = deliveries(events, seed=42)
     half = len(delivered) // 2
     for event in delivered[:half]:  # one at a time: each consumed before the next leaves
-        await emit(event, producer="votes")
+        await emit(event)
     async with app.state.db.session() as session, session.begin():  # the rest as one burst
         for event in delivered[half:]:
-            await add_event(session, event, producer="votes")
+            await add_event(session, event)
 
     async def consumed() -> Any:
         async with app.state.db.engine.begin() as conn:

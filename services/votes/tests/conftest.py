@@ -148,7 +148,7 @@ def emit(app: FastAPI) -> Emit:
 
     async def _emit(event: Event) -> None:
         async with app.state.db.session() as session, session.begin():
-            await add_event(session, event, producer="test")
+            await add_event(session, event)
 
     return _emit
 

@@ -136,7 +136,7 @@ def emit(app: FastAPI) -> Callable[[Event], Awaitable[uuid.UUID]]:
 
     async def _emit(event: Event) -> uuid.UUID:
         async with app.state.db.session() as session, session.begin():
-            envelope = await add_event(session, event, producer="test")
+            envelope = await add_event(session, event)
         return envelope.id
 
     return _emit

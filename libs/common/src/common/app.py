@@ -25,7 +25,8 @@ from common.db import Database
 from common.edge import edge_errors_router
 from common.errors import install_error_handlers
 from common.events.bus import EventBus
-from common.events.consumer import Batched, Consumer, Handler
+from common.events.consumer import Consumer
+from common.events.handlers import Handlers
 from common.events.outbox import OutboxRelay
 from common.health import HealthCheck, health_router
 from common.http import create_http_client
@@ -83,11 +84,10 @@ class Runtime:
         await self.db.ping()
         await self.redis.ping()
 
-    def consume(
-        self, subscription: str, handlers: Mapping[str, Handler | Batched], **kwargs: Any
-    ) -> Consumer:
+    def consume(self, handlers: Handlers, **kwargs: Any) -> Consumer:
+        """A consumer of ``handlers``' subscription (started with the app; it declares its queues)."""
         kwargs.setdefault("probe", self._probe_dependencies)
-        consumer = Consumer(self.db, self.bus, subscription=subscription, handlers=handlers, **kwargs)
+        consumer = Consumer(self.db, self.bus, handlers, **kwargs)
         self.consumers.append(consumer)
         return consumer
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.dbtools import drop_database, ensure_database
-from common.events.topology import EXCHANGE, SUBSCRIPTIONS, retry_delays_ms
+from common.events.topology import (
+    EXCHANGE,
+    Subscription,
+    declare_subscription,
+    installed_subscriptions,
+    retry_delays_ms,
+)
 from common.identity import ACCESS_TOKEN_TYPE, Principal, TokenVerifier
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "TEST_ISSUER",
     "TcpProxy",
     "TokenFactory",
+    "declare_topology",
     "delete_topology",
     "eventually",
     "fresh_service",
@@ -116,12 +123,20 @@ async def truncate_all(engine: AsyncEngine) -> None:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-async def delete_topology(url: str, prefix: str, *, max_attempts: int = 5, retry_base_ms: int = 200) -> None:
-    """Remove a prefixed topology so a test run starts with empty queues."""
+async def delete_topology(
+    url: str,
+    prefix: str,
+    *,
+    max_attempts: int = 5,
+    retry_base_ms: int = 200,
+    also: Iterable[Subscription] = (),
+) -> None:
+    """Remove a prefixed topology so a test run starts with empty queues: every installed
+    subscription's queues, ``also``'s (a suite's own test subscriptions) and the exchange."""
     connection = await aio_pika.connect(url, timeout=5)
     async with connection:
         channel = await connection.channel()
-        for base in SUBSCRIPTIONS.values():
+        for base in (*installed_subscriptions().values(), *also):
             sub = base.with_prefix(prefix)
             names = [
                 sub.queue,
@@ -131,6 +146,19 @@ async def delete_topology(url: str, prefix: str, *, max_attempts: int = 5, retry
             for name in names:
                 await channel.queue_delete(name)
         await channel.exchange_delete(f"{prefix}{EXCHANGE}")
+
+
+async def declare_topology(url: str, prefix: str, *, max_attempts: int = 5, retry_base_ms: int = 200) -> None:
+    """Declare every installed subscription under ``prefix``, as if each consumer had started once:
+    a suite's events then land in the queues of consumers it does not run (not held back as
+    unroutable), as they do in a deployment where every service has started."""
+    connection = await aio_pika.connect(url, timeout=5)
+    async with connection:
+        channel = await connection.channel()
+        for base in installed_subscriptions().values():
+            await declare_subscription(
+                channel, base.with_prefix(prefix), max_attempts=max_attempts, retry_base_ms=retry_base_ms
+            )
 
 
 async def eventually(
@@ -219,11 +247,13 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def fresh_service(
     *, db_name: str, alembic_ini: Path, prefix: str, redis_db: int, amqp_url: str = TEST_AMQP_URL
 ) -> dict[str, Any]:
-    """A migrated database, an empty event topology and an empty Redis database; settings overrides."""
+    """A migrated database, an empty event topology (every installed subscription declared) and an
+    empty Redis database; settings overrides."""
     url = test_database_url(db_name)
     redis_url = f"{TEST_REDIS_BASE}/{redis_db}"
     await prepare_database(url, alembic_ini)
     await delete_topology(amqp_url, prefix, max_attempts=5, retry_base_ms=50)
+    await declare_topology(amqp_url, prefix, max_attempts=5, retry_base_ms=50)
     async with aioredis.Redis.from_url(redis_url) as redis:
         await redis.flushdb()
     return {

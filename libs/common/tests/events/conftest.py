@@ -18,10 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
 from common.dbtools import drop_database, ensure_database
-from common.events import INBOX_DDL, OUTBOX_DDL, Consumer, Envelope, Event, EventBus, OutboxRelay, add_event
+from common.events import (
+    INBOX_DDL,
+    OUTBOX_DDL,
+    Consumer,
+    Envelope,
+    Event,
+    EventBus,
+    Handlers,
+    OutboxRelay,
+    Subscription,
+    add_event,
+)
 from common.events.consumer import AfterCommit
-from common.events.topology import SUBSCRIPTIONS, Subscription
-from common.testing import TEST_AMQP_URL, delete_topology, test_database_url
+from common.events.topology import declare_subscription
+from common.testing import TEST_AMQP_URL, declare_topology, delete_topology, test_database_url
 
 PREFIX = "test-common."
 DB_URL = test_database_url("common_test")
@@ -42,7 +53,8 @@ class Probe(Event):
     seq: int
 
 
-SUBSCRIPTIONS["probe"] = Subscription("probe", (Probe.TYPE,))
+#: The test-only subscription (no service installs it); its consumer declares it when it starts.
+PROBE = Subscription("probe", (Probe.TYPE,))
 
 
 @dataclass
@@ -75,7 +87,8 @@ async def db(schema: None) -> AsyncIterator[Database]:
     database = Database(DB_URL)
     async with database.engine.begin() as conn:
         await conn.execute(text("TRUNCATE outbox, inbox, effects RESTART IDENTITY"))
-    await delete_topology(TEST_AMQP_URL, PREFIX, max_attempts=3, retry_base_ms=50)
+    await delete_topology(TEST_AMQP_URL, PREFIX, max_attempts=3, retry_base_ms=50, also=[PROBE])
+    await declare_topology(TEST_AMQP_URL, PREFIX, max_attempts=3, retry_base_ms=50)
     yield database
     await database.dispose()
 
@@ -108,25 +121,40 @@ class Kit:
         self.db = db
         self.control = control
 
+    def handlers(self) -> Handlers:
+        """The probe subscription's handlers: one row in ``effects`` per application."""
+        handlers = Handlers(PROBE.name)
+        handlers.on(Probe)(_make_handler(self.control))
+        return handlers
+
     def bus(self, url: str = TEST_AMQP_URL) -> EventBus:
         return EventBus(url, max_attempts=3, retry_base_ms=50, prefix=PREFIX)
 
     async def started_bus(self, url: str = TEST_AMQP_URL) -> EventBus:
+        """A connected bus, with the probe subscription declared (as if its consumer had started once)."""
         bus = self.bus(url)
         bus.start()
         await bus.ready.wait()
+        channel = await bus.channel(confirms=False)
+        try:
+            await declare_subscription(
+                channel,
+                PROBE.with_prefix(PREFIX),
+                max_attempts=bus.max_attempts,
+                retry_base_ms=bus.retry_base_ms,
+            )
+        finally:
+            await channel.close()
         return bus
 
     def consumer(
         self, bus: EventBus, after_commit: AfterCommit | None = None, *, db: Database | None = None
     ) -> Consumer:
         """The probe consumer; ``db`` gives it its own database handle (e.g. through a proxy)."""
-        handlers = {Probe.TYPE: _make_handler(self.control)}
         return Consumer(
             db or self.db,
             bus,
-            subscription="probe",
-            handlers=handlers,
+            self.handlers(),
             after_commit=after_commit,
             probe_backoff=(0.1, 0.5),
         )
@@ -157,7 +185,7 @@ class Kit:
         ids = []
         for seq in seqs:
             async with self.db.session() as session, session.begin():
-                ids.append((await add_event(session, Probe(seq=seq), producer="producer")).id)
+                ids.append((await add_event(session, Probe(seq=seq))).id)
         return ids
 
     async def count(self, sql: str) -> int:

@@ -16,13 +16,13 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from common.events import Batched, Consumer, Envelope
+from common.events import Consumer, Envelope, Handlers
 from common.events.bus import UnroutableEvent
 from common.events.dlq import list_dead_letters, replay_dead_letters
 from common.events.reconcile import Reconciliation, reconcile
 from common.testing import TEST_AMQP_URL, TcpProxy, eventually
 
-from .conftest import queue_depth
+from .conftest import PROBE, Probe, queue_depth
 
 EFFECTS = "SELECT event_id FROM effects"
 Kit = Any  # the conftest fixture; typed loosely so tests read plainly
@@ -127,18 +127,16 @@ async def test_poisoned_message_is_retried_then_dead_lettered_and_others_flow(ki
         await kit.write_events(range(10))
         # The nine good messages are applied even though the fourth keeps failing.
         await eventually(lambda: _equals(kit.count("SELECT count(*) FROM effects WHERE seq <> 3"), 9))
-        dead = await eventually(
-            lambda: list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix), within=15
-        )
+        dead = await eventually(lambda: list_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix), within=15)
         assert [d["envelope"]["data"]["seq"] for d in dead] == [3]
         assert dead[0]["attempts"] == 3
         assert "poisoned message 3" in dead[0]["error"]
         assert await kit.count("SELECT count(*) FROM effects WHERE seq = 3") == 0  # rolled back each time
 
         kit.control.poisoned.clear()  # the bug is fixed: replay the dead letter
-        assert await replay_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == 1
+        assert await replay_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix) == 1
         await eventually(lambda: _equals(kit.count("SELECT count(*) FROM effects WHERE seq = 3"), 1))
-        assert await list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == []
+        assert await list_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix) == []
         result = await _check(kit)
         assert result.clean, result
     finally:
@@ -249,13 +247,11 @@ async def test_batched_handlers_get_runs_in_delivery_order_and_duplicates_apply_
     async def apply_one(_: Any, event: Envelope) -> None:
         calls.append(("single", [event.data["seq"]]))
 
-    consumer = Consumer(
-        kit.db,
-        kit.bus(),
-        subscription="probe",
-        handlers={kit.probe_type: Batched(apply_run)},
-    )
-    other = Consumer(kit.db, kit.bus(), subscription="probe", handlers={kit.probe_type: apply_one})
+    batched, single = Handlers("probe"), Handlers("probe")
+    batched.on_batch(Probe)(apply_run)
+    single.on(Probe)(apply_one)
+    consumer = Consumer(kit.db, kit.bus(), batched)
+    other = Consumer(kit.db, kit.bus(), single)
 
     def probe(seq: int) -> Envelope:
         return Envelope(type=kit.probe_type, producer="test", data={"seq": seq})

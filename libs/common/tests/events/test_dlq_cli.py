@@ -17,7 +17,7 @@ import aio_pika
 from common.events import Envelope
 from common.events.bus import EventBus
 from common.events.consumer import ATTEMPT_HEADER
-from common.events.topology import SUBSCRIPTIONS
+from common.events.topology import installed_subscriptions
 from common.testing import TEST_AMQP_URL
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -51,7 +51,7 @@ async def _dead_letter(bus: EventBus, subscription: str, event_type: str) -> Env
                 content_type="application/json",
                 headers={ATTEMPT_HEADER: 5, "x-last-error": "RuntimeError('boom')"},
             ),
-            routing_key=SUBSCRIPTIONS[subscription].with_prefix(PREFIX).dlq,
+            routing_key=installed_subscriptions()[subscription].with_prefix(PREFIX).dlq,
         )
     finally:
         await channel.close()

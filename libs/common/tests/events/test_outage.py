@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.app import Runtime
 from common.db import Database
-from common.events import Envelope
+from common.events import Envelope, Handlers
 from common.events.bus import EventBus
 from common.events.dlq import list_dead_letters
-from common.events.topology import SUBSCRIPTIONS, retry_delays_ms
+from common.events.topology import retry_delays_ms
 from common.settings import ServiceSettings
 from common.testing import TEST_AMQP_URL, TEST_REDIS_BASE, TcpProxy, eventually
 
-from .conftest import DB_URL, queue_depth
+from .conftest import DB_URL, PROBE, Probe, queue_depth
 
 Kit = Any
 
@@ -38,7 +38,7 @@ async def test_a_database_outage_dead_letters_nothing_and_every_event_applies_on
     consumer = kit.consumer(bus, db=consumer_db)
     relay.start()
     consumer.start()
-    sub = SUBSCRIPTIONS["probe"].with_prefix(kit.prefix)
+    sub = PROBE.with_prefix(kit.prefix)
     try:
         await kit.write_events(range(10))
         await eventually(lambda: _count_is(kit, "SELECT count(*) FROM effects", 10))  # flowing
@@ -56,7 +56,7 @@ async def test_a_database_outage_dead_letters_nothing_and_every_event_applies_on
         await eventually(lambda: _count_is(kit, "SELECT count(*) FROM effects", 40), within=20)
         assert await kit.count("SELECT count(DISTINCT seq) FROM effects") == 40  # each applied once
         assert await kit.count("SELECT count(*) FROM inbox") == 40
-        assert await list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == []
+        assert await list_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix) == []
         assert consumer.consuming.is_set()
     finally:
         await consumer.stop()
@@ -84,7 +84,7 @@ async def test_an_error_that_only_looks_like_an_outage_is_retried_then_dead_lett
     consumer.start()
     try:
         await kit.write_events(range(5))
-        dead = await eventually(lambda: list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix))
+        dead = await eventually(lambda: list_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix))
         assert [d["envelope"]["data"]["seq"] for d in dead] == [2]
         assert dead[0]["attempts"] == 3
         await eventually(lambda: _count_is(kit, "SELECT count(*) FROM inbox", 4))
@@ -119,13 +119,15 @@ async def test_a_redis_outage_pauses_a_service_consumer_without_spending_attempt
         await runtime.redis.incr("test-common.outage")
         await session.execute(text("INSERT INTO effects (event_id, seq) VALUES (:id, 0)"), {"id": event.id})
 
-    consumer = runtime.consume("probe", {kit.probe_type: count_in_redis}, probe_backoff=(0.1, 0.5))
+    handlers = Handlers(PROBE.name)
+    handlers.on(Probe)(count_in_redis)
+    consumer = runtime.consume(handlers, probe_backoff=(0.1, 0.5))
     runtime.bus.start()
     relay = kit.relay(await kit.started_bus(), poll_interval=0.2)
     await runtime.redis.delete("test-common.outage")
     consumer.start()
     relay.start()
-    sub = SUBSCRIPTIONS["probe"].with_prefix(kit.prefix)
+    sub = PROBE.with_prefix(kit.prefix)
     try:
         await proxy.cut()
         await kit.write_events(range(5))
@@ -136,7 +138,7 @@ async def test_a_redis_outage_pauses_a_service_consumer_without_spending_attempt
         await proxy.restore()
         await eventually(lambda: _count_is(kit, "SELECT count(*) FROM effects", 5), within=20)
         assert await runtime.redis.get("test-common.outage") == "5"
-        assert await list_dead_letters(TEST_AMQP_URL, "probe", prefix=kit.prefix) == []
+        assert await list_dead_letters(TEST_AMQP_URL, PROBE, prefix=kit.prefix) == []
     finally:
         await consumer.stop()
         await relay.stop()

@@ -1,7 +1,8 @@
 """Every event a service publishes is consumed by some subscription, and only known events are bound.
 
 ``EVENT_TYPES`` (``common.events.schemas``) is the registry of what the services publish;
-``SUBSCRIPTIONS`` (``common.events.topology``) says which queue receives which type. An event in
+the services' handler registries say which queue receives which type (each service package names
+them in the entry point group ``common.subscriptions``: ``topology.installed_subscriptions``). An event in
 the first and in no subscription would be routed to nobody (and the relay refuses to mark it sent).
 """
 
@@ -13,15 +14,23 @@ from pathlib import Path
 from common.events import schemas
 from common.events.envelope import Event
 from common.events.schemas import EVENT_TYPES
-from common.events.topology import SUBSCRIPTIONS
+from common.events.topology import BINDINGS_FILE, installed_subscriptions, render_bindings
 
 ROOT = Path(__file__).resolve().parents[4]
-#: Added by this suite's conftest, for its own test events.
-TEST_ONLY = {"probe"}
 
 
 def _bound() -> set[str]:
-    return {t for name, sub in SUBSCRIPTIONS.items() if name not in TEST_ONLY for t in sub.types}
+    return {t for sub in installed_subscriptions().values() for t in sub.types}
+
+
+def test_every_service_declares_its_subscriptions_as_entry_points() -> None:
+    assert sorted(installed_subscriptions()) == ["auth", "posts", "votes", "worker-mail", "worker-media"]
+
+
+def test_the_system_bindings_every_bus_declares_are_the_handler_registries() -> None:
+    """``bindings.py`` is generated from the registries (``make sdk``): a handler added without
+    regenerating it would wait for its consumer's first start instead of being declared by every bus."""
+    assert BINDINGS_FILE.read_text() == render_bindings(), "run make sdk and commit common/events/bindings.py"
 
 
 def test_every_published_event_type_is_bound_to_a_queue() -> None:

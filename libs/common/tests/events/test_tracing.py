@@ -14,9 +14,8 @@ from sqlalchemy import text
 
 from common import telemetry
 from common.events import EventBus
-from common.events.topology import SUBSCRIPTIONS
 
-from .conftest import PREFIX, Kit
+from .conftest import PREFIX, PROBE, Kit
 
 
 def _hex(n: int, width: int) -> str:
@@ -76,7 +75,7 @@ async def test_the_relay_publishes_in_a_producer_span_of_that_trace_and_the_head
             assert attrs["messaging.rabbitmq.destination.routing_key"] == kit.probe_type
         # What a consumer receives: each message's traceparent names its own publish span.
         channel = await bus.channel(confirms=False)
-        queue = await channel.get_queue(SUBSCRIPTIONS["probe"].with_prefix(PREFIX).queue)
+        queue = await channel.get_queue(PROBE.with_prefix(PREFIX).queue)
         received = set()
         for _ in range(2):
             message = await queue.get(timeout=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from auth_service.accounts.guards import BruteForceGuard
 from auth_service.admin import router as admin
 from auth_service.docs import docs_router, redoc_router
 from auth_service.forward_auth.service import ForwardAuth
-from auth_service.handlers import TokenCleanup
+from auth_service.handlers import handlers
 from auth_service.keys import router as keys_router
 from auth_service.keys.keyring import KeyRing
 from auth_service.keys.security import Passwords, TokenIssuer
@@ -31,7 +32,7 @@ from auth_service.state import AuthState
 from auth_service.tiers import router as tiers
 from auth_service.tiers.cache import TierCache
 from common import TokenVerifier, create_service_app
-from common.events.schemas import TokensCleanupRequested, TokenSeal
+from common.events.schemas import TokenSeal
 from common.http import create_http_client
 from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
@@ -116,7 +117,7 @@ def create_app(
         except Exception as exc:  # the database may be down at start; limits load when it is back
             log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
         state.runtime.consume(
-            "auth", {TokensCleanupRequested.TYPE: TokenCleanup(settings.session_idle_ttl_seconds)}
+            handlers.bind(session_idle_ttl=timedelta(seconds=settings.session_idle_ttl_seconds))
         )
         tier_cache.start()
         try:

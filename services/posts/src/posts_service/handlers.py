@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
-from common.events import AfterCommit, Batched, Envelope, Handler
+from common.events import AfterCommit, Envelope, Handlers
 from common.events.schemas import (
     MediaFailed,
     MediaProcessed,
@@ -28,22 +28,27 @@ from posts_service import repository, service
 from posts_service.cache import ResponseCache
 from posts_service.media import service as media_service
 
-__all__ = ["AUTHOR_POSTS_CHUNK", "HANDLERS", "make_after_commit"]
+__all__ = ["AUTHOR_POSTS_CHUNK", "handlers", "make_after_commit"]
 
 #: Posts changed per statement when their author is deleted or (de)activated (bounded statements).
 AUTHOR_POSTS_CHUNK = 1000
 
+handlers = Handlers("posts")
 
+
+@handlers.on(UserRegistered)
 async def on_user_registered(session: AsyncSession, event: Envelope) -> None:
     data = event.parse(UserRegistered)
     await repository.upsert_author(session, data.user_id, data.username, data.updated_at)
 
 
+@handlers.on(UserUpdated)
 async def on_user_updated(session: AsyncSession, event: Envelope) -> None:
     """A rename, or (version 2) a deactivation or reactivation that hides or shows the author's posts."""
     await service.apply_author_update(session, event.parse(UserUpdated), chunk_size=AUTHOR_POSTS_CHUNK)
 
 
+@handlers.on(UserDeleted)
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
     """Anonymise the author and soft-delete their posts, publishing each deletion (chunked)."""
     await service.remove_deleted_author(
@@ -51,6 +56,7 @@ async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
     )
 
 
+@handlers.on_batch(VoteCast, VoteRetracted)
 async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None:
     """Casts and retractions: the newest count per post, one statement for a run of vote events.
 
@@ -72,29 +78,20 @@ async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None:
     await repository.set_vote_counts(session, newest)
 
 
+@handlers.on(MediaProcessingStarted)
 async def on_media_started(session: AsyncSession, event: Envelope) -> None:
     await media_service.mark_processing(session, event.parse(MediaProcessingStarted).media_id)
 
 
+@handlers.on(MediaProcessed)
 async def on_media_processed(session: AsyncSession, event: Envelope) -> None:
     await media_service.mark_ready(session, event.parse(MediaProcessed))
 
 
+@handlers.on(MediaFailed)
 async def on_media_failed(session: AsyncSession, event: Envelope) -> None:
     await media_service.mark_failed(session, event.parse(MediaFailed))
 
-
-_ON_VOTES = Batched(on_votes)
-HANDLERS: dict[str, Handler | Batched] = {
-    UserRegistered.TYPE: on_user_registered,
-    UserUpdated.TYPE: on_user_updated,
-    UserDeleted.TYPE: on_user_deleted,
-    VoteCast.TYPE: _ON_VOTES,
-    VoteRetracted.TYPE: _ON_VOTES,
-    MediaProcessingStarted.TYPE: on_media_started,
-    MediaProcessed.TYPE: on_media_processed,
-    MediaFailed.TYPE: on_media_failed,
-}
 
 _USER_EVENTS = {UserRegistered.TYPE, UserUpdated.TYPE, UserDeleted.TYPE}
 _VOTE_EVENTS = {VoteCast.TYPE, VoteRetracted.TYPE}

@@ -23,7 +23,7 @@ from common import TokenVerifier, create_service_app
 from common.state import ServiceState
 from common.storage_config import open_storage
 from posts_service.cache import ResponseCache
-from posts_service.handlers import HANDLERS, make_after_commit
+from posts_service.handlers import handlers, make_after_commit
 from posts_service.media.router import files_router
 from posts_service.media.router import router as media_router
 from posts_service.purge import Purger
@@ -73,7 +73,7 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
             staleness_seconds=settings.feed_staleness_seconds,
         )
         app.state.posts_cache = cache
-        runtime.consume("posts", HANDLERS, after_commit=make_after_commit(runtime.db, cache))
+        runtime.consume(handlers, after_commit=make_after_commit(runtime.db, cache))
         async with open_storage(settings) as storage:
             app.state.storage = storage
             purger = Purger(

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
 from common.events import add_event, add_events, outbox_row
-from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserUpdated
+from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostState, PostUpdated, UserUpdated
 from posts_service import repository
 from posts_service.cache import mark_changed
 from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
@@ -46,8 +46,6 @@ __all__ = [
     "update_post",
 ]
 
-PRODUCER = "posts"
-
 
 def to_public(row: PostRow) -> PostPublic:
     post = row.post
@@ -74,7 +72,7 @@ async def get_visible_post(session: AsyncSession, post_id: uuid.UUID, viewer: Pr
     return to_public(row)
 
 
-_State = TypeVar("_State", PostCreated, PostUpdated, PostRestored)
+_State = TypeVar("_State", bound=PostState)
 
 
 def _state_event(cls: type[_State], post: Post, at: datetime) -> _State:
@@ -97,7 +95,7 @@ async def create_post(session: AsyncSession, author: Principal, data: PostCreate
         created_at=now,
         updated_at=now,
     )
-    event = outbox_row(_state_event(PostCreated, post, now), producer=PRODUCER)
+    event = outbox_row(_state_event(PostCreated, post, now))
     known = await repository.insert_post(session, post, author.username, event)
     if known.deleted:
         # nothing was written, or (a race with the deletion) the rollback of this refusal undoes it
@@ -133,7 +131,6 @@ async def update_post(
     await add_event(
         session,
         _state_event(PostUpdated, post, post.updated_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
     return await _public(session, post)
@@ -154,7 +151,6 @@ async def delete_post(
     await add_event(
         session,
         PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=post.deleted_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
 
@@ -173,7 +169,6 @@ async def restore_post(session: AsyncSession, post_id: uuid.UUID) -> PostPublic:
     await add_event(
         session,
         _state_event(PostRestored, post, post.updated_at),
-        producer=PRODUCER,
     )
     mark_changed(session, post.id)
     return await _public(session, post)
@@ -191,7 +186,6 @@ async def remove_deleted_author(session: AsyncSession, user_id: uuid.UUID, *, ch
         await add_events(
             session,
             [PostDeleted(post_id=post_id, author_id=user_id, changed_at=now) for post_id in post_ids],
-            producer=PRODUCER,
         )
         mark_changed(session, *post_ids)
         removed += len(post_ids)
@@ -222,7 +216,7 @@ async def apply_author_update(session: AsyncSession, data: UserUpdated, *, chunk
             else PostDeleted(post_id=post.id, author_id=post.author_id, changed_at=now)
             for post in posts
         ]
-        await add_events(session, events, producer=PRODUCER)
+        await add_events(session, events)
         mark_changed(session, *(post.id for post in posts))
         if len(posts) < chunk_size:
             return

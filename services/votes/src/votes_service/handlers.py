@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.events import Envelope, Handler
+from common.events import Envelope, Handlers
 from common.events.schemas import (
     PostCreated,
     PostDeleted,
     PostRestored,
+    PostState,
     PostUpdated,
     UserDeleted,
 )
 from votes_service import repository
 
-__all__ = ["HANDLERS"]
+__all__ = ["handlers"]
+
+handlers = Handlers("votes")
 
 
-PostState = PostCreated | PostUpdated | PostRestored
-
-
+@handlers.on(PostCreated, PostUpdated, PostRestored)
 async def on_post_changed(session: AsyncSession, event: Envelope) -> None:
     """Created, updated or restored: the post's current state, applied only if newer."""
     models: dict[str, type[PostState]] = {m.TYPE: m for m in (PostCreated, PostUpdated, PostRestored)}
@@ -29,6 +30,7 @@ async def on_post_changed(session: AsyncSession, event: Envelope) -> None:
     )
 
 
+@handlers.on(PostDeleted)
 async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
     data = event.parse(PostDeleted)
     await repository.remember_post(
@@ -41,15 +43,7 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
     )
 
 
+@handlers.on(UserDeleted)
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
     """Record that the user's votes must go; the purger removes them in chunks (``purge.py``)."""
     await repository.request_vote_purge(session, event.parse(UserDeleted).user_id)
-
-
-HANDLERS: dict[str, Handler] = {
-    PostCreated.TYPE: on_post_changed,
-    PostUpdated.TYPE: on_post_changed,
-    PostRestored.TYPE: on_post_changed,
-    PostDeleted.TYPE: on_post_deleted,
-    UserDeleted.TYPE: on_user_deleted,
-}

@@ -11,7 +11,7 @@ from common import TokenVerifier, create_service_app
 from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from common.state import ServiceState
-from votes_service.handlers import HANDLERS
+from votes_service.handlers import handlers
 from votes_service.posts_client import HttpPostLookup
 from votes_service.purge import VotePurger
 from votes_service.router import internal_router, router
@@ -31,7 +31,7 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
             app.state.vote_limiter = RateLimiter(runtime.redis, prefix="ratelimit")
             purger = VotePurger(runtime.db, interval_seconds=settings.vote_purge_interval_seconds)
             app.state.vote_purger = purger
-            runtime.consume("votes", HANDLERS, after_commit=purger.after_commit)
+            runtime.consume(handlers, after_commit=purger.after_commit)
             if settings.run_background:
                 purger.start()
             try:

@@ -26,7 +26,6 @@ __all__ = [
     "vote_tallies",
 ]
 
-PRODUCER = "votes"
 POST_NOT_FOUND = "Post not found: it does not exist, is not published or was deleted"
 
 
@@ -66,7 +65,7 @@ async def cast_vote(
     await _ensure_votable(session, post_id, posts)
     added = await repository.add_vote(session, user.user_id, post_id)
     if added:
-        await add_event(session, await _changed(session, VoteCast, user.user_id, post_id), producer=PRODUCER)
+        await add_event(session, await _changed(session, VoteCast, user.user_id, post_id))
     return VoteState(post_id=post_id, voted=True, changed=added)
 
 
@@ -74,7 +73,7 @@ async def retract_vote(session: AsyncSession, user: Principal, post_id: uuid.UUI
     removed = await repository.remove_vote(session, user.user_id, post_id)
     if removed:
         event = await _changed(session, VoteRetracted, user.user_id, post_id)
-        await add_event(session, event, producer=PRODUCER)
+        await add_event(session, event)
     return VoteState(post_id=post_id, voted=False, changed=removed)
 
 
@@ -93,7 +92,6 @@ async def remove_user_votes_chunk(session: AsyncSession, user_id: uuid.UUID, *, 
             VoteRetracted(post_id=post_id, user_id=user_id, vote_count=count, seq=seq)
             for post_id, (count, seq) in tallies.items()
         ],
-        producer=PRODUCER,
     )
     return len(post_ids)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from common.events import Envelope, Event, Handler
+from common.events import Envelope, Event, Handler, Handlers
 from common.events.schemas import (
     EmailVerificationRequested,
     MediaUploaded,
@@ -21,7 +21,7 @@ from worker_service.jobs import JobKind
 from worker_service.mail import MAIL_KINDS
 from worker_service.media import MEDIA_KIND
 
-__all__ = ["JOB_KINDS", "MAIL_HANDLERS", "MEDIA_HANDLERS"]
+__all__ = ["JOB_KINDS", "mail_handlers", "media_handlers"]
 
 JOB_KINDS: dict[str, JobKind] = {kind.type: kind for kind in (*MAIL_KINDS, MEDIA_KIND)}
 
@@ -37,9 +37,11 @@ def _job_recorder(event_model: type[Event], job_type: str) -> Handler:
     return record
 
 
-MAIL_HANDLERS: dict[str, Handler] = {
-    UserRegistered.TYPE: _job_recorder(UserRegistered, "email.welcome"),
-    PasswordResetRequested.TYPE: _job_recorder(PasswordResetRequested, "email.password_reset"),
-    EmailVerificationRequested.TYPE: _job_recorder(EmailVerificationRequested, "email.verification"),
-}
-MEDIA_HANDLERS: dict[str, Handler] = {MediaUploaded.TYPE: _job_recorder(MediaUploaded, "media.process")}
+# Two subscriptions, so slow media work never delays e-mail.
+mail_handlers = Handlers("worker-mail")
+mail_handlers.on(UserRegistered)(_job_recorder(UserRegistered, "email.welcome"))
+mail_handlers.on(PasswordResetRequested)(_job_recorder(PasswordResetRequested, "email.password_reset"))
+mail_handlers.on(EmailVerificationRequested)(_job_recorder(EmailVerificationRequested, "email.verification"))
+
+media_handlers = Handlers("worker-media")
+media_handlers.on(MediaUploaded)(_job_recorder(MediaUploaded, "media.process"))

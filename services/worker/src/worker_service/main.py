@@ -12,7 +12,7 @@ from common import TokenVerifier, create_service_app
 from common.events import Envelope
 from common.state import ServiceState
 from common.storage_config import open_storage
-from worker_service.handlers import JOB_KINDS, MAIL_HANDLERS, MEDIA_HANDLERS
+from worker_service.handlers import JOB_KINDS, mail_handlers, media_handlers
 from worker_service.retention import JobPruner
 from worker_service.router import router
 from worker_service.runner import JobRunners
@@ -47,10 +47,8 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             async def wake_media(_: Sequence[Envelope]) -> None:
                 runners.wake("media")
 
-            runtime.consume("worker-mail", MAIL_HANDLERS, after_commit=wake_mail)
-            runtime.consume(
-                "worker-media", MEDIA_HANDLERS, prefetch=settings.media_prefetch, after_commit=wake_media
-            )
+            runtime.consume(mail_handlers, after_commit=wake_mail)
+            runtime.consume(media_handlers, prefetch=settings.media_prefetch, after_commit=wake_media)
             if settings.run_background:
                 runners.start()
                 scheduler.start()

@@ -41,10 +41,9 @@ from worker_service.models import JobStatus
 from worker_service.repository import ClaimedJob
 from worker_service.settings import WorkerSettings
 
-__all__ = ["PRODUCER", "JobRunner", "JobRunners", "Outcome"]
+__all__ = ["JobRunner", "JobRunners", "Outcome"]
 
 log = logging.getLogger("worker_service.runner")
-PRODUCER = "worker"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +160,7 @@ class JobRunner:
             kind = self.kinds.get(job.type) if job else None
             if job is not None and kind is not None and job.attempts == 1:
                 for event in kind.started(job.payload):
-                    await add_event(session, event, producer=PRODUCER)
+                    await add_event(session, event)
         return job
 
     async def _execute(self, job: ClaimedJob, kind: JobKind, lease_from: float) -> Outcome | None:
@@ -265,7 +264,7 @@ class JobRunner:
                 log.warning("job taken over; this attempt's outcome dropped", extra={"job_id": str(job.id)})
                 return
             for event in events:
-                await add_event(session, event, producer=PRODUCER)
+                await add_event(session, event)
         JOBS.labels(job.type, status).inc()
         log.info("job %s", status, extra={"job_id": str(job.id), "type": job.type, "attempt": job.attempts})
 

@@ -21,7 +21,6 @@ from sqlalchemy import text
 from common.db import Database
 from common.events import Event, add_event
 from common.events.schemas import TokensCleanupRequested
-from worker_service.runner import PRODUCER
 from worker_service.settings import WorkerSettings
 
 __all__ = ["ScheduleSpec", "Scheduler", "token_cleanup"]
@@ -107,7 +106,7 @@ class Scheduler:
                 slot = (await session.execute(_CLAIM, {"name": spec.name})).scalar()
                 if slot is None:
                     continue
-                await add_event(session, spec.event(slot), producer=PRODUCER)
+                await add_event(session, spec.event(slot))
             log.info("schedule fired", extra={"schedule": spec.name, "slot": slot.isoformat()})
             fired.append((spec.name, slot))
         return fired

@@ -1,16 +1,16 @@
 """The event backbone: envelope, schemas, topology, transactional outbox, idempotent consumers."""
 
 from common.events.bus import EventBus
-from common.events.consumer import AfterCommit, Batched, Consumer, Handler
+from common.events.consumer import AfterCommit, Consumer
 from common.events.envelope import Envelope, Event
+from common.events.handlers import Batched, Handler, Handlers
 from common.events.outbox import OutboxRelay, add_event, add_events, outbox_row
 from common.events.tables import INBOX_DDL, OUTBOX_DDL, inbox, outbox
-from common.events.topology import SUBSCRIPTIONS, Subscription
+from common.events.topology import Subscription, installed_subscriptions
 
 __all__ = [
     "INBOX_DDL",
     "OUTBOX_DDL",
-    "SUBSCRIPTIONS",
     "AfterCommit",
     "Batched",
     "Consumer",
@@ -18,11 +18,13 @@ __all__ = [
     "Event",
     "EventBus",
     "Handler",
+    "Handlers",
     "OutboxRelay",
     "Subscription",
     "add_event",
     "add_events",
     "inbox",
+    "installed_subscriptions",
     "outbox",
     "outbox_row",
 ]

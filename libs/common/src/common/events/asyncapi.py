@@ -3,8 +3,9 @@
 One channel per routing key (the event type, on the topic exchange ``events``), carrying one
 message: the envelope every event travels in (``envelope.Envelope``) with that event's ``type`` and
 ``version`` fixed and its ``data`` described by the payload's pydantic JSON schema. The producer
-(the type's first word) sends it; every subscription of ``topology.SUBSCRIPTIONS`` that binds it
-receives it, from its queue ``<name>.events``.
+(the type's first word) sends it; every installed subscription that handles it receives it, from
+its queue ``<name>.events`` (the services' handler registries, found through the entry point group
+``common.subscriptions``: ``topology.installed_subscriptions``).
 
 The document is checked in (``docs/asyncapi.yaml``, kept current by ``tests/sdk``):
 
@@ -24,7 +25,7 @@ from pydantic.json_schema import models_json_schema
 
 from common.events.envelope import Envelope, Event
 from common.events.schemas import EVENT_TYPES
-from common.events.topology import EXCHANGE, SUBSCRIPTIONS
+from common.events.topology import EXCHANGE, Subscription, installed_subscriptions
 
 __all__ = ["asyncapi_document", "render"]
 
@@ -77,11 +78,12 @@ def _envelope(model: type[Event]) -> dict[str, Any]:
     }
 
 
-def _receivers(event_type: str) -> list[str]:
-    return [sub.name for sub in SUBSCRIPTIONS.values() if event_type in sub.types]
+def _receivers(subscriptions: dict[str, Subscription], event_type: str) -> list[str]:
+    return [sub.name for sub in subscriptions.values() if event_type in sub.types]
 
 
 def asyncapi_document() -> dict[str, Any]:
+    subscriptions = installed_subscriptions()
     models = sorted(EVENT_TYPES.values(), key=lambda model: model.TYPE)
     _, definitions = models_json_schema([(model, "serialization") for model in models], ref_template=_SCHEMAS)
     channels: dict[str, Any] = {}
@@ -111,7 +113,7 @@ def asyncapi_document() -> dict[str, Any]:
             "channel": ref,
             "summary": f"{producer} publishes {model.TYPE}",
         }
-        for receiver in _receivers(model.TYPE):
+        for receiver in _receivers(subscriptions, model.TYPE):
             operations[f"{model.TYPE}.{receiver}"] = {
                 "action": "receive",
                 "channel": ref,

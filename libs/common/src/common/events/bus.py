@@ -11,15 +11,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, cast
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
-from aiormq import spec
-from aiormq.abc import DeliveredMessage
-from aiormq.channel import Channel
 
-from common.events.topology import declare_topology
+from common.events.hotpath import publish_confirmed
+from common.events.topology import declare_exchange, declare_subscription, system_subscriptions
 
 __all__ = ["EventBus", "UnroutableEvent"]
 
@@ -71,12 +68,16 @@ class EventBus:
             try:
                 self.connection = await aio_pika.connect_robust(self.url, timeout=5, reconnect_interval=1)
                 self._publish_channel = await self.connection.channel(publisher_confirms=True)
-                self.exchange = await declare_topology(
-                    self._publish_channel,
-                    max_attempts=self.max_attempts,
-                    retry_base_ms=self.retry_base_ms,
-                    prefix=self.prefix,
-                )
+                self.exchange = await declare_exchange(self._publish_channel, prefix=self.prefix)
+                # every subscription of the system, so that what this service publishes before a
+                # consumer's first start waits in that consumer's queue (its own consumers redeclare)
+                for sub in system_subscriptions():
+                    await declare_subscription(
+                        self._publish_channel,
+                        sub.with_prefix(self.prefix),
+                        max_attempts=self.max_attempts,
+                        retry_base_ms=self.retry_base_ms,
+                    )
                 break
             except Exception as exc:  # the broker may be down at start; keep trying
                 log.warning("broker unreachable, retrying", extra={"error": str(exc), "delay_s": delay})
@@ -112,61 +113,24 @@ class EventBus:
 
         ``headers``: one mapping per message (the relay's W3C ``traceparent``), in the same order.
 
-        Built for the relay's batches, where what costs is not CPU but event-loop turns: while the
-        service is busy serving requests each turn takes milliseconds, and through aio-pika's
-        ``Exchange.publish`` every message held the channel lock across turns (a batch of 500:
-        about 1,500 turns, seconds of delay). Here no message waits for the socket to drain
-        (aiormq's ``wait=False``) and they are started in waves that fit the connection's write
-        queue, so nobody queues on the lock: a batch takes a turn per wave, then one wait for all
-        the confirmations. A negative confirmation raises; so does a message the broker could not
-        route (published ``mandatory``, it comes back when no queue is bound to its type):
+        Built for the relay's batches, through aiormq below aio-pika (``common.events.hotpath``:
+        why, with the bench figures). A negative confirmation raises; so does a message the broker
+        could not route (published ``mandatory``, it comes back when no queue is bound to its type):
         ``UnroutableEvent``, so the relay keeps the batch pending (``outbox_pending`` shows it)
-        instead of marking an event nobody received as sent. Every type in ``EVENT_TYPES`` is bound
-        by some subscription (a test checks it), so this means a topology that was tampered with.
+        instead of marking an event nobody received as sent. Every type in ``EVENT_TYPES`` is
+        handled by some installed subscription (a test checks it), so this means its consumer has
+        not started yet (its queue is declared on its first start; docs/events.md, "Start order")
+        or a topology that was tampered with.
         """
         if self.exchange is None or self._publish_channel is None or not self.connected:
             raise ConnectionError("broker not connected")
-        # the concrete channel: its basic_publish takes ``wait`` (the abstract one does not say so)
-        channel = cast(Channel, await self._publish_channel.get_underlay_channel())
-        exchange = self.exchange.name
-
-        async def publish(routing_key: str, body: bytes, message_id: str, extra: Mapping[str, str]) -> Any:
-            return await channel.basic_publish(
-                body,
-                exchange=exchange,
-                routing_key=routing_key,
-                properties=spec.Basic.Properties(
-                    content_type="application/json",
-                    delivery_mode=2,  # persistent
-                    message_id=message_id,
-                    headers=dict(extra),
-                ),
-                mandatory=True,
-                timeout=self.publish_timeout,
-                wait=False,
-            )
-
-        # leave room in the (shared) write queue for the consumers' acks
-        wave = max(1, channel.write_queue.maxsize - 2) if channel.write_queue.maxsize else len(messages)
-        started: list[asyncio.Future[Any]] = []
-        try:
-            for first in range(0, len(messages), wave):
-                if first:
-                    await asyncio.sleep(0)  # the connection's writer empties the queue meanwhile
-                started += [
-                    asyncio.ensure_future(publish(*m, headers[first + i] if headers else {}))
-                    for i, m in enumerate(messages[first : first + wave])
-                ]
-            results = await asyncio.gather(*started, return_exceptions=True)
-        finally:
-            for future in started:
-                future.cancel()  # only those still running (we were cancelled): no-op on done ones
-        unroutable: list[str] = []
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-            if isinstance(result, DeliveredMessage):  # returned: confirmed, but routed nowhere
-                unroutable.append(str(getattr(result.delivery, "routing_key", "?")))
+        unroutable = await publish_confirmed(
+            self._publish_channel,
+            self.exchange.name,
+            messages,
+            headers=headers,
+            publish_timeout=self.publish_timeout,
+        )
         if unroutable:
             log.error("event routed to no queue", extra={"routing_keys": sorted(set(unroutable))})
             raise UnroutableEvent(unroutable)

@@ -33,8 +33,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aio_pika
@@ -48,34 +47,20 @@ from common.db import Database
 from common.errors import dependency_down
 from common.events.bus import EventBus
 from common.events.envelope import Envelope
-from common.events.topology import EXCHANGE, SUBSCRIPTIONS, Subscription, retry_delays_ms
+from common.events.handlers import Batched, Handlers
+from common.events.topology import EXCHANGE, Subscription, declare_subscription, retry_delays_ms
 from common.logging import request_id_var
 from common.metrics import EVENTS_CONSUMED
 
-__all__ = ["ATTEMPT_HEADER", "AfterCommit", "Batched", "Consumer", "Handler", "Probe"]
+__all__ = ["ATTEMPT_HEADER", "AfterCommit", "Consumer", "Probe"]
 
 log = logging.getLogger("common.events.consumer")
 
-#: A handler is a plain function handed its dependencies: the open session and the event.
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 #: Runs once the effects of these events committed (cache invalidation, waking a worker).
 AfterCommit = Callable[[Sequence[Envelope]], Awaitable[None]]
 #: Raises unless the consumer's dependencies (its database, Redis) answer.
 Probe = Callable[[], Awaitable[None]]
 ATTEMPT_HEADER = "x-attempt"
-
-
-@dataclass(frozen=True, slots=True)
-class Batched:
-    """A handler that applies several events in one call: one statement for a batch, not one each.
-
-    For effects that aggregate (counters, upserts). The consumer hands it each run of consecutive
-    events in a batch that map to this same handler (register one ``Batched`` for several types to
-    let them share runs), so delivery order is kept. Called with one event when a batch fell back to
-    applying its messages alone.
-    """
-
-    apply: Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
 
 
 #: The inbox claim for a whole batch: rows that already existed (redeliveries) are not returned.
@@ -101,9 +86,8 @@ class Consumer:
         self,
         db: Database,
         bus: EventBus,
+        handlers: Handlers,
         *,
-        subscription: str,
-        handlers: Mapping[str, Handler | Batched],
         prefetch: int = 64,
         after_commit: AfterCommit | None = None,
         batch_size: int = 64,
@@ -114,11 +98,9 @@ class Consumer:
     ) -> None:
         self.db = db
         self.bus = bus
-        self.sub: Subscription = SUBSCRIPTIONS[subscription].with_prefix(bus.prefix)
-        unknown = set(handlers) - set(self.sub.types)
-        if unknown:
-            raise ValueError(f"{subscription} is not bound to {sorted(unknown)}; add them to SUBSCRIPTIONS")
-        self.handlers = handlers
+        #: Its queue binds exactly the types it handles.
+        self.sub: Subscription = handlers.subscription.with_prefix(bus.prefix)
+        self.handlers = handlers.mapping
         self.prefetch = prefetch
         self.after_commit = after_commit
         self.delays = retry_delays_ms(bus.max_attempts, bus.retry_base_ms)
@@ -146,7 +128,11 @@ class Consumer:
         self._channel = await bus.channel(prefetch=self.prefetch, confirms=True)
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
-        self._queue = await self._channel.get_queue(self.sub.queue, ensure=True)
+        # Its own queue, bindings, retry queues and dlq (idempotent): from now on its types are routed
+        # here, and what the producers' relays held back as unroutable is published on their next pass.
+        self._queue = await declare_subscription(
+            self._channel, self.sub, max_attempts=bus.max_attempts, retry_base_ms=bus.retry_base_ms
+        )
         self._consumer_tag = await self._queue.consume(self._collect)
         self.consuming.set()
 
@@ -293,15 +279,10 @@ class Consumer:
                     await later.nack(requeue=True)
                 raise
 
-    async def on_message(self, message: AbstractIncomingMessage, envelope: Envelope | None = None) -> None:
-        """Apply one delivery; raises ``_DependencyDown`` (after requeueing it) if a dependency is down."""
+    async def on_message(self, message: AbstractIncomingMessage, envelope: Envelope) -> None:
+        """Apply one delivery (its envelope parsed by ``_on_batch``); raises ``_DependencyDown``
+        (after requeueing it) if a dependency is down."""
         attempt = _attempt(message)
-        if envelope is None:
-            try:
-                envelope = Envelope.model_validate_json(message.body)
-            except ValidationError as exc:
-                await self._dead_letter(message, "?", attempt, f"unparseable envelope: {exc.errors()[:1]}")
-                return
         token = request_id_var.set(envelope.correlation_id)
         try:
             outcome = (await self._apply_many([envelope]))[0]

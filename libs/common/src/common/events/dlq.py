@@ -5,7 +5,8 @@
 
 ``list`` reads without acknowledging, so the messages stay where they are. ``replay`` moves them
 back into the subscription's work queue with a fresh attempt count (confirmed before each ack).
-Without ``--queue`` both act on every subscription. ``--prefix`` defaults to ``EVENTS_PREFIX``,
+Without ``--queue`` both act on every installed subscription (the service packages' handler
+registries, entry point group ``common.subscriptions``). ``--prefix`` defaults to ``EVENTS_PREFIX``,
 the topology prefix the services use (empty in production), as ``--amqp-url`` defaults to
 ``AMQP_URL``; ``make dlq`` runs this module.
 """
@@ -22,7 +23,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
 from common.events.consumer import ATTEMPT_HEADER
-from common.events.topology import SUBSCRIPTIONS
+from common.events.topology import Subscription, installed_subscriptions
 
 __all__ = ["list_dead_letters", "main", "replay_dead_letters"]
 
@@ -42,13 +43,19 @@ def _describe(message: AbstractIncomingMessage) -> dict[str, Any]:
     }
 
 
+def _subscription(name: str | Subscription, prefix: str) -> Subscription:
+    base = name if isinstance(name, Subscription) else installed_subscriptions()[name]
+    return base.with_prefix(prefix)
+
+
 async def list_dead_letters(
-    url: str, name: str, limit: int = 50, *, prefix: str = ""
+    url: str, name: str | Subscription, limit: int = 50, *, prefix: str = ""
 ) -> list[dict[str, Any]]:
+    """``name``: an installed subscription's name, or any subscription."""
     connection = await aio_pika.connect(url, timeout=5)
     async with connection:
         channel = await connection.channel()
-        queue = await channel.get_queue(SUBSCRIPTIONS[name].with_prefix(prefix).dlq)
+        queue = await channel.get_queue(_subscription(name, prefix).dlq)
         seen = []
         for _ in range(limit):
             message = await queue.get(no_ack=False, fail=False)
@@ -60,9 +67,9 @@ async def list_dead_letters(
 
 
 async def replay_dead_letters(
-    url: str, name: str, *, event_id: str | None = None, limit: int = 1000, prefix: str = ""
+    url: str, name: str | Subscription, *, event_id: str | None = None, limit: int = 1000, prefix: str = ""
 ) -> int:
-    sub = SUBSCRIPTIONS[name].with_prefix(prefix)
+    sub = _subscription(name, prefix)
     connection = await aio_pika.connect(url, timeout=5)
     replayed = 0
     async with connection:
@@ -98,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("action", choices=["list", "replay"])
-    parser.add_argument("--queue", choices=sorted(SUBSCRIPTIONS), help="subscription (default: all)")
+    subscriptions = installed_subscriptions()
+    parser.add_argument("--queue", choices=sorted(subscriptions), help="subscription (default: all)")
     parser.add_argument("--id", dest="event_id", help="replay only this event id")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument(
@@ -110,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         help="topology prefix (default: EVENTS_PREFIX, empty in production)",
     )
     args = parser.parse_args(argv)
-    names = [args.queue] if args.queue else sorted(SUBSCRIPTIONS)
+    names = [args.queue] if args.queue else sorted(subscriptions)
     if args.action == "list":
         for name in names:
             for item in asyncio.run(list_dead_letters(args.amqp_url, name, args.limit, prefix=args.prefix)):
                 print(
                     json.dumps(
-                        {"queue": SUBSCRIPTIONS[name].with_prefix(args.prefix).dlq, **item}, default=str
+                        {"queue": subscriptions[name].with_prefix(args.prefix).dlq, **item}, default=str
                     )
                 )
         return 0
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.amqp_url, name, event_id=args.event_id, limit=args.limit, prefix=args.prefix
             )
         )
-        print(f"replayed {count} message(s) into {SUBSCRIPTIONS[name].with_prefix(args.prefix).queue}")
+        print(f"replayed {count} message(s) into {subscriptions[name].with_prefix(args.prefix).queue}")
     return 0
 
 

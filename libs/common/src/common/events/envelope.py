@@ -21,6 +21,11 @@ class Event(BaseModel):
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
+    @classmethod
+    def producer(cls) -> str:
+        """Who publishes it: the first word of ``TYPE`` (``posts.post.created``: ``posts``)."""
+        return cls.TYPE.split(".", 1)[0]
+
 
 class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -34,11 +39,12 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def wrap(cls, event: Event, *, producer: str, correlation_id: str | None) -> Envelope:
+    def wrap(cls, event: Event, *, correlation_id: str | None) -> Envelope:
+        """``event`` in its envelope; the producer is the type's first word (``Event.producer``)."""
         return cls(
             type=event.TYPE,
             version=event.VERSION,
-            producer=producer,
+            producer=event.producer(),
             correlation_id=correlation_id,
             data=event.model_dump(mode="json"),
         )

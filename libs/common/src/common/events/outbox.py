@@ -43,8 +43,8 @@ __all__ = ["OutboxRelay", "add_event", "add_events", "outbox_row"]
 log = logging.getLogger("common.events.outbox")
 
 
-def _wrapped(event: Event, producer: str) -> tuple[Envelope, dict[str, Any]]:
-    envelope = Envelope.wrap(event, producer=producer, correlation_id=request_id_var.get())
+def _wrapped(event: Event) -> tuple[Envelope, dict[str, Any]]:
+    envelope = Envelope.wrap(event, correlation_id=request_id_var.get())
     return envelope, {
         "event_id": envelope.id,
         "type": envelope.type,
@@ -53,27 +53,28 @@ def _wrapped(event: Event, producer: str) -> tuple[Envelope, dict[str, Any]]:
     }
 
 
-def outbox_row(event: Event, *, producer: str) -> dict[str, Any]:
+def outbox_row(event: Event) -> dict[str, Any]:
     """The outbox columns of ``event``, for a caller that writes its change and the row in one
     statement (the row must still commit in the same transaction as the change)."""
-    return _wrapped(event, producer)[1]
+    return _wrapped(event)[1]
 
 
-async def add_event(session: AsyncSession, event: Event, *, producer: str) -> Envelope:
+async def add_event(session: AsyncSession, event: Event) -> Envelope:
     """Record ``event`` in the outbox inside the caller's transaction (it commits with the change).
 
-    With the current trace context, so the relay's publish and the consumers join the request's trace.
+    Its envelope's ``producer`` is the type's first word. With the current trace context, so the
+    relay's publish and the consumers join the request's trace.
     """
-    envelope, row = _wrapped(event, producer)
+    envelope, row = _wrapped(event)
     await session.execute(insert(outbox).values(row))
     return envelope
 
 
-async def add_events(session: AsyncSession, events: Sequence[Event], *, producer: str) -> None:
+async def add_events(session: AsyncSession, events: Sequence[Event]) -> None:
     """``add_event`` for many at once: one multi-row insert into the outbox (the caller bounds it)."""
     if not events:
         return
-    rows = [_wrapped(event, producer)[1] for event in events]
+    rows = [_wrapped(event)[1] for event in events]
     await session.execute(insert(outbox).values(rows))
 
 
@@ -116,9 +117,6 @@ class OutboxRelay:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def _listen_forever(self) -> None:
         """LISTEN for inserts so events leave promptly; polling covers any notification lost."""

@@ -3,7 +3,8 @@
 Names are past tense; ``TYPE`` is ``<producer>.<aggregate>.<verb>`` and is also the routing key.
 
 ``EVENT_TYPES`` is the registry of what the services publish, and an event is published only if
-some subscription in ``topology.SUBSCRIPTIONS`` consumes it (a test holds every type here to that).
+some installed subscription (a service's ``Handlers``) consumes it (a test holds every type here
+to that).
 Facts nobody acts on are logged by their producer instead: a revoked session (auth's sessions
 table and its ``auth.security`` log), the counts of a token cleanup (auth's log), a mail given up
 on (the worker's failed job, listed and retried through ``/internal/jobs``).
@@ -34,6 +35,7 @@ __all__ = [
     "PostCreated",
     "PostDeleted",
     "PostRestored",
+    "PostState",
     "PostUpdated",
     "TokenSeal",
     "TokensCleanupRequested",
@@ -144,24 +146,26 @@ class EmailVerificationRequested(MailedTokenRequested):
 
 
 # --- posts --------------------------------------------------------------------------------------
-class PostCreated(Event):
+class PostState(Event):
+    """A post's state as of ``changed_at``: created, updated or restored.
+
+    Consumers keep, per post, the newest state by ``changed_at`` (or a newer ``posts.post.deleted``).
+    """
+
+    post_id: uuid.UUID
+    author_id: uuid.UUID
+    title: str
+    published: bool
+    #: When this state of the post took effect; consumers apply a post's events in this order.
+    changed_at: datetime | None = None
+
+
+class PostCreated(PostState):
     TYPE = "posts.post.created"
-    post_id: uuid.UUID
-    author_id: uuid.UUID
-    title: str
-    published: bool
-    #: When this state of the post took effect; consumers apply a post's events in this order.
-    changed_at: datetime | None = None
 
 
-class PostUpdated(Event):
+class PostUpdated(PostState):
     TYPE = "posts.post.updated"
-    post_id: uuid.UUID
-    author_id: uuid.UUID
-    title: str
-    published: bool
-    #: When this state of the post took effect; consumers apply a post's events in this order.
-    changed_at: datetime | None = None
 
 
 class PostDeleted(Event):
@@ -174,17 +178,11 @@ class PostDeleted(Event):
     changed_at: datetime | None = None
 
 
-class PostRestored(Event):
+class PostRestored(PostState):
     """An admin brought a soft-deleted post back (before its retention period ended), or auth
     reactivated the author of a post hidden by a deactivation."""
 
     TYPE = "posts.post.restored"
-    post_id: uuid.UUID
-    author_id: uuid.UUID
-    title: str
-    published: bool
-    #: When this state of the post took effect; consumers apply a post's events in this order.
-    changed_at: datetime | None = None
 
 
 class MediaUploaded(Event):

@@ -1,7 +1,12 @@
-"""The broker topology, written once: which consumer queue receives which event types.
+"""The broker topology: one topic exchange, and per subscription its queues and bindings.
 
-Every service declares the WHOLE topology at start-up (declarations are idempotent), so an event
-published before its consumer ever ran still lands in that consumer's durable queue.
+A subscription's bindings are its handlers (``common.events.handlers.Handlers``): the types it
+handles are exactly what its queue binds, and each consumer declares its own subscription when it
+starts. So that an event published before some consumer ever started still waits in that consumer's
+queue, every service's bus also declares the whole system's subscriptions at start (declarations are
+idempotent). It reads them from ``common/events/bindings.py``, which is generated from the services'
+registries by ``make sdk`` and checked against them by a
+test, since a service's own install has only its own. See docs/events.md, "Start order".
 
 Per subscription ``name`` there are:
 - ``<name>.events``: the work queue, bound to the exchange by event type;
@@ -12,20 +17,30 @@ Per subscription ``name`` there are:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange
-
-from common.events import schemas as s
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 __all__ = [
+    "BINDINGS_FILE",
+    "ENTRY_POINTS",
     "EXCHANGE",
-    "SUBSCRIPTIONS",
     "Subscription",
-    "declare_topology",
+    "declare_exchange",
+    "declare_subscription",
+    "installed_subscriptions",
+    "render_bindings",
     "retry_delays_ms",
+    "system_subscriptions",
 ]
+
+#: The entry point group where each service package names its handler registries.
+ENTRY_POINTS = "common.subscriptions"
 
 EXCHANGE = "events"
 
@@ -54,68 +69,81 @@ class Subscription:
         return f"{self.prefix}{self.name}.retry.{delay_ms}ms"
 
 
-SUBSCRIPTIONS: dict[str, Subscription] = {
-    sub.name: sub
-    for sub in (
-        Subscription("auth", (s.TokensCleanupRequested.TYPE,)),
-        Subscription(
-            "posts",
-            (
-                s.UserRegistered.TYPE,
-                s.UserUpdated.TYPE,
-                s.UserDeleted.TYPE,
-                s.VoteCast.TYPE,
-                s.VoteRetracted.TYPE,
-                s.MediaProcessingStarted.TYPE,
-                s.MediaProcessed.TYPE,
-                s.MediaFailed.TYPE,
-            ),
-        ),
-        Subscription(
-            "votes",
-            (
-                s.PostCreated.TYPE,
-                s.PostUpdated.TYPE,
-                s.PostDeleted.TYPE,
-                s.PostRestored.TYPE,
-                s.UserDeleted.TYPE,
-            ),
-        ),
-        # Two worker queues, so slow media work never delays e-mail.
-        Subscription("worker-media", (s.MediaUploaded.TYPE,)),
-        Subscription(
-            "worker-mail",
-            (s.UserRegistered.TYPE, s.PasswordResetRequested.TYPE, s.EmailVerificationRequested.TYPE),
-        ),
-    )
-}
-
-
 def retry_delays_ms(max_attempts: int, base_ms: int) -> list[int]:
     """Back-off before attempt 2, 3, ... ``max_attempts``: base, 2*base, 4*base, ..."""
     return [base_ms * 2**level for level in range(max(0, max_attempts - 1))]
 
 
-async def declare_topology(
-    channel: AbstractChannel, *, max_attempts: int, retry_base_ms: int, prefix: str = ""
-) -> AbstractExchange:
-    exchange = await channel.declare_exchange(
-        f"{prefix}{EXCHANGE}", aio_pika.ExchangeType.TOPIC, durable=True
-    )
-    delays = retry_delays_ms(max_attempts, retry_base_ms)
-    for sub in (base.with_prefix(prefix) for base in SUBSCRIPTIONS.values()):
-        queue = await channel.declare_queue(sub.queue, durable=True)
-        for event_type in sub.types:
-            await queue.bind(exchange, routing_key=event_type)
-        await channel.declare_queue(sub.dlq, durable=True)
-        for delay in delays:
-            await channel.declare_queue(
-                sub.retry_queue(delay),
-                durable=True,
-                arguments={
-                    "x-message-ttl": delay,
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": sub.queue,
-                },
-            )
-    return exchange
+async def declare_exchange(channel: AbstractChannel, *, prefix: str = "") -> AbstractExchange:
+    return await channel.declare_exchange(f"{prefix}{EXCHANGE}", aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def declare_subscription(
+    channel: AbstractChannel, sub: Subscription, *, max_attempts: int, retry_base_ms: int
+) -> AbstractQueue:
+    """``sub``'s work queue bound to its types, its retry queues and its dead-letter queue
+    (``sub`` already carries its prefix; the exchange is declared too, so any order works).
+    Returns the work queue."""
+    exchange = await declare_exchange(channel, prefix=sub.prefix)
+    queue = await channel.declare_queue(sub.queue, durable=True)
+    for event_type in sub.types:
+        await queue.bind(exchange, routing_key=event_type)
+    await channel.declare_queue(sub.dlq, durable=True)
+    for delay in retry_delays_ms(max_attempts, retry_base_ms):
+        await channel.declare_queue(
+            sub.retry_queue(delay),
+            durable=True,
+            arguments={
+                "x-message-ttl": delay,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": sub.queue,
+            },
+        )
+    return queue
+
+
+def installed_subscriptions() -> dict[str, Subscription]:
+    """Every subscription the installed service packages declare (entry points ``common.subscriptions``),
+    by name. Loading one imports its service's handlers module."""
+    found: dict[str, Subscription] = {}
+    for point in sorted(entry_points(group=ENTRY_POINTS), key=lambda p: p.name):
+        registry: Any = point.load()
+        sub: Subscription = registry.subscription
+        if sub.name != point.name:
+            raise ValueError(f"entry point {point.name} ({point.value}) is subscription {sub.name}")
+        found[sub.name] = sub
+    return found
+
+
+def system_subscriptions() -> list[Subscription]:
+    """Every subscription of the system, as ``bindings.py`` records them (what each bus declares)."""
+    from common.events.bindings import BINDINGS
+
+    return [Subscription(name, types) for name, types in BINDINGS.items()]
+
+
+def render_bindings() -> str:
+    """``common/events/bindings.py`` as the installed services' handler registries make it."""
+    lines = [
+        '"""GENERATED by ``make sdk`` from the services\' handler registries; do not edit.',
+        "",
+        "Every subscription of the system and the event types its queue binds, for each service's bus to",
+        "declare at start (``topology.system_subscriptions``).",
+        '"""',
+        "",
+        "BINDINGS: dict[str, tuple[str, ...]] = {",
+    ]
+    for name, sub in sorted(installed_subscriptions().items()):
+        types = [json.dumps(t) for t in sorted(sub.types)]
+        if len(types) == 1:  # as ruff formats it
+            lines.append(f"    {json.dumps(name)}: ({types[0]},),")
+            continue
+        lines.append(f"    {json.dumps(name)}: (")
+        lines += [f"        {t}," for t in types]
+        lines.append("    ),")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+#: The generated file, for ``make sdk`` and its drift check.
+BINDINGS_FILE = Path(__file__).with_name("bindings.py")

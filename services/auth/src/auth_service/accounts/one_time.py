@@ -71,4 +71,4 @@ async def mail(
         sealed_token=seal.seal(token),
         expires_at=expires_at,
     )
-    await add_event(session, event, producer="auth")
+    await add_event(session, event)

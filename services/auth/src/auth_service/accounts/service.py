@@ -44,8 +44,6 @@ __all__ = [
     "verify_email",
 ]
 
-PRODUCER = "auth"
-
 
 def user_updated(user: User) -> UserUpdated:
     """What the other services learn of a changed account: its public profile and whether it is active
@@ -102,7 +100,7 @@ async def create_account(
     event = UserRegistered(
         user_id=user.id, username=user.username, email=user.email, updated_at=user.updated_at
     )
-    await add_event(session, event, producer=PRODUCER)
+    await add_event(session, event)
     if verification_ttl_seconds is not None:
         if seal is None:
             raise ValueError("a verification mail needs the token seal")
@@ -165,7 +163,6 @@ async def update_me(session: AsyncSession, state: AuthState, user_id: uuid.UUID,
     await add_event(
         session,
         user_updated(user),
-        producer=PRODUCER,
     )
     if email_changed:
         await _send_verification(session, state, user)
@@ -180,7 +177,7 @@ async def delete_me(session: AsyncSession, state: AuthState, user_id: uuid.UUID)
     await state.session_manager.revoke_all(session, user.id, reason="account_deleted")
     await session.delete(user)
     await session.flush()
-    await add_event(session, UserDeleted(user_id=user.id), producer=PRODUCER)
+    await add_event(session, UserDeleted(user_id=user.id))
 
 
 # --- passwords -------------------------------------------------------------------------------

@@ -31,8 +31,6 @@ __all__ = [
     "set_tier",
 ]
 
-PRODUCER = "auth"
-
 
 async def list_users(
     session: AsyncSession, *, search: str | None, role: str | None, limit: int, cursor: str | None
@@ -101,7 +99,6 @@ async def set_active(
         await add_event(
             session,
             user_updated(user),
-            producer=PRODUCER,
         )
         if not active:
             await state.session_manager.revoke_all(session, user.id, reason="account_deactivated")

@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("posts_service.media")
-PRODUCER = "posts"
 MEDIA_URL_PREFIX = "/api/v1/media"
 _FAILURE_REASON_MAX = 500
 
@@ -148,7 +147,7 @@ async def _record(
         content_type=upload.content_type,
         size=size,
     )
-    await add_event(session, event, producer=PRODUCER)
+    await add_event(session, event)
     return to_public(media)
 
 
