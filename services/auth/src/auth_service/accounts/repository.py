@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth_service.accounts.models import OneTimeToken, User
+from auth_service.accounts.models import OneTimeToken, TokenPurpose, User
 
 __all__ = [
     "delete_spent_tokens",
@@ -86,7 +86,9 @@ async def list_users(
 
 
 # --- single-use tokens ---------------------------------------------------------------------------
-async def find_one_time_token(session: AsyncSession, token_hash: str, purpose: str) -> OneTimeToken | None:
+async def find_one_time_token(
+    session: AsyncSession, token_hash: str, purpose: TokenPurpose
+) -> OneTimeToken | None:
     """The token with this hash, locked so it can be used once even by two racing requests."""
     result = await session.execute(
         select(OneTimeToken)
@@ -97,7 +99,7 @@ async def find_one_time_token(session: AsyncSession, token_hash: str, purpose: s
 
 
 async def retire_one_time_tokens(
-    session: AsyncSession, user_id: uuid.UUID, purpose: str, now: datetime
+    session: AsyncSession, user_id: uuid.UUID, purpose: TokenPurpose, now: datetime
 ) -> None:
     """Mark every unused token of this purpose used (a newer one, or the job is done)."""
     await session.execute(

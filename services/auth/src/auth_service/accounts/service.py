@@ -273,7 +273,7 @@ async def _mail_token(
     session: AsyncSession,
     state: AuthState,
     user: User,
-    purpose: str,
+    purpose: TokenPurpose,
     event_type: type[MailedTokenRequested],
     ttl_seconds: int,
 ) -> None:
