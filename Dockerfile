@@ -24,6 +24,7 @@ WORKDIR /app
 # not when source does. uv needs every member's pyproject.toml to read the workspace.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
+COPY libs/common-testing/pyproject.toml libs/common-testing/
 COPY services/auth/pyproject.toml services/auth/
 COPY services/posts/pyproject.toml services/posts/
 COPY services/votes/pyproject.toml services/votes/

@@ -4,10 +4,10 @@ SHELL := /bin/bash
 
 UV        ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY        := .venv/bin/python
-PACKAGES  := libs/common services/auth services/posts services/votes services/worker
+PACKAGES  := libs/common libs/common-testing services/auth services/posts services/votes services/worker
 SUITES    := tests/docs libs/common/tests services/auth/tests services/posts/tests services/votes/tests services/worker/tests deploy/tests tests bench/tests
 # mypy runs once per package (source and its tests together); each tests/ has its own conftest.
-TYPED     := libs/common services/auth services/posts services/votes services/worker
+TYPED     := libs/common libs/common-testing services/auth services/posts services/votes services/worker
 
 .PHONY: help
 help: ## List the verbs
@@ -90,6 +90,11 @@ superuser: install ## Create the first admin (EMAIL=... USERNAME=...; password a
 .PHONY: jobs-retry
 jobs-retry: install ## Retry failed worker jobs, e.g. mail sent while SMTP was down (QUEUE=mail|media, TYPE=...)
 	@$(PY) -m worker_service.cli jobs retry --failed $(if $(QUEUE),--queue $(QUEUE)) $(if $(TYPE),--type $(TYPE))
+
+.PHONY: new-service
+new-service: install ## Start a service by copying votes, renamed (NAME=bookmarks); then docs/adding-a-service.md
+	@test -n "$(NAME)" || { echo "usage: make new-service NAME=bookmarks" >&2; exit 2; }
+	@$(PY) -m deploy.new_service "$(NAME)"
 
 .PHONY: dlq
 dlq: install ## List dead-lettered events (QUEUE=posts to pick one; REPLAY=1 to replay them; EVENTS_PREFIX honoured)

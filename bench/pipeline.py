@@ -41,7 +41,7 @@ from common.events import (
     outbox,
 )
 from common.events.topology import declare_subscription
-from common.testing import delete_topology
+from common_testing import delete_topology
 
 __all__ = ["in_process", "percentiles", "real_pipeline"]
 

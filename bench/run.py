@@ -45,7 +45,8 @@ sys.dont_write_bytecode = False
 from bench import loadgen, observe, pipeline, report, scale, tracing  # noqa: E402
 from bench.runner import Runner, Scenario  # noqa: E402
 from bench.seed import PASSWORD, SeedData, next_cursor, pipeline_state, seed, wait_for_drain  # noqa: E402
-from bench.stackctl import ROOT, ManagedStack, Target, load_stack_module, running_target  # noqa: E402
+from bench.stackctl import ROOT, ManagedStack, Target, running_target  # noqa: E402
+from deploy.native import stack as native  # noqa: E402
 
 DEFAULT_WORKERS = 2
 
@@ -436,7 +437,7 @@ def bench(args: argparse.Namespace) -> int:
             f"{profile.events_stages} per stage, {profile.events_burst} burst, {profile.events_paced} paced"
         )
         _say(f"event pipeline in-process ({phases}) ...")
-        stack_config = load_stack_module().StackConfig()
+        stack_config = native.StackConfig()
         measure = pipeline.in_process(
             target.pg_base,
             str(stack_config.amqp_url),

@@ -24,7 +24,6 @@ What the bench stack changes from ``make dev``, and why:
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import subprocess
 import sys
@@ -32,16 +31,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import redis.asyncio as aioredis
 import yaml
 
 from common.dbtools import drop_database
-from common.testing import delete_topology
+from common_testing import delete_topology
+from deploy.native import envs, traefik
+from deploy.native import stack as native
 
 __all__ = [
     "BENCH_EVENTS_PREFIX",
@@ -74,19 +72,6 @@ LIMIT_OVERRIDES = {
 SERVICES = ("auth", "posts", "votes", "worker")
 
 
-def load_stack_module() -> ModuleType:
-    """``deploy/native/stack.py`` (not a package), loaded the way the end-to-end suite loads it."""
-    if "native_stack" in sys.modules:
-        return sys.modules["native_stack"]
-    spec = importlib.util.spec_from_file_location("native_stack", ROOT / "deploy/native/stack.py")
-    if spec is None or spec.loader is None:
-        raise RuntimeError("cannot load deploy/native/stack.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["native_stack"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass
 class Target:
     """URLs the load goes to and the databases the bench reads to check the event pipeline."""
@@ -115,11 +100,10 @@ def running_target(url: str, *, db_suffix: str | None, workers: int | None) -> T
     port = parts.port or 80
     if db_suffix is None:
         db_suffix = {8000: "", 18000: "_e2e", 19000: BENCH_DB_SUFFIX}.get(port, "")
-    stack = load_stack_module()
     return Target(
         gateway_url=f"{parts.scheme or 'http'}://{host}:{port}",
         service_urls={name: f"http://{host}:{port + 1 + i}" for i, name in enumerate(SERVICES)},
-        pg_base=str(stack.StackConfig().pg_base),
+        pg_base=str(native.StackConfig().pg_base),
         db_suffix=db_suffix,
         workers=workers,
         managed=False,
@@ -135,7 +119,6 @@ class ManagedStack:
     """The native stack on the bench ports, started from empty databases; ``stop()`` ends it."""
 
     def __init__(self, *, workers: int, log_dir: Path) -> None:
-        self.stack_module = load_stack_module()
         self._keys = tempfile.TemporaryDirectory(prefix="bench-keys-")
         self._metrics = tempfile.TemporaryDirectory(prefix="bench-metrics-")
         extra_env = {
@@ -146,8 +129,8 @@ class ManagedStack:
         if workers > 1:
             # Every worker's metrics in one /metrics answer (the service label tells services apart).
             extra_env["PROMETHEUS_MULTIPROC_DIR"] = self._metrics.name
-        base = self.stack_module.StackConfig()
-        self.config: Any = self.stack_module.StackConfig(
+        base = native.StackConfig()
+        self.config = native.StackConfig(
             gateway_port=BENCH_PORTS["gateway"],
             ports={name: BENCH_PORTS[name] for name in SERVICES},
             db_suffix=BENCH_DB_SUFFIX,
@@ -159,7 +142,7 @@ class ManagedStack:
             workers=workers,
             extra_env=extra_env,
         )
-        self.stack: Any = None
+        self.stack: native.Stack | None = None
         self.workers = workers
         self.log_dir = log_dir
         self._base_env = dict(extra_env)
@@ -205,9 +188,9 @@ class ManagedStack:
         of the bench's start-up. Same commands as ``deploy/native/stack.py``'s ``prepare``.
         """
         py = sys.executable
-        self.stack_module.envs.sync_all()  # the services run from their own installs
+        envs.sync_all()  # the services run from their own installs
         for name in SERVICES:
-            self.stack_module._run([py, "-m", "common.dbtools", "ensure", self.config.database_url(name)])
+            native._run([py, "-m", "common.dbtools", "ensure", self.config.database_url(name)])
         jobs = {
             f"migrate {name}": (
                 [py, "-m", "alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"],
@@ -231,13 +214,13 @@ class ManagedStack:
             raise RuntimeError("\n".join(failed))
 
     def start(self, timeout: float = 120.0) -> None:
-        down = self.stack_module.check_dependencies(self.config)
+        down = native.check_dependencies(self.config)
         if down:
-            hints = "\n".join(f"{name}: {self.stack_module.START_HINTS[name]}" for name in down)
+            hints = "\n".join(f"{name}: {native.START_HINTS[name]}" for name in down)
             raise RuntimeError(f"not reachable: {', '.join(down)}. Start them with:\n{hints}")
         asyncio.run(self._reset())
         self._prepare()
-        self.stack = self.stack_module.Stack(self.config)
+        self.stack = native.Stack(self.config)
         self.stack.start()
         try:
             self.stack.wait_ready(timeout=timeout)
@@ -247,8 +230,8 @@ class ManagedStack:
             raise
 
     def _start_direct_fa(self, timeout: float) -> None:
-        traefik = self.stack_module.traefik
         web, internal, metrics = DIRECT_FA_PORTS
+        ports = traefik.Ports(web, internal, metrics)
         run_dir = ROOT / ".dev" / "traefik" / f"{web}-direct-fa"
         routes = (traefik.DYNAMIC_DIR / "routes.yml").read_text()
         pooled = (
@@ -261,7 +244,7 @@ class ManagedStack:
         (run_dir / "dynamic").mkdir(parents=True, exist_ok=True)
         direct = routes.replace(pooled, """address: '{{ env "AUTH_URL" }}/internal/forward-auth'""")
         (run_dir / "dynamic" / "routes.yml").write_text(direct.replace(idle, ""))
-        config = traefik.native_static(traefik.Ports(web, internal, metrics), dynamic_dir=run_dir / "dynamic")
+        config = traefik.native_static(ports, dynamic_dir=run_dir / "dynamic")
         static = run_dir / "traefik.yml"
         static.write_text(yaml.safe_dump(config, sort_keys=False))
         env = {
@@ -270,18 +253,8 @@ class ManagedStack:
             "VOTES_URL": self.config.service_url("votes"),
             "GATEWAY_INTERNAL_PORT": str(internal),
         }
-        self.stack._spawn("gateway-direct-fa", [str(traefik.binary()), f"--configfile={static}"], env)
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{web}/.well-known/jwks.json", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("gateway-direct-fa did not route in time")
-            time.sleep(0.2)
+        assert self.stack is not None
+        self.stack.start_traefik("gateway-direct-fa", static, ports, env, routed_timeout=timeout)
 
     def restart(self, extra_env: dict[str, str], timeout: float = 120.0) -> float:
         """The services and the gateway again, with ``extra_env`` on top of the bench's own settings
@@ -289,6 +262,7 @@ class ManagedStack:
         Returns the seconds it took. CPU meters must take the new ``pids()``."""
         started = time.perf_counter()
         names = [*SERVICES, "gateway"]
+        assert self.stack is not None
         self.stack.stop(names)
         self.config.extra_env = {**self._base_env, **extra_env}
         self.stack.start(names, timeout=timeout)

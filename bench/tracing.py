@@ -5,7 +5,7 @@ with tracing on (the services and Traefik restarted with ``OTEL_EXPORTER_OTLP_EN
 OTLP/HTTP receiver of the bench, ``parentbased_traceidratio`` at 0.1: the gateway keeps one trace in
 ten and the services follow its decision), then off (restarted as the bench first started them). Both
 measurements follow a restart, so neither runs on processes the other warmed. The receiver
-(``common.otlp_receiver``) runs in the bench's process and only counts what it decodes; its threads'
+(``common_testing.otlp_receiver``) runs in the bench's process and only counts what it decodes; its threads'
 CPU is reported beside the runs, since on a small machine it competes with the stack as a collector
 on another host would not.
 """
@@ -20,7 +20,7 @@ from typing import Any
 from bench.runner import Runner, Scenario
 from bench.seed import wait_for_drain
 from bench.stackctl import ManagedStack
-from common.otlp_receiver import OtlpReceiver
+from common_testing.otlp_receiver import OtlpReceiver
 
 __all__ = ["SAMPLE_RATE", "comparison", "run_tracing"]
 

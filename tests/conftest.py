@@ -6,36 +6,22 @@ Shared by the end-to-end, security and fuzzing suites under tests/ (the fault su
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from common.otlp_receiver import OtlpReceiver
-from common.testing import TEST_AMQP_URL, delete_topology, machine_lock
+from common_testing import TEST_AMQP_URL, delete_topology, machine_lock
+from common_testing.otlp_receiver import OtlpReceiver
+from deploy.native import stack as native
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_stack() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("native_stack", ROOT / "deploy/native/stack.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["native_stack"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stack_module = _load_stack()
 
 
 class MailCatcher:
@@ -75,7 +61,7 @@ def otlp_receiver() -> Iterator[OtlpReceiver]:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver) -> Iterator[object]:
-    config = stack_module.StackConfig(
+    config = native.StackConfig(
         gateway_port=18000,
         ports={"auth": 18001, "posts": 18002, "votes": 18003, "worker": 18004},
         db_suffix="_e2e",
@@ -105,14 +91,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver)
 
 def _start_stack(config: Any) -> Iterator[object]:
     # Every run starts from nothing: databases, queued events and Redis state (rate-limit counters).
-    for name in stack_module.SERVICES:
-        stack_module._run([sys.executable, "-c", _DROP, config.database_url(name)])
+    for name in native.SERVICES:
+        native._run([sys.executable, "-c", _DROP, config.database_url(name)])
     asyncio.run(_reset_broker_and_redis(config.events_prefix, config.redis_url))
-    stack_module.prepare(config)
-    shutil.rmtree(stack_module.ROOT / ".dev" / "mail" / str(config.gateway_port), ignore_errors=True)
+    native.prepare(config)
+    shutil.rmtree(native.ROOT / ".dev" / "mail" / str(config.gateway_port), ignore_errors=True)
     for old in config.log_dir.glob("*.log"):  # this run's logs only (the edge tests read the gateway's)
         old.unlink()
-    running = stack_module.Stack(config)
+    running: Any = native.Stack(config)  # with the start log beside it (gateway_start_log)
     try:  # a service that fails to start must not leave the others (or the mail catcher) running
         running.start()
         running.wait_ready(timeout=90)

@@ -21,9 +21,10 @@ import pytest
 from bench.mixed import vote_drift
 from bench.scale import SEARCH_WORD, TITLE_WORDS, BulkSeeder
 from bench.seed import BenchUser, pipeline_state
-from bench.stackctl import BENCH_DB_SUFFIX, Target, load_stack_module
+from bench.stackctl import BENCH_DB_SUFFIX, Target
 from common.db import asyncpg_dsn
 from common.dbtools import drop_database, ensure_database
+from deploy.native import stack as native
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "posts", "votes")
@@ -33,7 +34,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def _target(db_suffix: str = BENCH_DB_SUFFIX) -> Target:
-    pg_base = str(load_stack_module().StackConfig().pg_base)
+    pg_base = str(native.StackConfig().pg_base)
     return Target("", {}, pg_base, db_suffix, workers=None, managed=False)
 
 

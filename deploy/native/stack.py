@@ -184,6 +184,7 @@ def _service_env(config: StackConfig, name: str) -> dict[str, str]:
 
 
 def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The mail catcher's and each service's command and environment (the gateway: ``gateway_env``)."""
     procs: dict[str, tuple[list[str], dict[str, str]]] = {}
     procs["mail"] = (
         [
@@ -218,21 +219,18 @@ def commands(config: StackConfig) -> dict[str, tuple[list[str], dict[str, str]]]
             ],
             _service_env(config, name),
         )
-    static_file = ROOT / ".dev" / "traefik" / str(config.gateway_port) / "traefik.yml"
-    # The gateway traces when the stack's environment (or extra_env) names an OTLP endpoint.
-    environ = {**os.environ, "ENVIRONMENT": config.environment, **config.extra_env}
-    static = traefik.write_static(static_file, config.gateway_ports, environ)
-    procs["gateway"] = (
-        [str(traefik.binary()), f"--configfile={static}"],
-        {
-            "AUTH_URL": config.service_url("auth"),
-            "POSTS_URL": config.service_url("posts"),
-            "VOTES_URL": config.service_url("votes"),
-            "GATEWAY_INTERNAL_PORT": str(config.gateway_internal_port),
-            **config.extra_env,
-        },
-    )
     return procs
+
+
+def gateway_env(config: StackConfig) -> dict[str, str]:
+    """What the gateway's dynamic files read: the services' addresses, and the stack's extra settings."""
+    return {
+        "AUTH_URL": config.service_url("auth"),
+        "POSTS_URL": config.service_url("posts"),
+        "VOTES_URL": config.service_url("votes"),
+        "GATEWAY_INTERNAL_PORT": str(config.gateway_internal_port),
+        **config.extra_env,
+    }
 
 
 class PortTaken(RuntimeError):
@@ -272,16 +270,51 @@ class Stack:
                 raise PortTaken(f"port already in use: {listed}; stop whatever listens there first")
         procs = commands(self.config)
         for name in wanted:
-            if name == "gateway" and any(n in self.processes for n in SERVICES):
-                self.wait_ready(timeout)
-            self._spawn(name, *procs[name])
+            if name == "gateway":
+                if any(n in self.processes for n in SERVICES):
+                    self.wait_ready(timeout)
+                self._start_gateway()
+            else:
+                self._spawn(name, *procs[name])
+
+    def _start_gateway(self) -> None:
+        """Traefik (``traefik.start``); ``wait_ready`` waits for its ``/ping`` and a routed request."""
+        config = self.config
+        # The gateway traces when the stack's environment (or extra_env) names an OTLP endpoint.
+        environ = {**os.environ, "ENVIRONMENT": config.environment, **config.extra_env}
+        static_file = ROOT / ".dev" / "traefik" / str(config.gateway_port) / "traefik.yml"
+        static = traefik.write_static(static_file, config.gateway_ports, environ)
+        self.start_traefik("gateway", static, config.gateway_ports, gateway_env(config))
+
+    def start_traefik(
+        self,
+        name: str,
+        static: Path,
+        ports: traefik.Ports,
+        env: dict[str, str],
+        *,
+        routed_timeout: float | None = None,
+    ) -> None:
+        """A Traefik of this stack (logged and stopped with it); ``routed_timeout``: wait until it routes."""
+        self.processes[name] = traefik.start(
+            static,
+            ports,
+            env,
+            log=self._log(name),
+            ready_timeout=routed_timeout,
+            routed="/.well-known/jwks.json",
+        )
+
+    def _log(self, name: str) -> IO[bytes] | None:
+        if self.config.log_dir is None:
+            return None
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
+        self._logs.append(out)
+        return out
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
-        out: IO[bytes] | None = None
-        if self.config.log_dir is not None:
-            self.config.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop)
-            self._logs.append(out)
+        out = self._log(name)
         environ = {**os.environ, **env}
         if name in SERVICES:  # nothing of the workspace's .venv or the checkout on its sys.path
             environ = envs.service_environ(name, environ)

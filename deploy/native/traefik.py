@@ -7,20 +7,28 @@ dynamic directory of the repository instead of ``/etc/traefik/dynamic``. A third
 stack's environment sets ``OTEL_EXPORTER_OTLP_ENDPOINT`` (tracing is off by default): a ``tracing``
 section, so Traefik starts each trace and hands its W3C ``traceparent`` to forwardAuth and the
 services (``tracing_section``).
+
+``start`` runs the binary on a static file and waits for its ``/ping`` (the stack's gateway, the bench's
+comparison gateway, the end-to-end suite's tight-limit gateway and the configuration test all start it
+so); ``running`` does the same as a context manager that stops it on the way out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +41,13 @@ __all__ = [
     "Ports",
     "binary",
     "native_static",
+    "running",
+    "start",
+    "stop",
     "traced_static_text",
     "tracing_section",
     "version",
+    "wait_ready",
     "write_static",
 ]
 
@@ -149,3 +161,96 @@ def write_static(path: Path, ports: Ports, environ: Mapping[str, str] | None = N
         + yaml.safe_dump(config, sort_keys=False)
     )
     return path
+
+
+def start(
+    static: Path,
+    ports: Ports,
+    env: Mapping[str, str],
+    *,
+    log: IO[bytes] | None = None,
+    ready_timeout: float | None = 20.0,
+    routed: str | None = None,
+) -> subprocess.Popen[bytes]:
+    """Run Traefik on the static file ``static`` (which listens on ``ports``), in a process group of its own.
+
+    ``env``: what the dynamic files read beside this process's environment: ``AUTH_URL``, ``POSTS_URL``,
+    ``VOTES_URL``, the ``GATEWAY_*`` limits (``GATEWAY_INTERNAL_PORT`` is ``ports.internal`` unless
+    given). ``log``: where its output goes (default: this process's). Unless ``ready_timeout`` is None,
+    returns once its ``/ping`` answers, and ``routed`` (a path through the web entry point) if given;
+    if it exits or is not ready in time, it is stopped and the error raised.
+    """
+    environ = {**os.environ, "GATEWAY_INTERNAL_PORT": str(ports.internal), **env}
+    proc = subprocess.Popen(  # noqa: S603
+        [str(binary()), f"--configfile={static}"],
+        cwd=ROOT,
+        env=environ,
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
+        start_new_session=True,
+    )
+    if ready_timeout is not None:
+        try:
+            wait_ready(proc, ports, ready_timeout, routed=routed)
+        except BaseException:
+            stop(proc)
+            raise
+    return proc
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_ready(
+    proc: subprocess.Popen[bytes], ports: Ports, timeout: float, *, routed: str | None = None
+) -> None:
+    """Until Traefik's ``/ping`` answers 200 (its readiness), then ``routed`` through the web entry point."""
+    urls = [f"http://127.0.0.1:{ports.metrics}/ping"]
+    if routed is not None:
+        urls.append(f"http://127.0.0.1:{ports.web}{routed}")
+    deadline = time.monotonic() + timeout
+    while urls:
+        if proc.poll() is not None:
+            raise RuntimeError(f"traefik exited with status {proc.returncode} while starting")
+        while urls and _answers(urls[0]):
+            urls.pop(0)
+        if not urls:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"traefik not ready after {timeout:.0f}s: {urls[0]} does not answer 200")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
+    """SIGTERM to its process group, SIGKILL after ``grace`` seconds."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextlib.contextmanager
+def running(
+    static: Path,
+    ports: Ports,
+    env: Mapping[str, str],
+    *,
+    log: IO[bytes] | None = None,
+    ready_timeout: float | None = 20.0,
+    routed: str | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``start``, stopped on the way out."""
+    proc = start(static, ports, env, log=log, ready_timeout=ready_timeout, routed=routed)
+    try:
+        yield proc
+    finally:
+        stop(proc)

@@ -10,7 +10,6 @@ response size limit, encoded-character defaults) is a decision the configuration
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,15 +17,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
+from common_testing.ports import free_ports
 from deploy import gateway_sync
 from deploy.native import traefik
 from deploy.render import K8S_DIR
 
 pytestmark = pytest.mark.slow
+JWKS = "/.well-known/jwks.json"
 
 
 class _Healthy(BaseHTTPRequestHandler):
@@ -60,18 +60,6 @@ def upstream() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-def _free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def _flatten(node: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
@@ -116,10 +104,8 @@ def _start(
     ``static_text``: a static file of another mode to start on instead, with only its listen addresses,
     its dynamic directory and its OTLP endpoint (``environ``'s) moved here, as natively.
     """
-    web, internal, metrics = _free_ports(3)
-    config = traefik.native_static(
-        traefik.Ports(web, internal, metrics), dynamic_dir=dynamic_dir, environ=environ
-    )
+    ports = traefik.Ports(*free_ports(3))
+    config = traefik.native_static(ports, dynamic_dir=dynamic_dir, environ=environ)
     if static_text is not None:
         tracing = config.pop("tracing")
         other = yaml.safe_load(static_text)
@@ -128,36 +114,17 @@ def _start(
         config = {**other, "entryPoints": config["entryPoints"], "providers": config["providers"]}
     static = tmp_path / "traefik.yml"
     static.write_text(yaml.safe_dump(config))
-    env = {
-        "AUTH_URL": upstream,
-        "POSTS_URL": upstream,
-        "VOTES_URL": upstream,
-        "GATEWAY_INTERNAL_PORT": str(internal),
-    }
+    env = {"AUTH_URL": upstream, "POSTS_URL": upstream, "VOTES_URL": upstream}
     log = tmp_path / "traefik.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(traefik.binary()), f"--configfile={static}"], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
-        try:
-            deadline = time.monotonic() + (20 if routes else 3)
-            while routes and time.monotonic() < deadline and proc.poll() is None:
-                try:
-                    if (
-                        httpx.get(f"http://127.0.0.1:{web}/.well-known/jwks.json", timeout=1).status_code
-                        == 200
-                    ):
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            # A health-check round and the provider's first load are logged by now.
-            time.sleep(1.5 if routes else max(0.0, deadline - time.monotonic()))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    # Up once it routes; a broken routing table has no route to /ping (manualRouting): that start is watched.
+    with (
+        log.open("wb") as out,
+        traefik.running(static, ports, env, log=out, ready_timeout=20 if routes else None, routed=JWKS),
+    ):
+        # A health-check round and the provider's first load are logged by then.
+        time.sleep(1.5 if routes else 3)
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-    return lines, web
+    return lines, ports.web
 
 
 def test_traefik_starts_on_the_routing_table_with_no_warning_and_no_error(

@@ -24,7 +24,6 @@ import os
 import secrets
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -40,7 +39,8 @@ from moto.server import ThreadedMotoServer
 
 from common.dbtools import drop_database
 from common.storage_s3 import S3Storage
-from common.testing import delete_topology
+from common_testing import delete_topology
+from common_testing.ports import FreePorts
 from deploy import compose_checks
 from deploy.dockerfile import service_image, stages
 from deploy.native import envs
@@ -55,13 +55,6 @@ EVENTS_PREFIX = "test-installs."
 #: Settings this suite adds to compose's; everything else it sets must replace a compose setting.
 ADDED = {"EVENTS_PREFIX"}
 START_TIMEOUT = 90.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def image_env(service: str) -> dict[str, str]:
@@ -155,11 +148,13 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def installs(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Install]]:
+def installs(
+    s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory, free_port: FreePorts
+) -> Iterator[dict[str, Install]]:
     """Each service synced, migrated from its own env and started, in compose's order (auth first)."""
     root = tmp_path_factory.mktemp("installs")
     variables = dot_env()
-    ports = {service: _free_port() for service in envs.SERVICES}
+    ports = {service: free_port() for service in envs.SERVICES}
     suffix = uuid.uuid4().hex[:8]
     keys = root / "jwt-keys"
     made: dict[str, Install] = {}
@@ -177,7 +172,7 @@ def installs(s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 database=f"{service}_installs_{suffix}",
                 ports=ports,
                 s3=s3_endpoint,
-                smtp_port=_free_port(),
+                smtp_port=free_port(),
                 keys=keys,
                 prom=workdir / "prometheus",
             )
@@ -263,7 +258,9 @@ def _wait_for(install: Install, path: str) -> httpx.Response:
 
 
 # What runs in the service's own interpreter. Every module of its package imports (a module that
-# imports an undeclared package fails here), and nothing of the workspace's .venv is visible.
+# imports an undeclared package fails here), every module of common too (no test helper left in it:
+# those are common_testing's, which only the workspace's dev group installs), and nothing of the
+# workspace's .venv is visible.
 _IMPORT_CHECK = """
 import importlib, importlib.util, json, pkgutil, sys
 from pathlib import Path
@@ -271,9 +268,15 @@ package = importlib.import_module(sys.argv[1])
 modules = [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 for name in modules:
     importlib.import_module(name)
+import common
+shared = [m.name for m in pkgutil.walk_packages(common.__path__, "common.")]
+for name in shared:
+    importlib.import_module(name)
 leaks = [p for p in sys.path if Path(p).resolve().is_relative_to(sys.argv[2])]
-foreign = [m for m in ("pytest", "moto", "mypy") if importlib.util.find_spec(m) is not None]
-print(json.dumps({"modules": modules, "leaks": leaks, "foreign": foreign, "prefix": sys.prefix}))
+dev_only = ("pytest", "moto", "mypy", "asgi_lifespan", "common_testing")
+foreign = [m for m in dev_only if importlib.util.find_spec(m) is not None]
+report = {"modules": modules, "common": shared, "leaks": leaks, "foreign": foreign, "prefix": sys.prefix}
+print(json.dumps(report))
 """
 
 # The storage path of the service: its settings, open_storage, a put then a get (the worker's first
@@ -362,6 +365,7 @@ def test_service_imports_from_its_own_install_only(installs: dict[str, Install],
     report = json.loads(result.stdout)
     assert Path(report["prefix"]) == envs.env_dir(service)
     assert report["modules"], "the package has no modules to import"
+    assert "common.events.consumer" in report["common"]
     assert report["leaks"] == []
     assert report["foreign"] == []
 

@@ -14,7 +14,6 @@ api.example.com.
 
 from __future__ import annotations
 
-import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+
+from common_testing.ports import FreePorts
 
 pytestmark = pytest.mark.e2e
 
@@ -135,11 +136,8 @@ def allowed_site() -> Iterator[_Site]:
 
 
 @pytest.fixture
-def disallowed_site() -> Iterator[_Site]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    site = _Site(port)
+def disallowed_site(free_port: FreePorts) -> Iterator[_Site]:
+    site = _Site(free_port())
     try:
         yield site
     finally:

@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ import httpx
 import pytest
 
 from common.edge import EDGE_ERRORS
+from common_testing.ports import FreePorts
 from deploy.native import traefik
 
 pytestmark = pytest.mark.e2e
@@ -247,51 +247,25 @@ def test_other_encoded_reserved_characters_reach_the_service_and_get_the_error_s
 
 
 # --- a second Traefik on the same table, with tight limits ----------------------------------------------
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 @pytest.fixture
-def tight_gateway(stack: Any, tmp_path: Path) -> Iterator[str]:
+def tight_gateway(stack: Any, tmp_path: Path, free_port: FreePorts) -> Iterator[str]:
     """The same routing table in another Traefik: 2 requests/s per address, burst 4, 1 s to answer."""
-    web, internal, metrics = _free_ports(3)
-    static = traefik.write_static(tmp_path / "traefik.yml", traefik.Ports(web, internal, metrics))
+    ports = traefik.Ports(*free_port.several(3))
+    static = traefik.write_static(tmp_path / "traefik.yml", ports)
     env = {
-        **os.environ,
         "AUTH_URL": stack.config.service_url("auth"),
         "POSTS_URL": stack.config.service_url("posts"),
         "VOTES_URL": stack.config.service_url("votes"),
-        "GATEWAY_INTERNAL_PORT": str(internal),
         "GATEWAY_RATE_AVERAGE": "2",
         "GATEWAY_RATE_BURST": "4",
         "GATEWAY_RESPONSE_TIMEOUT": "1s",
     }
-    with (tmp_path / "traefik.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [str(traefik.binary()), f"--configfile={static}"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{web}"
-        try:
-            _until(lambda: _answers(f"http://127.0.0.1:{metrics}/ping"), 20, "the second gateway is up")
-            _until(lambda: _answers(f"{url}/.well-known/jwks.json"), 20, "the second gateway routes")
-            time.sleep(1.5)  # the limiter's bucket refills after the readiness probes
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    with (
+        (tmp_path / "traefik.log").open("wb") as log,
+        traefik.running(static, ports, env, log=log, ready_timeout=40, routed="/.well-known/jwks.json"),
+    ):
+        time.sleep(1.5)  # the limiter's bucket refills after the readiness probes
+        yield f"http://127.0.0.1:{ports.web}"
 
 
 def test_over_the_per_address_flood_limit_is_a_json_429_with_retry_after(tight_gateway: str) -> None:

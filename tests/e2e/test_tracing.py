@@ -1,7 +1,7 @@
 """One create-post request through the gateway, and its event, as one trace (OpenTelemetry).
 
 The stack exports to the suite's OTLP/HTTP receiver (``otlp_receiver``, tests/conftest.py, an
-``common.otlp_receiver.OtlpReceiver``). Spans of
+``common_testing.otlp_receiver.OtlpReceiver``). Spans of
 the request: Traefik's edge span, auth's forwardAuth check, posts' request and its SQL, the relay's
 publish; then votes' consumer span, a trace of its own that links to that publish.
 """

@@ -1,7 +1,7 @@
 """A native stack of its own whose AMQP, Redis and Postgres connections run through fault proxies.
 
 Ports 17000-17004, databases ``<service>_faults``, Redis database 8, event prefix ``faults.``.
-The proxies (``common.testing.TcpProxy``) run on an event loop in a background thread, so they keep
+The proxies (``common_testing.TcpProxy``) run on an event loop in a background thread, so they keep
 forwarding while a test blocks; each service reaches its own database through its own proxy (the
 posts database can stall alone), and every service shares one proxy to RabbitMQ and one to Redis
 (cutting it is the broker or the cache going away for everybody).
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import random
-import sys
 import threading
 import uuid
 from collections import Counter
@@ -34,9 +32,10 @@ from sqlalchemy import text
 from common.db import Database
 from common.dbtools import drop_database
 from common.events import schemas as events
-from common.events.reconcile import Reconciliation, reconcile
 from common.events.topology import installed_subscriptions
-from common.testing import TEST_AMQP_URL, TcpProxy, delete_topology, eventually, machine_lock
+from common_testing import TEST_AMQP_URL, TcpProxy, delete_topology, eventually, machine_lock
+from common_testing.reconcile import Reconciliation, reconcile
+from deploy.native import stack as native
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = ("127.0.0.1", 5432)
@@ -45,19 +44,6 @@ PASSWORD = "faults are a kind of weather"
 #: The bound on hanging: every request made during a fault is answered within this, or fails the test.
 CLIENT_TIMEOUT = 10.0
 T = TypeVar("T")
-
-
-def _load_stack_module() -> Any:
-    spec = importlib.util.spec_from_file_location("native_stack_faults", ROOT / "deploy/native/stack.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["native_stack_faults"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-native = _load_stack_module()
 
 
 class Proxies:
@@ -93,7 +79,7 @@ class Proxies:
 
 
 def fault_config(proxies: Proxies, keys_dir: Path) -> Any:
-    config = native.StackConfig(
+    config: Any = native.StackConfig(
         pg_base=f"postgresql+asyncpg://postgres@{PG[0]}:{PG[1]}",
         redis_url=f"redis://127.0.0.1:{proxies.redis.port}/8",
         amqp_url=proxies.amqp.url(TEST_AMQP_URL),

@@ -18,7 +18,7 @@ import aio_pika
 import pytest
 
 from common.events.topology import installed_subscriptions
-from common.testing import TEST_AMQP_URL, eventually
+from common_testing import TEST_AMQP_URL, eventually
 
 #: The first test also starts the fault stack.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from common.db import Database, asyncpg_dsn
 from common.dbtools import ensure_database
-from common.testing import test_database_url as database_url
+from common_testing import test_database_url as database_url
 
 DB_URL = database_url("common_test")
 

@@ -27,7 +27,7 @@ from common.pagination import decode_cursor, encode_cursor
 from common.ratelimit import Limit, RateLimiter
 from common.settings import ServiceSettings
 from common.storage import LocalStorage, validate_key
-from common.testing import machine_lock
+from common_testing import machine_lock
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -279,7 +279,7 @@ def test_machine_lock_makes_a_second_holder_wait_and_is_freed_when_the_first_exi
         [
             sys.executable,
             "-c",
-            f"import time; from common.testing import machine_lock\n"
+            f"import time; from common_testing import machine_lock\n"
             f"with machine_lock({name!r}):\n    print('held', flush=True); time.sleep(30)",
         ],
         stdout=subprocess.PIPE,

@@ -19,15 +19,10 @@ from fastapi import FastAPI
 
 from common.errors import Unauthorized, install_error_handlers
 from common.identity import CurrentUser, Principal, TokenVerifier, VerifiedTokens, revoked_session_key
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 
 #: libs/common's Redis database (AGENTS.md, test isolation).
 REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture(scope="module")
-def tokens() -> TokenFactory:
-    return TokenFactory()
 
 
 def _claims(tokens: TokenFactory, **overrides: object) -> dict[str, object]:

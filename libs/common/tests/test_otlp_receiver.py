@@ -8,7 +8,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from common.otlp_receiver import OtlpReceiver
+from common_testing.otlp_receiver import OtlpReceiver
 
 
 def _export(endpoint: str, service: str, compression: Compression) -> str:

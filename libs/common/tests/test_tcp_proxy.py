@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from common.testing import TcpProxy
+from common_testing import TcpProxy
 
 
 @contextlib.asynccontextmanager

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -24,9 +23,10 @@ from auth_service.accounts.bootstrap import create_superuser
 from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
-from auth_service.state import auth_state
+from auth_service.state import state_of
 from auth_service.tiers.repository import ensure_default_tier
-from common.testing import fresh_service, serve
+from common_testing import fresh_service
+from common_testing.plugin import ServiceUnderTest
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 11  # each suite has its own Redis database (see AGENTS.md)
@@ -66,18 +66,18 @@ async def settings(keys_dir: Path) -> AuthSettings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: AuthSettings) -> AsyncIterator[FastAPI]:
+def service_under_test(settings: AuthSettings) -> ServiceUnderTest:
     application = create_app(settings)
-    async with serve(application) as client:
-        application.state.test_client = client
-        await auth_state(application).bus.ready.wait()
-        await reset_state(application)  # the same start for every test, the first one included
-        yield application
+
+    async def reset() -> None:
+        await reset_state(application)
+
+    return ServiceUnderTest(application, reset=reset)
 
 
 async def reset_state(app: FastAPI) -> None:
     """Empty every table; DELETE (users first: the rest cascades) is much quicker than TRUNCATE here."""
-    async with auth_state(app).db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         tables = (
             await conn.execute(
                 text(
@@ -88,20 +88,11 @@ async def reset_state(app: FastAPI) -> None:
         ).scalars()
         for table in sorted(tables, key=lambda name: name != "users"):
             await conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 (names from pg_tables)
-    async with auth_state(app).db.session() as session:
+    async with state_of(app).db.session() as session:
         await ensure_default_tier(session)
         await session.commit()
-    await auth_state(app).tier_cache.reload()
-    redis: aioredis.Redis = auth_state(app).redis
-    await redis.flushdb()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    client: httpx.AsyncClient = app.state.test_client
-    client.cookies.clear()
-    yield client
-    await reset_state(app)
+    await state_of(app).tier_cache.reload()
+    await state_of(app).redis.flushdb()
 
 
 def _ip() -> str:
@@ -165,10 +156,10 @@ class Api:
 
     async def admin(self) -> Account:
         name = f"admin_{uuid.uuid4().hex[:8]}"
-        async with auth_state(self.app).db.session() as session:
+        async with state_of(self.app).db.session() as session:
             user = await create_superuser(
                 session,
-                auth_state(self.app).passwords,
+                state_of(self.app).passwords,
                 email=f"{name}@example.com",
                 username=name,
                 password=PASSWORD,
@@ -188,7 +179,7 @@ class Api:
 
     async def events(self, event_type: str) -> list[dict[str, Any]]:
         """Payloads of the events of this type in auth's outbox, oldest first."""
-        async with auth_state(self.app).db.session() as session:
+        async with state_of(self.app).db.session() as session:
             rows = await session.execute(
                 text("SELECT envelope FROM outbox WHERE type = :type ORDER BY id"), {"type": event_type}
             )
@@ -196,17 +187,17 @@ class Api:
 
     async def revoked_sessions(self) -> set[str]:
         """Ids of the sessions marked revoked (the record of a revocation; its reason is logged)."""
-        async with auth_state(self.app).db.session() as session:
+        async with state_of(self.app).db.session() as session:
             rows = await session.execute(text("SELECT id FROM sessions WHERE revoked_at IS NOT NULL"))
             return {str(row[0]) for row in rows}
 
     async def mailed(self, event_type: str) -> list[dict[str, Any]]:
         """Like ``events``, with the sealed token opened as the worker does (``token``)."""
-        seal = auth_state(self.app).seal
+        seal = state_of(self.app).seal
         return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
 
     async def sql(self, statement: str, **params: Any) -> None:
-        async with auth_state(self.app).db.session() as session:
+        async with state_of(self.app).db.session() as session:
             await session.execute(text(statement), params)
             await session.commit()
 
@@ -224,7 +215,7 @@ class Forger:
     """Builds tokens the way an attacker (or a careless client) would, from a real one."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.key = auth_state(app).keyring.current
+        self.key = state_of(app).keyring.current
 
     @staticmethod
     def claims(token: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auth_service.state import auth_state
+from auth_service.state import state_of
 
 
 async def test_no_authorization_is_anonymous_200_without_identity(client, api):
@@ -169,8 +169,8 @@ async def test_forward_auth_runs_no_sql(client, api, app):
     def record(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
-    engine = auth_state(app).db.engine.sync_engine
-    await auth_state(app).tier_cache.stop()  # its periodic reload is the one other reader here
+    engine = state_of(app).db.engine.sync_engine
+    await state_of(app).tier_cache.stop()  # its periodic reload is the one other reader here
     event.listen(engine, "before_cursor_execute", record)
     try:
         for token in (account.access, None, "not-a-token"):
@@ -181,7 +181,7 @@ async def test_forward_auth_runs_no_sql(client, api, app):
         await client.get("/api/v1/auth/me", headers=account.headers)  # the listener does see queries
     finally:
         event.remove(engine, "before_cursor_execute", record)
-        auth_state(app).tier_cache.start()
+        state_of(app).tier_cache.start()
     assert during_forward_auth == []
     assert any("FROM users" in s for s in statements)
 
@@ -193,7 +193,7 @@ def minimum_version(app, monkeypatch):
     from auth_service.forward_auth.client_version import ClientVersionPolicy
 
     def set_minimum(version: str) -> None:
-        monkeypatch.setattr(auth_state(app).forward_auth, "versions", ClientVersionPolicy(version))
+        monkeypatch.setattr(state_of(app).forward_auth, "versions", ClientVersionPolicy(version))
 
     return set_minimum
 

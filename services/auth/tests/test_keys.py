@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from auth_service.keys.keyring import generate_key_file, thumbprint
 from auth_service.main import create_app, load_keyring
 from auth_service.settings import AuthSettings
-from auth_service.state import auth_state
-from common.testing import serve
+from auth_service.state import state_of
+from common_testing import serve
 
 
 def _pem(key: rsa.RSAPrivateKey) -> str:
@@ -28,7 +28,7 @@ async def test_jwks_serves_the_public_keys(client, app):
         response = await client.get(path)
         assert response.status_code == 200
         [key] = response.json()["keys"]
-        assert key["kid"] == auth_state(app).keyring.current.kid
+        assert key["kid"] == state_of(app).keyring.current.kid
         assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
         assert "d" not in key
         assert "p" not in key

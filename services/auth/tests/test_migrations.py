@@ -6,31 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import MetaData
-from sqlmodel import SQLModel
-
 from auth_service import models
 from common.events.tables import event_metadata
 from common.idempotency import idempotency_metadata
-from common.migrations import schema_diff_from_scratch
+from common.migrations import schema_diff_from_scratch, tables_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 PG = os.environ.get("TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
 DATABASE_URL = f"{PG}/auth_migrations"
 
 
-def _auth_tables() -> MetaData:
-    """Every table of the service (``auth_service.models``), and no other: the event topology the
-    suite declares loads every installed service's handlers, and with them their models, into the
-    same ``SQLModel.metadata``."""
-    metadata = MetaData(naming_convention=SQLModel.metadata.naming_convention)
-    for name in models.__all__:
-        table = getattr(getattr(models, name), "__table__", None)
-        if table is not None:
-            table.to_metadata(metadata)
-    return metadata
-
-
 async def test_a_database_migrated_from_scratch_matches_the_models() -> None:
-    metadata = [_auth_tables(), event_metadata, idempotency_metadata]
+    metadata = [tables_of(models), event_metadata, idempotency_metadata]
     assert await schema_diff_from_scratch(ALEMBIC_INI, DATABASE_URL, metadata) == []

@@ -10,7 +10,7 @@ import pytest
 
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
-from common.testing import serve
+from common_testing import serve
 
 
 def _closed_port() -> int:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from sqlalchemy import text
 
-from common.events import Event, add_event
-from common.testing import TokenFactory, fresh_service, serve, truncate_all
+from common.state import state_of
+from common_testing import TokenFactory, fresh_service, truncate_all
+from common_testing.plugin import ServiceUnderTest
 from posts_service.main import create_app
 from posts_service.settings import PostsSettings
 
@@ -30,17 +29,12 @@ MEDIA_MAX_BYTES = 64 * 1024
 
 
 @pytest.fixture(scope="session")
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(scope="session")
-async def app(tokens: TokenFactory, media_dir: Path) -> AsyncIterator[FastAPI]:
+async def service_under_test(tokens: TokenFactory, media_dir: Path) -> ServiceUnderTest:
     overrides = await fresh_service(
         db_name="posts_test", alembic_ini=ALEMBIC_INI, prefix="test-posts.", redis_db=REDIS_DB
     )
@@ -54,46 +48,19 @@ async def app(tokens: TokenFactory, media_dir: Path) -> AsyncIterator[FastAPI]:
         feed_staleness_seconds=FEED_STALENESS_SECONDS,
     )
     application = create_app(settings, verifier=tokens.verifier())
-    async with serve(application) as client:
-        application.state.test_client = client
-        await application.state.bus.ready.wait()
-        yield application
 
+    async def reset() -> None:
+        await truncate_all(state_of(application).db.engine)
+        await application.state.posts_cache.redis.flushdb()
+        _empty(media_dir)
 
-@pytest.fixture
-async def client(app: FastAPI, media_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    yield app.state.test_client
-    await truncate_all(app.state.db.engine)
-    await app.state.posts_cache.redis.flushdb()
-    _empty(media_dir)
+    # ``sql`` gives the rows (bulk inserts, and looking at what was stored)
+    return ServiceUnderTest(application, reset=reset, sql_result="rows")
 
 
 def _empty(folder: Path) -> None:
     for child in folder.iterdir():
         shutil.rmtree(child)
-
-
-@pytest.fixture
-def emit(app: FastAPI) -> Callable[..., Awaitable[None]]:
-    """Publish an event as its producer would: through an outbox and the relay."""
-
-    async def _emit(event: Event) -> None:
-        async with app.state.db.session() as session, session.begin():
-            await add_event(session, event)
-
-    return _emit
-
-
-@pytest.fixture
-def sql(app: FastAPI) -> Callable[..., Awaitable[list[Any]]]:
-    """Run SQL on the service's database (bulk inserts, and looking at what was stored)."""
-
-    async def _sql(statement: str, **params: Any) -> list[Any]:
-        async with app.state.db.engine.begin() as conn:
-            result = await conn.execute(text(statement), params)
-            return list(result.all()) if result.returns_rows else []
-
-    return _sql
 
 
 @pytest.fixture

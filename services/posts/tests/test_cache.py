@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from common.events import Event, add_event
 from common.events.schemas import UserUpdated, VoteCast, VoteRetracted
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
 PUBLIC = "public, max-age=5"

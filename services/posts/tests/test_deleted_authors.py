@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from common.events import Envelope
 from common.events.schemas import PostDeleted, UserDeleted, UserUpdated
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service import repository, service
 
 POSTS = "/api/v1/posts"

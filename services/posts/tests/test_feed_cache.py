@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from common.events.schemas import VoteCast
 from common.recent_votes import RecentVote, record_votes
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.cache import ResponseCache
 
 POSTS = "/api/v1/posts"

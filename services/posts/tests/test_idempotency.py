@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from common import Principal
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
 Sql = Callable[..., Awaitable[list[Any]]]

@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from common.events.schemas import VoteCast
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
 NewPost = Callable[..., Awaitable[dict[str, Any]]]

@@ -13,7 +13,7 @@ import pytest
 
 from common.events.schemas import MediaFailed, MediaProcessed, MediaProcessingStarted
 from common.storage import LocalStorage
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
 MEDIA_MAX_BYTES = 64 * 1024  # as set in conftest (checked by test_exactly_the_limit_is_accepted)

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from common.pagination import encode_cursor
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 
 POSTS = "/api/v1/posts"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 from posts_service.models import utcnow
 
 POSTS = "/api/v1/posts"

@@ -21,7 +21,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import event
 
-from common.testing import TokenFactory
+from common_testing import TokenFactory
 from posts_service import repository
 from posts_service.cache import ResponseCache
 from posts_service.schemas import Sort

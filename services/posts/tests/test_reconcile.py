@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.reconcile import VoteCountReconciler
 
 POSTS = "/api/v1/posts"

@@ -13,7 +13,7 @@ import httpx
 from common.db import asyncpg_dsn
 from common.events.schemas import UserRegistered, UserUpdated, VoteCast, VoteRetracted
 from common.events.tables import OUTBOX_CHANNEL
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 
 async def test_create_then_read_shows_author_and_zero_votes(client: httpx.AsyncClient, tokens: TokenFactory):

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from common.events.schemas import VoteCast
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 
 POSTS = "/api/v1/posts"
 

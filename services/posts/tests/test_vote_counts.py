@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from common.events import Envelope, add_event
 from common.events.schemas import VoteCast, VoteRetracted
-from common.testing import TokenFactory, eventually
+from common_testing import TokenFactory, eventually
 from posts_service.handlers import on_votes
 
 POSTS = "/api/v1/posts"

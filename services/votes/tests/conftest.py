@@ -16,37 +16,28 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from common.events import Event, add_event
 from common.events.schemas import PostCreated
-from common.testing import TokenFactory, eventually, fresh_service, serve, truncate_all
+from common_testing import TokenFactory, eventually, fresh_service, truncate_all
+from common_testing.plugin import Emit, ServiceUnderTest, Sql
+from common_testing.ports import FreePorts
 from votes_service.main import create_app
 from votes_service.settings import VotesSettings
+from votes_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 13  # each suite has its own Redis database (see AGENTS.md)
-
-Emit = Callable[[Event], Awaitable[None]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class PostsStub:
     """Answers like posts: 204 for ids in ``visible``, 404 otherwise; ``slow`` and ``broken`` misbehave."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int) -> None:
+        self.port = port
         self.visible: set[uuid.UUID] = set()
         self.slow: set[uuid.UUID] = set()
         self.broken: set[uuid.UUID] = set()
@@ -96,13 +87,8 @@ class PostsStub:
 
 
 @pytest.fixture(scope="session")
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture(scope="session")
-async def posts_stub() -> AsyncIterator[PostsStub]:
-    stub = PostsStub()
+async def posts_stub(free_port: FreePorts) -> AsyncIterator[PostsStub]:
+    stub = PostsStub(free_port())
     await stub.start()
     yield stub
     await stub.stop()
@@ -123,61 +109,31 @@ async def overrides(posts_stub: PostsStub) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[FastAPI]:
+def service_under_test(
+    tokens: TokenFactory, overrides: dict[str, Any], posts_stub: PostsStub
+) -> ServiceUnderTest:
     application = create_app(VotesSettings(**overrides), verifier=tokens.verifier())
-    async with serve(application) as client:
-        application.state.test_client = client
-        await application.state.bus.ready.wait()
-        yield application
+
+    async def reset() -> None:
+        await truncate_all(state_of(application).db.engine)
+        if not posts_stub.running:  # a test stopped it: bring it back for the next one
+            await posts_stub.start()
+        for ids in (posts_stub.visible, posts_stub.slow, posts_stub.broken):
+            ids.clear()
+        posts_stub.asked.clear()
+
+    # ``sql``: one value from the votes database, to check what was stored (and what was published)
+    return ServiceUnderTest(application, reset=reset, sql_result="scalar")
 
 
 @pytest.fixture
-async def client(app: FastAPI, posts_stub: PostsStub) -> AsyncIterator[httpx.AsyncClient]:
-    yield app.state.test_client
-    await truncate_all(app.state.db.engine)
-    if not posts_stub.running:  # a test stopped it: bring it back for the next one
-        await posts_stub.start()
-    for ids in (posts_stub.visible, posts_stub.slow, posts_stub.broken):
-        ids.clear()
-    posts_stub.asked.clear()
-
-
-@pytest.fixture
-def emit(app: FastAPI) -> Emit:
-    """Publish an event as its producer would: through an outbox and the relay."""
-
-    async def _emit(event: Event) -> None:
-        async with app.state.db.session() as session, session.begin():
-            await add_event(session, event)
-
-    return _emit
-
-
-async def scalar(app: FastAPI, sql: str, **params: Any) -> Any:
-    async with app.state.db.session() as session:
-        return (await session.execute(text(sql), params)).scalar()
-
-
-@pytest.fixture
-def sql(app: FastAPI) -> Callable[..., Awaitable[Any]]:
-    """One value from the votes database, to check what was stored (and what was published)."""
-
-    async def _sql(statement: str, **params: Any) -> Any:
-        return await scalar(app, statement, **params)
-
-    return _sql
-
-
-@pytest.fixture
-def make_post(client: httpx.AsyncClient, app: FastAPI, emit: Emit) -> Callable[[], Awaitable[uuid.UUID]]:
+def make_post(client: httpx.AsyncClient, sql: Sql, emit: Emit) -> Callable[[], Awaitable[uuid.UUID]]:
     """A post votes learned about from ``posts.post.created`` (the read model, not the fallback)."""
 
     async def _make() -> uuid.UUID:
         post_id = uuid.uuid4()
         await emit(PostCreated(post_id=post_id, author_id=uuid.uuid4(), title="t", published=True))
-        await eventually(
-            lambda: scalar(app, "SELECT count(*) FROM known_posts WHERE post_id = :p", p=post_id)
-        )
+        await eventually(lambda: sql.scalar("SELECT count(*) FROM known_posts WHERE post_id = :p", p=post_id))
         return post_id
 
     return _make

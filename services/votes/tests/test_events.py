@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostUpdated, UserDeleted
-from common.testing import eventually
+from common_testing import eventually
 
 COUNT = "SELECT count(*) FROM votes WHERE post_id = :p"
 CAST = "SELECT count(*) FROM outbox WHERE type = 'votes.vote.cast' AND envelope->'data'->>'post_id' = :p"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from common.testing import serve
+from common_testing import serve
 from votes_service.main import create_app
 from votes_service.settings import VotesSettings
 

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from common.events.schemas import PostDeleted, UserDeleted
-from common.testing import eventually
-from votes_service import repository
-from votes_service.purge import VotePurger
+from common_testing import eventually
+from votes_service.state import state_of
+from votes_service.votes import repository
+from votes_service.votes.purge import VotePurger
 
 VOTE_EVENTS = (
     "SELECT coalesce(json_agg(json_build_array(type, envelope->'version', envelope->'data')"
@@ -85,7 +86,7 @@ async def test_deleting_a_user_with_ten_thousand_votes_is_chunked_and_counts_fol
     other = tokens.user()[1]
     shared = await make_post()
     assert (await client.put(f"/api/v1/votes/{shared}", headers=other)).status_code == 201
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         await session.execute(text(MANY_VOTES), {"u": heavy, "n": 9999})
         await session.execute(text("INSERT INTO votes VALUES (:u, :p)"), {"u": heavy, "p": shared})
     assert await sql("SELECT count(*) FROM votes WHERE user_id = :u", u=heavy) == 10_000
@@ -112,10 +113,10 @@ async def test_deleting_a_user_commits_chunk_by_chunk(app, client, sql) -> None:
     """Each chunk is its own transaction of at most ``chunk_size`` votes: 2,500 votes take three,
     each one's removals and events visible (committed) before the next starts."""
     user = uuid.uuid4()
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         await session.execute(text(MANY_VOTES), {"u": user, "n": 2500})
         await repository.request_vote_purge(session, user)
-    purger = VotePurger(app.state.db, chunk_size=1000)
+    purger = VotePurger(state_of(app).db, chunk_size=1000)
     progress = []
     while (removed := await purger.purge_chunk()) is not None:
         left = await sql("SELECT count(*) FROM votes WHERE user_id = :u", u=user)
@@ -128,13 +129,13 @@ async def test_deleting_a_user_commits_chunk_by_chunk(app, client, sql) -> None:
 async def test_a_purge_cut_short_goes_on_where_it_stopped(app, client, sql) -> None:
     """A crash between chunks: the pending purge stays, and the next pass finishes it."""
     user = uuid.uuid4()
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         await session.execute(text(MANY_VOTES), {"u": user, "n": 30})
         await repository.request_vote_purge(session, user)
-    purger = VotePurger(app.state.db, chunk_size=20)
+    purger = VotePurger(state_of(app).db, chunk_size=20)
     assert await purger.purge_chunk() == 20  # ...and the process dies here
     assert await sql("SELECT count(*) FROM vote_purges WHERE user_id = :u", u=user) == 1
-    assert await VotePurger(app.state.db, chunk_size=20).purge_pending() == 10
+    assert await VotePurger(state_of(app).db, chunk_size=20).purge_pending() == 10
     assert await sql("SELECT count(*) FROM votes") == 0
     assert await sql("SELECT count(*) FROM outbox WHERE type = 'votes.vote.retracted'") == 30
 
@@ -198,12 +199,12 @@ async def test_a_vote_waits_for_a_concurrent_one_on_the_same_post_and_counts_it(
     for A's commit, then gets the next seq and a count that includes A's vote."""
     post_id = await make_post()
     a, b = uuid.uuid4(), uuid.uuid4()
-    async with app.state.db.session() as first:
+    async with state_of(app).db.session() as first:
         assert await repository.add_vote(first, a, post_id)
         assert (await repository.tallies(first, [post_id]))[post_id] == (1, 1)
 
         async def second_vote() -> tuple[int, int]:
-            async with app.state.db.session() as second, second.begin():
+            async with state_of(app).db.session() as second, second.begin():
                 assert await repository.add_vote(second, b, post_id)
                 return (await repository.tallies(second, [post_id]))[post_id]
 

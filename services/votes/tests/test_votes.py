@@ -8,6 +8,7 @@ import pytest
 
 from common.recent_votes import TTL_SECONDS, RecentVote, read_recent_votes
 from common.recent_votes import key as recent_votes_key
+from votes_service.state import state_of
 
 CAST = "SELECT count(*) FROM outbox WHERE type = 'votes.vote.cast' AND envelope->'data'->>'post_id' = :p"
 RETRACTED = (
@@ -161,8 +162,8 @@ async def test_a_vote_leaves_the_voters_new_count_for_their_next_read_of_posts(
     post_id = await make_post()
     user, auth = tokens.user()
     assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 201
-    assert await read_recent_votes(app.state.redis, user.user_id) == {post_id: RecentVote(1, 1)}
+    assert await read_recent_votes(state_of(app).redis, user.user_id) == {post_id: RecentVote(1, 1)}
     assert (await client.put(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 200
     assert (await client.delete(f"/api/v1/votes/{post_id}", headers=auth)).status_code == 200
-    assert await read_recent_votes(app.state.redis, user.user_id) == {post_id: RecentVote(0, 2)}
-    assert 0 < await app.state.redis.ttl(recent_votes_key(user.user_id)) <= TTL_SECONDS
+    assert await read_recent_votes(state_of(app).redis, user.user_id) == {post_id: RecentVote(0, 2)}
+    assert 0 < await state_of(app).redis.ttl(recent_votes_key(user.user_id)) <= TTL_SECONDS

@@ -6,34 +6,25 @@ port, and media lives in a temporary directory through the same storage the app 
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from fastapi import FastAPI
-from sqlalchemy import text
 
-from common.events import Event, add_event
-from common.testing import TokenFactory, eventually, fresh_service, serve, truncate_all
+from common_testing import TokenFactory, eventually, fresh_service, truncate_all
+from common_testing.plugin import ServiceUnderTest
+from common_testing.ports import FreePorts
 from worker_service.main import create_app
 from worker_service.settings import WorkerSettings
+from worker_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 10  # each suite has its own Redis database (see AGENTS.md)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class MailSink:
@@ -63,12 +54,7 @@ class MailSink:
 
 
 @pytest.fixture(scope="session")
-def tokens() -> TokenFactory:
-    return TokenFactory()
-
-
-@pytest.fixture(scope="session")
-def mail_sink() -> Iterator[tuple[MailSink, int]]:
+def mail_sink(free_port: FreePorts) -> Iterator[tuple[MailSink, int]]:
     sink = MailSink()
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
@@ -101,57 +87,31 @@ async def overrides(
 
 
 @pytest.fixture(scope="session")
-async def app(tokens: TokenFactory, overrides: dict[str, Any]) -> AsyncIterator[FastAPI]:
+def service_under_test(
+    tokens: TokenFactory, overrides: dict[str, Any], mail_sink: tuple[MailSink, int]
+) -> ServiceUnderTest:
     application = create_app(WorkerSettings(**overrides), verifier=tokens.verifier())
-    async with serve(application) as client:
-        application.state.test_client = client
-        await application.state.bus.ready.wait()
-        yield application
 
+    async def reset() -> None:
+        # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
+        runners = state_of(application).job_runners
+        await runners.stop(grace=5)
+        try:
+            await truncate_all(state_of(application).db.engine)
+        finally:
+            runners.start()
+        sink = mail_sink[0]
+        sink.messages.clear()
+        sink.defer.clear()
+        sink.refuse.clear()
 
-@pytest.fixture
-async def client(app: FastAPI, mail_sink: tuple[MailSink, int]) -> AsyncIterator[httpx.AsyncClient]:
-    yield app.state.test_client
-    # Runners write jobs then outbox; TRUNCATE locks tables in its own order: pause them meanwhile.
-    runners = app.state.job_runners
-    await runners.stop(grace=5)
-    try:
-        await truncate_all(app.state.db.engine)
-    finally:
-        runners.start()
-    sink = mail_sink[0]
-    sink.messages.clear()
-    sink.defer.clear()
-    sink.refuse.clear()
+    # ``sql``: rows from the worker database, as dicts, to check what was stored and published
+    return ServiceUnderTest(application, reset=reset, sql_result="dicts")
 
 
 @pytest.fixture
 def sink(mail_sink: tuple[MailSink, int]) -> MailSink:
     return mail_sink[0]
-
-
-@pytest.fixture
-def emit(app: FastAPI) -> Callable[[Event], Awaitable[uuid.UUID]]:
-    """Publish an event as its producer would (through an outbox and the relay); returns its id."""
-
-    async def _emit(event: Event) -> uuid.UUID:
-        async with app.state.db.session() as session, session.begin():
-            envelope = await add_event(session, event)
-        return envelope.id
-
-    return _emit
-
-
-@pytest.fixture
-def sql(app: FastAPI) -> Callable[..., Awaitable[Any]]:
-    """Rows from the worker database, as dicts, to check what was stored and published."""
-
-    async def _sql(statement: str, **params: Any) -> list[dict[str, Any]]:
-        async with app.state.db.session() as session:
-            result = await session.execute(text(statement), params)
-            return [dict(row._mapping) for row in result]
-
-    return _sql
 
 
 @pytest.fixture

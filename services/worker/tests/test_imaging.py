@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from worker_service.imaging import ImageLimits, MediaRejected, normalise
+from worker_service.media.imaging import ImageLimits, MediaRejected, normalise
 
 LIMITS = ImageLimits(
     max_bytes=200_000,

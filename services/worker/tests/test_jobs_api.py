@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from worker_service import cli
+from worker_service.state import state_of
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def make_jobs(app):
 
     async def _make(*specs: tuple[str, str]) -> list[uuid.UUID]:
         ids = []
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             for n, (job_type, status) in enumerate(specs):
                 job_id = uuid.uuid4()
                 await session.execute(
@@ -105,8 +106,8 @@ async def test_only_failed_jobs_can_be_retried(client, tokens, make_jobs) -> Non
 
 async def test_the_cli_lists_and_retries_jobs(client, app, make_jobs, capsys) -> None:
     failed, done = await make_jobs(("email.welcome", "failed"), ("email.welcome", "succeeded"))
-    settings = app.state.settings
-    await app.state.job_runners.stop(grace=5)  # so the retried job stays visible as pending
+    settings = state_of(app).settings
+    await state_of(app).job_runners.stop(grace=5)  # so the retried job stays visible as pending
     try:
         out = io.StringIO()
         assert await cli.run(["jobs", "list", "--status", "failed"], settings, out) == 0
@@ -126,4 +127,4 @@ async def test_the_cli_lists_and_retries_jobs(client, app, make_jobs, capsys) ->
         assert await cli.run(["jobs", "list", "--status", "pending"], settings, out) == 0
         assert out.getvalue().startswith(str(failed))
     finally:
-        app.state.job_runners.start()
+        state_of(app).job_runners.start()

@@ -12,6 +12,7 @@ from common.events.schemas import (
     TokenSeal,
     UserRegistered,
 )
+from worker_service.state import state_of
 
 #: What the worker itself published (a failed mail publishes nothing: no service would act on it).
 WORKER_EVENTS = "SELECT type FROM outbox WHERE envelope->>'producer' = 'worker'"
@@ -54,7 +55,7 @@ async def test_a_sealed_token_is_opened_for_the_link_and_never_stored_open(
 ) -> None:
     """Version 2: auth seals the token for the worker (``MAIL_TOKEN_KEY``); only the mail holds it."""
     token = "sealed-tok/en"
-    seal = TokenSeal(app.state.settings.mail_token_key.get_secret_value())
+    seal = TokenSeal(state_of(app).settings.mail_token_key.get_secret_value())
     event = PasswordResetRequested(
         user_id=uuid.uuid4(),
         email="sealed@example.com",

@@ -12,6 +12,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from common.events.schemas import MediaUploaded
+from worker_service.state import state_of
 
 
 def jpeg_with_gps(width: int = 800, height: int = 600) -> bytes:
@@ -59,7 +60,7 @@ def upload(app, emit):
         media_id = uuid.uuid4()
         key = f"uploads/{media_id}/{name}"
         if store:
-            await app.state.storage.put(key, data, "image/jpeg")
+            await state_of(app).storage.put(key, data, "image/jpeg")
         event = MediaUploaded(
             media_id=media_id,
             post_id=uuid.uuid4(),
@@ -91,7 +92,7 @@ async def test_a_photo_comes_out_upright_with_a_thumbnail_and_no_exif(
     assert (processed["width"], processed["height"]) == (600, 800)
     assert await published("worker.media.started") == [{"media_id": media, "post_id": str(event.post_id)}]
 
-    storage = app.state.storage
+    storage = state_of(app).storage
     original = await storage.get(processed["original_key"])
     assert processed["size"] == len(original)
     assert processed["sha256"] == hashlib.sha256(original).hexdigest()
@@ -131,7 +132,7 @@ async def test_a_bad_upload_fails_with_a_clear_reason(
         "reason": job["last_error"],
     }
     assert await published("worker.media.processed") == []
-    assert not await app.state.storage.exists(f"media/{event.media_id}/original.webp")
+    assert not await state_of(app).storage.exists(f"media/{event.media_id}/original.webp")
 
 
 async def test_a_file_declared_too_large_is_refused_without_reading_it(client, upload, job_for) -> None:
@@ -177,7 +178,7 @@ async def test_a_missing_original_is_retried_then_fails_and_retry_by_api_finishe
     listed = (await client.get("/internal/jobs", params={"status": "failed"}, headers=admin)).json()
     assert [j["id"] for j in listed["items"]] == [str(failed["id"])]
 
-    await app.state.storage.put(event.storage_key, data, "image/jpeg")
+    await state_of(app).storage.put(event.storage_key, data, "image/jpeg")
     assert (await client.post(f"/internal/jobs/{failed['id']}/retry", headers=admin)).status_code == 200
     await job_for(event_id, "succeeded")
     assert len(await published("worker.media.processed")) == 1

@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlmodel import SQLModel
-
-import worker_service.models  # noqa: F401 (every table of the service: what the comparison reads)
 from common.events.tables import event_metadata
-from common.migrations import schema_diff_from_scratch
+from common.migrations import schema_diff_from_scratch, tables_of
+from worker_service import models
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 PG = os.environ.get("TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -18,5 +16,5 @@ DATABASE_URL = f"{PG}/worker_migrations"
 
 
 async def test_a_database_migrated_from_scratch_matches_the_models() -> None:
-    metadata = [SQLModel.metadata, event_metadata]
+    metadata = [tables_of(models), event_metadata]
     assert await schema_diff_from_scratch(ALEMBIC_INI, DATABASE_URL, metadata) == []

@@ -7,16 +7,17 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from worker_service.retention import JobPruner
+from worker_service.retention.service import JobPruner
+from worker_service.state import state_of
 
 
 async def test_finished_jobs_older_than_retention_are_pruned(client, app, sql) -> None:
-    await app.state.job_runners.stop(grace=5)
+    await state_of(app).job_runners.stop(grace=5)
     try:
         # (status, hours since it finished; None: not finished)
         rows = [("succeeded", 30), ("failed", 25), ("succeeded", 23), ("failed", 1), ("pending", None)]
         rows.append(("running", None))
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             for status, hours in rows:
                 await session.execute(
                     text(
@@ -28,7 +29,9 @@ async def test_finished_jobs_older_than_retention_are_pruned(client, app, sql) -
                     ),
                     {"i": uuid.uuid4(), "s": status, "h": hours},
                 )
-        pruner = JobPruner(app.state.db, retention=timedelta(hours=24), interval_seconds=3600, batch_size=1)
+        pruner = JobPruner(
+            state_of(app).db, retention=timedelta(hours=24), interval_seconds=3600, batch_size=1
+        )
         assert await pruner.prune_once() == 2
         left = await sql("SELECT status, finished_at IS NULL AS unfinished FROM jobs ORDER BY status")
         assert sorted((r["status"], r["unfinished"]) for r in left) == [
@@ -38,9 +41,9 @@ async def test_finished_jobs_older_than_retention_are_pruned(client, app, sql) -
             ("succeeded", False),
         ]
     finally:
-        app.state.job_runners.start()
+        state_of(app).job_runners.start()
 
 
 async def test_the_worker_runs_the_pruner(app) -> None:
-    assert app.state.job_pruner._task is not None
-    assert app.state.settings.job_retention_hours == 336
+    assert state_of(app).job_pruner._task is not None
+    assert state_of(app).settings.job_retention_hours == 336

@@ -14,9 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from common.events.schemas import MediaUploaded, PasswordResetRequested
-from common.testing import eventually
+from common_testing import eventually
 from worker_service.handlers import JOB_KINDS
-from worker_service.runner import JobRunner
+from worker_service.jobs.runner import JobRunner
+from worker_service.state import state_of
 
 
 class StallingStorage:
@@ -55,12 +56,12 @@ def photo() -> bytes:
 async def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(
     client, app, emit, sql, published, job_for, overrides
 ) -> None:
-    runners = app.state.job_runners
+    runners = state_of(app).job_runners
     await runners.stop(grace=5)  # the worker is down; events still become jobs
     try:
         media_id = uuid.uuid4()
         key = f"uploads/{media_id}/photo.jpg"
-        await app.state.storage.put(key, photo(), "image/jpeg")
+        await state_of(app).storage.put(key, photo(), "image/jpeg")
         event = MediaUploaded(
             media_id=media_id,
             post_id=uuid.uuid4(),
@@ -73,9 +74,9 @@ async def test_a_worker_killed_mid_job_finishes_it_exactly_once_after_restart(
         await job_for(event_id, "pending")
 
         # A worker starts, claims the job, writes the thumbnail, and is killed before the original.
-        stalling = StallingStorage(app.state.storage)
+        stalling = StallingStorage(state_of(app).storage)
         doomed = JobRunner(
-            app.state.db, app.state.settings, stalling, JOB_KINDS, queue="media", concurrency=1
+            state_of(app).db, state_of(app).settings, stalling, JOB_KINDS, queue="media", concurrency=1
         )
         doomed.start()
         await asyncio.wait_for(stalling.stalled.wait(), timeout=15)
@@ -107,7 +108,7 @@ async def test_a_job_the_worker_keeps_dying_on_is_given_up(client, app, sql, pub
         content_type="image/png",
         size=1,
     ).model_dump(mode="json")
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         await session.execute(
             text(
                 "INSERT INTO jobs (id, type, queue, status, attempts, payload, lease_expires_at) VALUES"
@@ -115,7 +116,7 @@ async def test_a_job_the_worker_keeps_dying_on_is_given_up(client, app, sql, pub
             ),
             {"i": uuid.uuid4(), "p": json.dumps(payload)},
         )
-    app.state.job_runners.wake("media")
+    state_of(app).job_runners.wake("media")
 
     async def given_up():
         rows = await sql("SELECT status, last_error FROM jobs WHERE status = 'failed'")
@@ -147,7 +148,7 @@ async def test_job_metrics_are_exported(client, app, emit, job_for) -> None:
 
 
 async def test_a_media_backlog_does_not_delay_mail(client, app, emit, job_for, sql, sink) -> None:
-    media_runner = app.state.job_runners.by_queue["media"]
+    media_runner = state_of(app).job_runners.by_queue["media"]
     await media_runner.stop(grace=5)  # media is stuck (slow, or down)
     try:
         upload = await emit(
@@ -184,27 +185,27 @@ async def test_the_worker_reports_health(client) -> None:
 
 
 async def test_a_runner_whose_lease_was_taken_over_cannot_record_an_outcome(client, app, sql) -> None:
-    from worker_service import repository
+    from worker_service.jobs import repository
 
-    await app.state.job_runners.stop(grace=5)
+    await state_of(app).job_runners.stop(grace=5)
     try:
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             await repository.record_job(
                 session, job_type="email.welcome", queue="mail", event_id=uuid.uuid4(), payload={}
             )
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             stalled = await repository.claim_next(session, "mail", lease_seconds=0.01)
         await asyncio.sleep(0.05)  # the stalled runner misses its heartbeat; its lease lapses
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             successor = await repository.claim_next(session, "mail", lease_seconds=60)
         assert stalled is not None
         assert successor is not None
         assert (stalled.id, stalled.attempts, successor.attempts) == (successor.id, 1, 2)
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             assert not await repository.finish(session, stalled, status="succeeded")
             assert not await repository.renew_lease(session, stalled, lease_seconds=60)
             assert await repository.finish(session, successor, status="succeeded")
         (row,) = await sql("SELECT status, attempts FROM jobs")
         assert row == {"status": "succeeded", "attempts": 2}
     finally:
-        app.state.job_runners.start()
+        state_of(app).job_runners.start()

@@ -8,19 +8,21 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from worker_service.scheduler import Scheduler, token_cleanup
+from worker_service.jobs.scheduler import Scheduler
+from worker_service.retention.service import token_cleanup
+from worker_service.state import state_of
 
 NAME = "token-cleanup-race"
 
 
 def schedulers(app, count: int) -> list[Scheduler]:
-    spec = dataclasses.replace(token_cleanup(app.state.settings), name=NAME, interval_seconds=3600)
-    return [Scheduler(app.state.db, [spec], poll_seconds=60) for _ in range(count)]
+    spec = dataclasses.replace(token_cleanup(state_of(app).settings), name=NAME, interval_seconds=3600)
+    return [Scheduler(state_of(app).db, [spec], poll_seconds=60) for _ in range(count)]
 
 
 async def rewind(app, by: timedelta) -> None:
     """Time travel: make the next slot due, as if ``by`` had passed."""
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         statement = "UPDATE schedules SET next_run_at = next_run_at - CAST(:by AS interval) WHERE name = :n"
         await session.execute(text(statement), {"by": by, "n": NAME})
 

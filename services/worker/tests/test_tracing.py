@@ -11,7 +11,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from common import telemetry
-from worker_service import repository
+from worker_service.jobs import repository
+from worker_service.state import state_of
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +29,13 @@ def spans() -> InMemorySpanExporter:
 
 
 async def test_a_job_runs_as_a_span_of_the_trace_that_recorded_it(client, app, sql, spans) -> None:
-    runners = app.state.job_runners
+    runners = state_of(app).job_runners
     await runners.stop(grace=5)
     try:
         with telemetry.tracer.start_as_current_span(
             "process worker-mail.events", kind=SpanKind.CONSUMER
         ) as consumer:
-            async with app.state.db.session() as session, session.begin():
+            async with state_of(app).db.session() as session, session.begin():
                 await repository.record_job(
                     session, job_type="email.welcome", queue="mail", event_id=uuid.uuid4(), payload={}
                 )

@@ -9,18 +9,20 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from alembic import context
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, Table, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
 from common.dbtools import drop_database, ensure_database
 
-__all__ = ["run_migrations", "schema_diff_from_scratch"]
+__all__ = ["run_migrations", "schema_diff_from_scratch", "tables_of"]
 
 
 def _do_run(connection: Connection, metadata: MetaData | None) -> None:
@@ -51,6 +53,20 @@ def run_migrations(metadata: MetaData | None = None) -> None:
 def _compare(connection: Connection, metadata: Sequence[MetaData]) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return list(compare_metadata(context, list(metadata)))  # type: ignore[arg-type]
+
+
+def tables_of(models: ModuleType) -> MetaData:
+    """The tables a service's ``models`` module exports (``__all__``), in a metadata of their own.
+
+    ``SQLModel.metadata`` is one per process: where several services are installed (the tests, the
+    bench), it holds every service's tables once their handlers were imported.
+    """
+    metadata = MetaData(naming_convention=SQLModel.metadata.naming_convention)
+    for name in models.__all__:
+        table = getattr(getattr(models, name), "__table__", None)
+        if isinstance(table, Table):
+            table.to_metadata(metadata)
+    return metadata
 
 
 async def schema_diff_from_scratch(alembic_ini: Path, url: str, metadata: Sequence[MetaData]) -> list[Any]:

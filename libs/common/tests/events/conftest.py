@@ -32,7 +32,7 @@ from common.events import (
 )
 from common.events.consumer import AfterCommit
 from common.events.topology import declare_subscription
-from common.testing import TEST_AMQP_URL, declare_topology, delete_topology, test_database_url
+from common_testing import TEST_AMQP_URL, declare_topology, delete_topology, test_database_url
 
 PREFIX = "test-common."
 DB_URL = test_database_url("common_test")

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from common.events import Consumer, Envelope, Handlers
 from common.events.bus import UnroutableEvent
 from common.events.dlq import list_dead_letters, replay_dead_letters
-from common.events.reconcile import Reconciliation, reconcile
-from common.testing import TEST_AMQP_URL, TcpProxy, eventually
+from common_testing import TEST_AMQP_URL, TcpProxy, eventually
+from common_testing.reconcile import Reconciliation, reconcile
 
 from .conftest import PROBE, Probe, queue_depth
 

@@ -18,7 +18,7 @@ from common.events import Envelope
 from common.events.bus import EventBus
 from common.events.consumer import ATTEMPT_HEADER
 from common.events.topology import installed_subscriptions
-from common.testing import TEST_AMQP_URL
+from common_testing import TEST_AMQP_URL
 
 ROOT = Path(__file__).resolve().parents[4]
 PREFIX = "test-common."

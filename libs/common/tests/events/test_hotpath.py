@@ -20,7 +20,7 @@ from aiormq.abc import DeliveredMessage
 from aiormq.channel import Channel
 
 from common.events.hotpath import publish_confirmed
-from common.testing import TEST_AMQP_URL
+from common_testing import TEST_AMQP_URL
 
 EXCHANGE = "test-hotpath.events"
 QUEUE = "test-hotpath.bound"

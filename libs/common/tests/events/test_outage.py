@@ -1,6 +1,6 @@
 """A database outage delays the stream and dead-letters nothing; a real failure still backs off.
 
-The consumer reaches PostgreSQL through the loopback proxy of ``common.testing``: cutting it drops
+The consumer reaches PostgreSQL through the loopback proxy of ``common_testing``: cutting it drops
 every connection and refuses new ones, as a PostgreSQL restart does. The producer's side (outbox
 and relay) keeps its direct connection, so events go on arriving during the outage. The retry
 schedule here is 3 attempts 50 ms apart: before the fix a one-second outage dead-lettered all.
@@ -21,7 +21,7 @@ from common.events.bus import EventBus
 from common.events.dlq import list_dead_letters
 from common.events.topology import retry_delays_ms
 from common.settings import ServiceSettings
-from common.testing import TEST_AMQP_URL, TEST_REDIS_BASE, TcpProxy, eventually
+from common_testing import TEST_AMQP_URL, TEST_REDIS_BASE, TcpProxy, eventually
 
 from .conftest import DB_URL, PROBE, Probe, queue_depth
 

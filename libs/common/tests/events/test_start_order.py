@@ -16,7 +16,7 @@ import aiormq
 
 from common.events import EventBus
 from common.events.topology import system_subscriptions
-from common.testing import eventually
+from common_testing import eventually
 
 from .conftest import PREFIX, PROBE
 

@@ -30,7 +30,7 @@ from starlette.responses import Response
 
 from auth_service.forward_auth.network import client_ip
 from auth_service.forward_auth.service import FORWARD_AUTH_PATH, Verdict, identity_headers
-from auth_service.state import auth_state
+from auth_service.state import state_of
 from common.middleware import FastEndpoint
 from common.problems import problem
 
@@ -54,7 +54,7 @@ def _answer(verdict: Verdict) -> Response:
 async def forward_auth(request: Request) -> Response:
     """``GET /internal/forward-auth``: 200 with identity headers, 200 without (anonymous), 400 or 426
     (client version), 401 (a refused token), 429 (a tier limit) or 503 (Redis)."""
-    state = auth_state(request.app)
+    state = state_of(request.app)
     headers = request.headers
     verdict = await state.forward_auth.check(
         client_version=headers.get("x-client-version"),

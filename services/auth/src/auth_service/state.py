@@ -6,9 +6,9 @@ The feature services are module functions handed the request's session and this 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends
 
 from auth_service.accounts.guards import BruteForceGuard
 from auth_service.forward_auth.service import ForwardAuth
@@ -20,9 +20,9 @@ from auth_service.sessions.manager import SessionManager
 from auth_service.settings import AuthSettings
 from auth_service.tiers.cache import TierCache
 from common.events.schemas import TokenSeal
-from common.state import ServiceState, get_state, state_of
+from common.state import ServiceState, get_state, typed_state_of
 
-__all__ = ["AuthState", "State", "auth_state"]
+__all__ = ["AuthState", "State", "state_of"]
 
 
 @dataclass(kw_only=True, eq=False)
@@ -50,6 +50,5 @@ class AuthState(ServiceState):
 State = Annotated[AuthState, Depends(get_state)]
 
 
-def auth_state(app: FastAPI) -> AuthState:
-    """``common.state.state_of``, typed for auth: a started app's state (tests, the fast endpoint)."""
-    return cast(AuthState, state_of(app))
+#: The typed state of a started app (tests, the CLI, the fast endpoint ahead of the dependencies).
+state_of = typed_state_of(AuthState)

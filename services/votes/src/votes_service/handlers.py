@@ -13,7 +13,7 @@ from common.events.schemas import (
     PostUpdated,
     UserDeleted,
 )
-from votes_service import repository
+from votes_service.votes import repository
 
 __all__ = ["handlers"]
 
@@ -45,5 +45,5 @@ async def on_post_deleted(session: AsyncSession, event: Envelope) -> None:
 
 @handlers.on(UserDeleted)
 async def on_user_deleted(session: AsyncSession, event: Envelope) -> None:
-    """Record that the user's votes must go; the purger removes them in chunks (``purge.py``)."""
+    """Record that the user's votes must go; the purger removes them in chunks (``votes/purge.py``)."""
     await repository.request_vote_purge(session, event.parse(UserDeleted).user_id)

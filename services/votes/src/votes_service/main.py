@@ -12,10 +12,11 @@ from common.http import create_http_client
 from common.ratelimit import RateLimiter
 from common.state import ServiceState
 from votes_service.handlers import handlers
-from votes_service.posts_client import HttpPostLookup
-from votes_service.purge import VotePurger
-from votes_service.router import internal_router, router
 from votes_service.settings import VotesSettings, get_settings
+from votes_service.state import VotesState
+from votes_service.votes.posts_client import HttpPostLookup
+from votes_service.votes.purge import VotePurger
+from votes_service.votes.router import internal_router, router
 
 __all__ = ["create_app"]
 
@@ -24,22 +25,24 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
-        runtime = base.runtime
+    async def setup(base: ServiceState) -> AsyncIterator[VotesState]:
         async with create_http_client(settings.posts_url, timeout=settings.posts_timeout_seconds) as client:
-            app.state.post_lookup = HttpPostLookup(client)
-            app.state.vote_limiter = RateLimiter(runtime.redis, prefix="ratelimit")
-            purger = VotePurger(runtime.db, interval_seconds=settings.vote_purge_interval_seconds)
-            app.state.vote_purger = purger
-            runtime.consume(handlers, after_commit=purger.after_commit)
+            state = VotesState.extend(
+                base,
+                settings=settings,
+                post_lookup=HttpPostLookup(client),
+                vote_limiter=RateLimiter(base.redis, prefix="ratelimit"),
+                vote_purger=VotePurger(base.db, interval_seconds=settings.vote_purge_interval_seconds),
+            )
+            base.runtime.consume(handlers, after_commit=state.vote_purger.after_commit)
             if settings.run_background:
-                purger.start()
+                state.vote_purger.start()
             try:
-                yield base
+                yield state
             finally:
-                await purger.stop()
+                await state.vote_purger.stop()
 
-    app = create_service_app(
+    return create_service_app(
         settings,
         title="Votes service",
         description=(
@@ -51,4 +54,3 @@ def create_app(settings: VotesSettings | None = None, *, verifier: TokenVerifier
         setup=setup,
         verifier=verifier,
     )
-    return app

@@ -20,8 +20,8 @@ from typing import TextIO
 
 from common import Database, DomainError
 from common.pagination import MAX_PAGE_SIZE
-from worker_service import service
-from worker_service.schemas import JobPublic, JobStatusFilter
+from worker_service.jobs import service
+from worker_service.jobs.schemas import JobPublic, JobStatusFilter
 from worker_service.settings import WorkerSettings, get_settings
 
 __all__ = ["main", "run"]

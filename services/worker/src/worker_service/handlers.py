@@ -1,7 +1,7 @@
 """Events the worker consumes; each becomes a pending job row, nothing more.
 
 The consumer records the row and its inbox entry in one transaction, so a redelivered event never
-makes a second job; the work itself happens later in a runner (``runner.py``), which can crash and
+makes a second job; the work itself happens later in a runner (``jobs/runner.py``), which can crash and
 be replaced without losing or repeating an outcome.
 """
 
@@ -16,10 +16,10 @@ from common.events.schemas import (
     PasswordResetRequested,
     UserRegistered,
 )
-from worker_service import repository
-from worker_service.jobs import JobKind
-from worker_service.mail import MAIL_KINDS
-from worker_service.media import MEDIA_KIND
+from worker_service.jobs import repository
+from worker_service.jobs.kinds import JobKind
+from worker_service.mail.service import MAIL_KINDS
+from worker_service.media.service import MEDIA_KIND
 
 __all__ = ["JOB_KINDS", "mail_handlers", "media_handlers"]
 

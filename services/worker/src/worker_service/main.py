@@ -13,11 +13,12 @@ from common.events import Envelope
 from common.state import ServiceState
 from common.storage_config import open_storage
 from worker_service.handlers import JOB_KINDS, mail_handlers, media_handlers
-from worker_service.retention import JobPruner
-from worker_service.router import router
-from worker_service.runner import JobRunners
-from worker_service.scheduler import Scheduler, token_cleanup
+from worker_service.jobs.router import router
+from worker_service.jobs.runner import JobRunners
+from worker_service.jobs.scheduler import Scheduler
+from worker_service.retention.service import JobPruner, token_cleanup
 from worker_service.settings import WorkerSettings, get_settings
+from worker_service.state import WorkerState
 
 __all__ = ["create_app"]
 
@@ -26,20 +27,23 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
-        runtime = base.runtime
+    async def setup(base: ServiceState) -> AsyncIterator[WorkerState]:
         async with open_storage(settings) as storage:
-            runners = JobRunners(runtime.db, settings, storage, JOB_KINDS)
-            scheduler = Scheduler(
-                runtime.db, [token_cleanup(settings)], poll_seconds=settings.scheduler_poll_seconds
+            runners = JobRunners(base.db, settings, storage, JOB_KINDS)
+            state = WorkerState.extend(
+                base,
+                settings=settings,
+                storage=storage,
+                job_runners=runners,
+                scheduler=Scheduler(
+                    base.db, [token_cleanup(settings)], poll_seconds=settings.scheduler_poll_seconds
+                ),
+                job_pruner=JobPruner(
+                    base.db,
+                    retention=timedelta(hours=settings.job_retention_hours),
+                    interval_seconds=settings.job_prune_interval_seconds,
+                ),
             )
-            pruner = JobPruner(
-                runtime.db,
-                retention=timedelta(hours=settings.job_retention_hours),
-                interval_seconds=settings.job_prune_interval_seconds,
-            )
-            app.state.storage, app.state.job_runners, app.state.scheduler = storage, runners, scheduler
-            app.state.job_pruner = pruner
 
             async def wake_mail(_: Sequence[Envelope]) -> None:
                 runners.wake("mail")
@@ -47,20 +51,20 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
             async def wake_media(_: Sequence[Envelope]) -> None:
                 runners.wake("media")
 
-            runtime.consume(mail_handlers, after_commit=wake_mail)
-            runtime.consume(media_handlers, prefetch=settings.media_prefetch, after_commit=wake_media)
+            base.runtime.consume(mail_handlers, after_commit=wake_mail)
+            base.runtime.consume(media_handlers, prefetch=settings.media_prefetch, after_commit=wake_media)
             if settings.run_background:
                 runners.start()
-                scheduler.start()
-                pruner.start()
+                state.scheduler.start()
+                state.job_pruner.start()
             try:
-                yield base
+                yield state
             finally:
-                await pruner.stop()
-                await scheduler.stop()
+                await state.job_pruner.stop()
+                await state.scheduler.stop()
                 await runners.stop(grace=settings.job_shutdown_grace_seconds)
 
-    app = create_service_app(
+    return create_service_app(
         settings,
         title="Worker",
         description="Background jobs: media processing, e-mail, scheduled token cleanup.",
@@ -68,4 +72,3 @@ def create_app(settings: WorkerSettings | None = None, *, verifier: TokenVerifie
         setup=setup,
         verifier=verifier,
     )
-    return app

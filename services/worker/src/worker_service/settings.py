@@ -62,7 +62,7 @@ class WorkerSettings(ServiceSettings, StorageSettings):
     media_concurrency: int = Field(default=1, ge=1, le=16)
     media_prefetch: int = Field(default=2, ge=1, le=64)
 
-    #: Succeeded and failed jobs are deleted this long after they finished (``retention.py``).
+    #: Succeeded and failed jobs are deleted this long after they finished (``retention/service.py``).
     job_retention_hours: int = Field(default=336, ge=1)
     job_prune_interval_seconds: int = Field(default=3600, ge=1)
 

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from common.errors import NotFound
 from common.events import Event
 from common.events.schemas import MediaFailed, MediaProcessed, MediaProcessingStarted, MediaUploaded
-from worker_service.imaging import ImageLimits, MediaRejected, normalise
-from worker_service.jobs import JobContext, JobKind, JobRejected
+from worker_service.jobs.kinds import JobContext, JobKind, JobRejected
+from worker_service.media.imaging import ImageLimits, MediaRejected, normalise
 from worker_service.settings import WorkerSettings
 
 __all__ = ["MEDIA_KIND", "image_limits", "media_keys"]

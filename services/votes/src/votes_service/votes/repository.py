@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from votes_service.models import KnownPost, Vote, VotePurge, VoteTally
+from votes_service.votes.models import KnownPost, Vote, VotePurge, VoteTally
 
 __all__ = [
     "KnownState",

@@ -9,8 +9,6 @@ latest missed slot, rather than a burst of catch-up events; slots stay aligned t
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,10 +18,9 @@ from sqlalchemy import text
 
 from common.db import Database
 from common.events import Event, add_event
-from common.events.schemas import TokensCleanupRequested
-from worker_service.settings import WorkerSettings
+from common.tasks import Periodic
 
-__all__ = ["ScheduleSpec", "Scheduler", "token_cleanup"]
+__all__ = ["ScheduleSpec", "Scheduler"]
 
 log = logging.getLogger("worker_service.scheduler")
 
@@ -34,15 +31,6 @@ class ScheduleSpec:
     interval_seconds: int
     #: The event that fires, given the slot it is for.
     event: Callable[[datetime], Event]
-
-
-def token_cleanup(settings: WorkerSettings) -> ScheduleSpec:
-    """Ask auth to purge expired sessions and reset tokens (daily by default)."""
-    return ScheduleSpec(
-        "token-cleanup",
-        settings.token_cleanup_interval_seconds,
-        lambda slot: TokensCleanupRequested(scheduled_for=slot),
-    )
 
 
 # A changed (shorter) interval takes effect at once instead of after the old, longer wait.
@@ -71,23 +59,20 @@ _CLAIM = text(
 )
 
 
-class Scheduler:
+class Scheduler(Periodic):
+    """Fires the due schedules every ``poll_seconds``."""
+
+    name = "scheduler"
+    log = log
+
     def __init__(self, db: Database, specs: Sequence[ScheduleSpec], *, poll_seconds: float) -> None:
+        super().__init__(interval_seconds=poll_seconds)
         self.db = db
         self.specs = list(specs)
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
         self._ensured = False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name="scheduler")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def run_once(self) -> list[tuple[str, datetime]]:
+        return await self.tick()
 
     async def ensure(self) -> None:
         """Create (or update the interval of) each schedule's row; the first slot is due at once."""
@@ -110,11 +95,3 @@ class Scheduler:
             log.info("schedule fired", extra={"schedule": spec.name, "slot": slot.isoformat()})
             fired.append((spec.name, slot))
         return fired
-
-    async def _run_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception as exc:
-                log.warning("scheduler tick failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
-            await asyncio.sleep(self.poll_seconds)

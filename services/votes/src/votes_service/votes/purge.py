@@ -11,56 +11,38 @@ stays until its last chunk commits, and the next pass (woken by the consumer, or
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
 from common.db import Database
 from common.events import Envelope
 from common.events.schemas import UserDeleted
-from votes_service import repository, service
+from common.tasks import Periodic
+from votes_service.votes import repository, service
 
 __all__ = ["VotePurger"]
 
 log = logging.getLogger("votes_service.purge")
 
 
-class VotePurger:
+class VotePurger(Periodic):
+    """Works the pending purges off: every ``interval_seconds``, and at once when woken."""
+
+    name = "votes-purge"
+    log = log
+
     def __init__(self, db: Database, *, chunk_size: int = 1000, interval_seconds: float = 30.0) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.db = db
         self.chunk_size = chunk_size
-        self.interval = interval_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name="votes-purge")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def after_commit(self, events: Sequence[Envelope]) -> None:
         """The consumer's hook: a user deletion just committed its purge row; start on it now."""
         if any(event.type == UserDeleted.TYPE for event in events):
-            self._wake.set()
+            self.wake()
 
-    async def _run_forever(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                removed = await self.purge_pending()
-                if removed:
-                    log.info("removed deleted users' votes", extra={"count": removed})
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("vote purge pass failed", extra={"error": repr(exc)[:300]})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+    async def run_once(self) -> int:
+        return await self.purge_pending()
 
     async def purge_chunk(self) -> int | None:
         """One chunk of one pending purge in one transaction; ``None`` when nothing is pending."""
@@ -78,4 +60,6 @@ class VotePurger:
         total = 0
         while (removed := await self.purge_chunk()) is not None:
             total += removed
+        if total:
+            log.info("removed deleted users' votes", extra={"count": total})
         return total

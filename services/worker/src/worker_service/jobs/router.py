@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from common import AdminUser, NotFound, SessionDep
+from common import NotFound
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from worker_service import repository, service
-from worker_service.runner import JobRunners
-from worker_service.schemas import JobPage, JobPublic, JobStatusFilter
+from worker_service.dependencies import AdminUser, SessionDep, State
+from worker_service.jobs import repository, service
+from worker_service.jobs.schemas import JobPage, JobPublic, JobStatusFilter
 
 __all__ = ["router"]
 
@@ -43,11 +43,9 @@ async def get_job(job_id: uuid.UUID, _: AdminUser, session: SessionDep) -> JobPu
 
 
 @router.post("/{job_id}/retry", response_model=JobPublic)
-async def retry_job(job_id: uuid.UUID, _: AdminUser, session: SessionDep, request: Request) -> JobPublic:
+async def retry_job(job_id: uuid.UUID, _: AdminUser, session: SessionDep, state: State) -> JobPublic:
     """Run a failed job again (409 for a job that is not failed)."""
     job = await service.retry_job(session, job_id)
     await session.commit()  # before waking the runner, so it can see the job
-    runners: JobRunners | None = getattr(request.app.state, "job_runners", None)
-    if runners is not None:
-        runners.wake(job.queue)
+    state.job_runners.wake(job.queue)
     return job

@@ -13,8 +13,8 @@ from common.events import add_event, add_events
 from common.events.schemas import VoteCast, VoteRetracted
 from common.pagination import decode_cursor, encode_cursor
 from common.recent_votes import note_vote
-from votes_service import repository
-from votes_service.schemas import MyVote, MyVotesPage, VoteState, VoteTallyPublic
+from votes_service.votes import repository
+from votes_service.votes.schemas import MyVote, MyVotesPage, VoteState, VoteTallyPublic
 
 __all__ = [
     "PostLookup",

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from common import CurrentUser, SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from votes_service import service
-from votes_service.dependencies import PostLookupDep, VoteSession, enforce_vote_rate_limit
-from votes_service.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
+from votes_service.dependencies import VoteSession, enforce_vote_rate_limit
+from votes_service.state import State
+from votes_service.votes import service
+from votes_service.votes.schemas import MyVotesPage, VoteState, VoteTallies, VoteTalliesQuery
 
 __all__ = ["internal_router", "router"]
 
@@ -54,13 +55,13 @@ async def my_votes(
     },
 )
 async def vote(
-    post_id: uuid.UUID, user: CurrentUser, session: VoteSession, posts: PostLookupDep, response: Response
+    post_id: uuid.UUID, user: CurrentUser, session: VoteSession, state: State, response: Response
 ) -> VoteState:
     """Vote for a post (201); voting again changes nothing (200)."""
-    state = await service.cast_vote(session, user, post_id, posts)
-    if not state.changed:
+    vote_state = await service.cast_vote(session, user, post_id, state.post_lookup)
+    if not vote_state.changed:
         response.status_code = status.HTTP_200_OK
-    return state
+    return vote_state
 
 
 @router.delete(

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import BadRequest, Conflict, NotFound
 from common.pagination import decode_cursor, encode_cursor
-from worker_service import repository
-from worker_service.schemas import JobPage, JobPublic
+from worker_service.jobs import repository
+from worker_service.jobs.schemas import JobPage, JobPublic
 
 __all__ = ["list_jobs", "retry_job"]
 

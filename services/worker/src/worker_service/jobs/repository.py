@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from common import telemetry
-from worker_service.models import Job, JobStatus
+from worker_service.jobs.models import Job, JobStatus
 
 __all__ = [
     "ClaimedJob",
@@ -155,19 +155,23 @@ async def get_job(session: AsyncSession, job_id: uuid.UUID) -> Job | None:
     return await session.get(Job, job_id)
 
 
+#: A failed job made pending again, due now, with a fresh attempt budget.
+_PENDING_AGAIN: dict[str, Any] = {
+    "status": JobStatus.PENDING,
+    "attempts": 0,
+    "run_after": func.now(),
+    "finished_at": None,
+    "lease_expires_at": None,
+    "updated_at": func.now(),
+}
+
+
 async def requeue_failed(session: AsyncSession, job_id: uuid.UUID) -> Job | None:
     """A failed job made pending again with a fresh attempt budget; None if it is not failed."""
     result = await session.execute(
         update(Job)
         .where(col(Job.id) == job_id, col(Job.status) == JobStatus.FAILED)
-        .values(
-            status=JobStatus.PENDING,
-            attempts=0,
-            run_after=func.now(),
-            finished_at=None,
-            lease_expires_at=None,
-            updated_at=func.now(),
-        )
+        .values(_PENDING_AGAIN)
         .returning(col(Job.id))
     )
     if result.first() is None:
@@ -186,16 +190,7 @@ async def requeue_failed_matching(
         stmt = stmt.where(col(Job.type) == job_type)
     if error_contains is not None:
         stmt = stmt.where(col(Job.last_error).icontains(error_contains, autoescape=True))
-    result = await session.execute(
-        stmt.values(
-            status=JobStatus.PENDING,
-            attempts=0,
-            run_after=func.now(),
-            finished_at=None,
-            lease_expires_at=None,
-            updated_at=func.now(),
-        ).returning(col(Job.id))
-    )
+    result = await session.execute(stmt.values(_PENDING_AGAIN).returning(col(Job.id)))
     return [row[0] for row in result.all()]
 
 

@@ -8,7 +8,7 @@ is sent at most once per attempt, and at least once overall unless every attempt
 duplicate reset or welcome mail is harmless (same link, same token), a lost one locks a user out.
 Two runners never both send it because one stalled: right before the hand-over the runner passes
 the job's fence (its lease renewed in one statement fenced on the attempt), and a runner whose
-lease was lost has its job cancelled (``runner.py``).
+lease was lost has its job cancelled (``jobs/runner.py``).
 Version 2 of auth's mailed-token events carries the token sealed (``TokenSeal``, key
 ``MAIL_TOKEN_KEY``, shared with auth); it is opened only here, to write the link. Version 1 (the raw
 ``token``) is still accepted while auth is rolled out.
@@ -35,7 +35,7 @@ from common.events.schemas import (
     TokenSeal,
     UserRegistered,
 )
-from worker_service.jobs import JobContext, JobKind, JobRejected
+from worker_service.jobs.kinds import JobContext, JobKind, JobRejected
 from worker_service.settings import WorkerSettings
 
 __all__ = ["MAIL_KINDS", "deliver", "render"]

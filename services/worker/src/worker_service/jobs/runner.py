@@ -34,11 +34,11 @@ from common import telemetry
 from common.db import Database
 from common.events import Event, add_event
 from common.storage import ObjectStorage
-from worker_service import repository
-from worker_service.jobs import JobContext, JobKind, JobRejected, LeaseLost, redact
-from worker_service.metrics import JOB_DURATION, JOBS
-from worker_service.models import JobStatus
-from worker_service.repository import ClaimedJob
+from worker_service.jobs import repository
+from worker_service.jobs.kinds import JobContext, JobKind, JobRejected, LeaseLost, redact
+from worker_service.jobs.metrics import JOB_DURATION, JOBS
+from worker_service.jobs.models import JobStatus
+from worker_service.jobs.repository import ClaimedJob
 from worker_service.settings import WorkerSettings
 
 __all__ = ["JobRunner", "JobRunners", "Outcome"]
