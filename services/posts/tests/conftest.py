@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from common.state import state_of
 from common_testing import TokenFactory, fresh_service, truncate_all
 from common_testing.plugin import ServiceUnderTest
 from posts_service.main import create_app
 from posts_service.settings import PostsSettings
+from posts_service.state import state_of
 
 ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 REDIS_DB = 12  # each suite has its own Redis database (see AGENTS.md)
@@ -51,7 +51,7 @@ async def service_under_test(tokens: TokenFactory, media_dir: Path) -> ServiceUn
 
     async def reset() -> None:
         await truncate_all(state_of(application).db.engine)
-        await application.state.posts_cache.redis.flushdb()
+        await state_of(application).cache.redis.flushdb()
         _empty(media_dir)
 
     # ``sql`` gives the rows (bulk inserts, and looking at what was stored)

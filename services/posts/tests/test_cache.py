@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from common.events import Event, add_event
 from common.events.schemas import UserUpdated, VoteCast, VoteRetracted
 from common_testing import TokenFactory, eventually
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 PUBLIC = "public, max-age=5"
@@ -38,7 +39,7 @@ async def test_author_sees_their_write_in_the_next_read(
 
 
 def _bound(app: FastAPI) -> float:
-    bound: float = app.state.settings.feed_staleness_seconds
+    bound: float = state_of(app).settings.feed_staleness_seconds
     return bound
 
 
@@ -100,7 +101,7 @@ async def test_a_burst_of_votes_is_summed_per_post_and_shows_in_cached_reads(
     events: list[Event] = [VoteCast(post_id=first["id"], user_id=v) for v in voters]
     events += [VoteRetracted(post_id=first["id"], user_id=v) for v in voters[:10]]
     events += [VoteCast(post_id=second["id"], user_id=v) for v in voters[:5]]
-    async with app.state.db.session() as session, session.begin():  # one commit: they travel together
+    async with state_of(app).db.session() as session, session.begin():  # one commit: they travel together
         for event in events:
             await add_event(session, event)
 

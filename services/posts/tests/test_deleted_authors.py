@@ -14,7 +14,8 @@ from sqlalchemy import text
 from common.events import Envelope
 from common.events.schemas import PostDeleted, UserDeleted, UserUpdated
 from common_testing import TokenFactory, eventually
-from posts_service import repository, service
+from posts_service.posts import repository, service
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 DELETED_EVENTS = (
@@ -65,13 +66,13 @@ async def test_an_author_with_many_posts_is_removed_in_bounded_chunks(
         return ids
 
     monkeypatch.setattr(repository, "soft_delete_author_posts", recording)
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         assert await service.remove_deleted_author(session, author, chunk_size=1000) == 2500
     assert sizes == [1000, 1000, 500]
     [[events]] = await sql("SELECT count(*) FROM outbox WHERE type = 'posts.post.deleted'")
     [[live]] = await sql("SELECT count(*) FROM posts WHERE deleted_at IS NULL")
     assert (events, live) == (2500, 0)
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         distinct = "SELECT count(DISTINCT envelope->'data'->>'post_id') FROM outbox"
         assert (await conn.execute(text(distinct))).scalar_one() == 2500
 

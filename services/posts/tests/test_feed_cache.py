@@ -23,13 +23,14 @@ from fastapi import FastAPI
 from common.events.schemas import VoteCast
 from common.recent_votes import RecentVote, record_votes
 from common_testing import TokenFactory, eventually
-from posts_service.cache import ResponseCache
+from posts_service.posts.cache import ResponseCache
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 
 
 def _bound(app: FastAPI) -> float:
-    bound: float = app.state.settings.feed_staleness_seconds
+    bound: float = state_of(app).settings.feed_staleness_seconds
     return bound
 
 
@@ -126,7 +127,7 @@ async def test_your_own_vote_shows_in_your_next_read_until_the_read_model_has_it
     assert shared.json()["items"][0]["vote_count"] == 0
     assert (await client.get(url)).json()["vote_count"] == 0  # the post's entry, cached
     # what votes does right after committing alice's vote (its event reaches posts later)
-    redis: aioredis.Redis = app.state.posts_cache.redis
+    redis: aioredis.Redis = state_of(app).cache.redis
     await record_votes(redis, alice_user.user_id, {uuid.UUID(post["id"]): RecentVote(1, 1)})
     mine = await client.get(POSTS, headers=alice)
     assert mine.json()["items"][0]["vote_count"] == 1
@@ -164,7 +165,7 @@ async def test_a_reader_never_sees_someone_elses_draft(
         for reader in (bob, {}):
             assert _titles(await _feed(client, reader)) == ["Public"]
             assert (await _feed(client, reader, page=1))["total"] == 1
-    cache: ResponseCache = app.state.posts_cache
+    cache: ResponseCache = state_of(app).cache
     own = cache.own_page_key(alice_user.user_id, "new||0|20")
     assert 0 < await cache.redis.pttl(own) <= _bound(app) * 1000  # short-lived, like the shared pages
     await client.patch(f"{POSTS}/{draft['id']}", json={"published": True}, headers=alice)
@@ -181,9 +182,9 @@ async def test_with_the_cache_down_reads_use_the_database_and_writes_succeed(
 ) -> None:
     _, alice = tokens.user()
     post = await new_post(alice, title="Before")
-    working = app.state.posts_cache
+    working = state_of(app).cache
     dead = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5, socket_timeout=0.5)
-    app.state.posts_cache = ResponseCache(dead, ttl_seconds=60, staleness_seconds=_bound(app))
+    state_of(app).cache = ResponseCache(dead, ttl_seconds=60, staleness_seconds=_bound(app))
     bypassed = await _metric(client, "bypass")
     try:
         for headers in ({}, alice):
@@ -196,7 +197,7 @@ async def test_with_the_cache_down_reads_use_the_database_and_writes_succeed(
             assert _titles(await _feed(client, headers)) == ["Another", "After"]
         assert await _metric(client, "bypass") >= bypassed + 4
     finally:
-        app.state.posts_cache = working
+        state_of(app).cache = working
         await dead.aclose()
 
 
@@ -207,7 +208,7 @@ async def test_an_expiring_shared_page_is_rebuilt_by_one_reader_not_by_every_rea
     rebuilds it from the database, while the others are still served the page (within the bound)."""
     _, alice = tokens.user()
     await new_post(alice, title="Kept")
-    cache: ResponseCache = app.state.posts_cache
+    cache: ResponseCache = state_of(app).cache
     bound = _bound(app)
     await asyncio.sleep(bound)  # no page left from an earlier test
     await _feed(client, limit=7)  # stores the shared page

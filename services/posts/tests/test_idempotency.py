@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from common import Principal
 from common_testing import TokenFactory, eventually
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 Sql = Callable[..., Awaitable[list[Any]]]
@@ -87,7 +88,7 @@ async def test_a_client_that_times_out_and_retries_never_creates_two_posts(
     user, alice = tokens.user()
     headers = {**alice, "Idempotency-Key": str(uuid.uuid4())}
     body = {"title": "Slow", "content": "the first attempt is slow"}
-    async with app.state.db.engine.connect() as blocker:
+    async with state_of(app).db.engine.connect() as blocker:
         transaction = await blocker.begin()
         await blocker.execute(text("LOCK TABLE posts IN EXCLUSIVE MODE"))  # reads go on, inserts wait
         first = asyncio.create_task(client.post(POSTS, json=body, headers=headers))

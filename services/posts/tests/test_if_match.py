@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from common.events.schemas import VoteCast
 from common_testing import TokenFactory, eventually
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 NewPost = Callable[..., Awaitable[dict[str, Any]]]
@@ -125,9 +126,9 @@ async def test_a_deployment_can_require_if_match(
 ):
     _, alice = tokens.user()
     post = await new_post(alice)
-    settings = app.state.settings
+    settings = state_of(app).settings
     # Starlette's State keeps attributes in a dict of its own: set and put back by hand.
-    app.state.settings = settings.model_copy(update={"require_if_match": True})
+    state_of(app).settings = settings.model_copy(update={"require_if_match": True})
     try:
         for method in ("PUT", "PATCH", "DELETE"):
             body = {"title": "t", "content": "c", "published": True} if method != "DELETE" else None
@@ -138,4 +139,4 @@ async def test_a_deployment_can_require_if_match(
         deleted = await client.delete(f"{POSTS}/{post['id']}", headers={**alice, "If-Match": tag})
         assert deleted.status_code == 204
     finally:
-        app.state.settings = settings
+        state_of(app).settings = settings

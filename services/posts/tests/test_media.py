@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from common.events.schemas import MediaFailed, MediaProcessed, MediaProcessingStarted
-from common.storage import LocalStorage
+from common.storage import ObjectStorage
 from common_testing import TokenFactory, eventually
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 MEDIA_MAX_BYTES = 64 * 1024  # as set in conftest (checked by test_exactly_the_limit_is_accepted)
@@ -108,7 +109,7 @@ async def test_refused_files_get_a_clear_4xx_and_nothing_is_stored(
 
 
 async def test_exactly_the_limit_is_accepted(app, client: httpx.AsyncClient, tokens: TokenFactory, new_post):
-    assert app.state.settings.media_max_bytes == MEDIA_MAX_BYTES
+    assert state_of(app).settings.media_max_bytes == MEDIA_MAX_BYTES
     _, alice = tokens.user()
     post = await new_post(alice)
     data = png_bytes() + b"\x00" * (MEDIA_MAX_BYTES - len(png_bytes()))
@@ -205,7 +206,7 @@ async def _status(client: httpx.AsyncClient, media: dict[str, Any], auth: dict[s
 
 async def _process(app, media: dict[str, Any], emit) -> dict[str, str]:
     """Do what the worker does: write the renditions, then announce them."""
-    storage: LocalStorage = app.state.storage
+    storage: ObjectStorage = state_of(app).storage
     keys = {
         "thumbnail": f"media/{media['id']}/thumbnail.webp",
         "original": f"media/{media['id']}/original.webp",

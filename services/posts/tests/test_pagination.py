@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from common.pagination import encode_cursor
 from common_testing import TokenFactory
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 
@@ -74,9 +75,9 @@ async def test_page_totals_are_counted_up_to_the_limit_then_estimated(
     ``has_more`` stays exact."""
     await sql(BULK_INSERT, author=uuid.uuid4(), count=45)
     await sql("ANALYZE posts")
-    settings = app.state.settings
+    settings = state_of(app).settings
     try:
-        app.state.settings = settings.model_copy(update={"feed_exact_count_limit": 10})
+        state_of(app).settings = settings.model_copy(update={"feed_exact_count_limit": 10})
         first = (await client.get(POSTS, params={"page": 1, "size": 20})).json()
         assert (first["total_is_estimate"], first["has_more"], len(first["items"])) == (True, True, 20)
         assert first["total"] >= 21
@@ -88,11 +89,11 @@ async def test_page_totals_are_counted_up_to_the_limit_then_estimated(
         mine = (await client.get(POSTS, params={"page": 2, "q": "bulk"}, headers=tokens.user()[1])).json()
         assert (mine["total_is_estimate"], len(mine["items"])) == (True, 20)
         assert mine["total"] >= 41
-        app.state.settings = settings.model_copy(update={"feed_exact_count_limit": 45})
+        state_of(app).settings = settings.model_copy(update={"feed_exact_count_limit": 45})
         exact = (await client.get(POSTS, params={"page": 2, "size": 15})).json()
         assert (exact["total"], exact["total_is_estimate"], exact["has_more"]) == (45, False, True)
     finally:
-        app.state.settings = settings
+        state_of(app).settings = settings
     assert (await client.get(POSTS)).json()["total_is_estimate"] is None  # cursor mode: no total
 
 

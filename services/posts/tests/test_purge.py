@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 
+from common.db import utcnow
 from common_testing import TokenFactory
-from posts_service.models import utcnow
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -34,7 +35,7 @@ async def test_purge_removes_only_posts_past_retention(
     await sql("UPDATE posts SET deleted_at = now() - interval '29 days' WHERE id = :id", id=recent["id"])
     assert _files(media_dir) != []
 
-    assert await app.state.purger.purge_once() == 1
+    assert await state_of(app).purger.purge_once() == 1
 
     deleted = (await client.get(f"{POSTS}/deleted", headers=admin)).json()
     assert [p["id"] for p in deleted["items"]] == [recent["id"]]
@@ -42,7 +43,7 @@ async def test_purge_removes_only_posts_past_retention(
     assert await sql("SELECT id FROM media") == []
     assert _files(media_dir) == []
     assert (await client.get(f"{POSTS}/{live['id']}")).status_code == 200
-    assert await app.state.purger.purge_once() == 0
+    assert await state_of(app).purger.purge_once() == 0
 
 
 async def test_purge_works_in_batches(app, client: httpx.AsyncClient, tokens: TokenFactory, new_post, sql):
@@ -50,7 +51,7 @@ async def test_purge_works_in_batches(app, client: httpx.AsyncClient, tokens: To
     for _ in range(5):
         post = await new_post(alice)
         await client.delete(f"{POSTS}/{post['id']}", headers=alice)
-    purger = app.state.purger
+    purger = state_of(app).purger
     purger.batch_size = 2
     try:
         assert await purger.purge_once(now=utcnow() + timedelta(days=31)) == 5

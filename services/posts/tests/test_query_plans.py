@@ -22,9 +22,10 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from common_testing import TokenFactory
-from posts_service import repository
-from posts_service.cache import ResponseCache
-from posts_service.schemas import Sort
+from posts_service.posts import repository
+from posts_service.posts.cache import ResponseCache
+from posts_service.posts.schemas import Sort
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 BULK = """
@@ -61,7 +62,7 @@ def _captured(app: FastAPI) -> Iterator[list[tuple[str, Any]]]:
         if text[:6].upper() == "SELECT" and _TABLES.search(text) and not many:
             statements.append((statement, parameters))
 
-    engine = app.state.db.engine.sync_engine
+    engine = state_of(app).db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
     try:
         yield statements
@@ -99,7 +100,7 @@ _MADE_FOR = {
 
 
 async def _plan_scans(app: FastAPI, statement: str, parameters: Any, partial: set[str]) -> list[str]:
-    async with app.state.db.engine.connect() as conn, conn.begin():
+    async with state_of(app).db.engine.connect() as conn, conn.begin():
         await conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
         plan = result.scalar_one()[0]["Plan"]
@@ -124,7 +125,7 @@ async def test_no_listing_or_search_query_scans_a_table(
     await sql(BULK)  # tables of a realistic shape: the planner chooses as it would in production
     await sql("ANALYZE posts")
     await sql("ANALYZE authors")
-    cache: ResponseCache = app.state.posts_cache
+    cache: ResponseCache = state_of(app).cache
     with _captured(app) as statements:
         for params in _READS:
             for headers in ({}, auth, {**auth, "X-Plan": "author-id"}):
@@ -137,7 +138,7 @@ async def test_no_listing_or_search_query_scans_a_table(
         await cache.redis.flushdb()
         assert (await client.get(f"{POSTS}/{gone['id']}")).status_code == 404
         assert (await client.get(f"{POSTS}/deleted", headers=admin)).json()["total"] == 1
-        async with app.state.db.session() as session:
+        async with state_of(app).db.session() as session:
             await repository.author_live_posts(session, author.user_id, after=None, limit=10)
             await repository.author_post_ids(session, author.user_id)
             await repository.claim_expired(session, datetime.now(UTC), 10)

@@ -1,4 +1,4 @@
-"""``python -m posts_service.reconcile``: counts that drifted are set to votes' truth, and reported."""
+"""``python -m posts_service.cli reconcile``: counts that drifted are set to votes' truth, and reported."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from common_testing import TokenFactory, eventually
-from posts_service.reconcile import VoteCountReconciler
+from posts_service.posts.reconcile import VoteCountReconciler
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 
@@ -70,7 +71,7 @@ async def serving(app: Starlette) -> AsyncIterator[str]:
 
 
 async def _counts(app: FastAPI, *post_ids: str) -> list[tuple[int, int]]:
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         rows = await conn.execute(
             text("SELECT id, vote_count, vote_seq FROM posts WHERE id = ANY(CAST(:ids AS uuid[]))"),
             {"ids": list(post_ids)},
@@ -80,7 +81,7 @@ async def _counts(app: FastAPI, *post_ids: str) -> list[tuple[int, int]]:
 
 
 async def _drift(app: FastAPI, post_id: str, count: int, seq: int) -> None:
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         await conn.execute(
             text("UPDATE posts SET vote_count = :c, vote_seq = :s WHERE id = :id"),
             {"c": count, "s": seq, "id": post_id},
@@ -109,7 +110,7 @@ async def test_reconcile_repairs_drift_in_batches_and_reports_it(
 
     votes = httpx.AsyncClient(transport=httpx.ASGITransport(stub.app()), base_url="http://votes")
     async with votes:
-        reconciler = VoteCountReconciler(app.state.db, votes, cache=app.state.posts_cache, batch_size=2)
+        reconciler = VoteCountReconciler(state_of(app).db, votes, cache=state_of(app).cache, batch_size=2)
         dry = await reconciler.run(dry_run=True)
         assert await _counts(app, high) == [(3, 0)]  # a dry run changes nothing
         report = await reconciler.run()
@@ -135,7 +136,7 @@ async def test_the_command_runs_as_documented(
     await _drift(app, post, 5, 0)
     stub = VotesStub()
     stub.truth = {uuid.UUID(post): (1, 4)}
-    settings = app.state.settings
+    settings = state_of(app).settings
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
@@ -145,7 +146,8 @@ async def test_the_command_runs_as_documented(
     async with serving(stub.app()) as votes_url:
         argv = [
             "-m",
-            "posts_service.reconcile",
+            "posts_service.cli",
+            "reconcile",
             "--votes-url",
             votes_url,
             *(["--dry-run"] if dry_run else []),
@@ -165,12 +167,12 @@ async def test_the_command_runs_as_documented(
 async def test_the_command_says_so_when_votes_cannot_be_asked(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    settings = app.state.settings
+    settings = state_of(app).settings
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with app.state.db.engine.begin() as conn:  # one post, so votes is asked
+    async with state_of(app).db.engine.begin() as conn:  # one post, so votes is asked
         await conn.execute(
             text("INSERT INTO posts (id, author_id, title, content) VALUES (:id, :a, 't', 'c')"),
             {"id": uuid.uuid4(), "a": uuid.uuid4()},
@@ -178,7 +180,8 @@ async def test_the_command_says_so_when_votes_cannot_be_asked(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "posts_service.reconcile",
+        "posts_service.cli",
+        "reconcile",
         "--votes-url",
         f"http://127.0.0.1:{port}",
         env=env,

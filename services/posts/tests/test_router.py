@@ -14,6 +14,7 @@ from common.db import asyncpg_dsn
 from common.events.schemas import UserRegistered, UserUpdated, VoteCast, VoteRetracted
 from common.events.tables import OUTBOX_CHANNEL
 from common_testing import TokenFactory, eventually
+from posts_service.state import state_of
 
 
 async def test_create_then_read_shows_author_and_zero_votes(client: httpx.AsyncClient, tokens: TokenFactory):
@@ -160,7 +161,7 @@ async def test_a_new_post_and_its_event_are_one_statement_that_wakes_the_relay(
     trigger still fires for it, so the relay hears of the row at once instead of at its next poll."""
     _, auth = tokens.user("notified")
     woken = asyncio.Event()
-    listener = await asyncpg.connect(asyncpg_dsn(app.state.db.url))
+    listener = await asyncpg.connect(asyncpg_dsn(state_of(app).db.url))
     try:
         await listener.add_listener(OUTBOX_CHANNEL, lambda *_: woken.set())
         created = await client.post("/api/v1/posts", json={"title": "Wake", "content": "up"}, headers=auth)

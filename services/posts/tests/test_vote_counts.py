@@ -15,6 +15,7 @@ from common.events import Envelope, add_event
 from common.events.schemas import VoteCast, VoteRetracted
 from common_testing import TokenFactory, eventually
 from posts_service.handlers import on_votes
+from posts_service.state import state_of
 
 POSTS = "/api/v1/posts"
 VoteEvent = VoteCast | VoteRetracted
@@ -46,7 +47,7 @@ def deliveries(events: list[VoteEvent], seed: int) -> list[VoteEvent]:
 
 async def _post_with_votes(app: FastAPI, events: list[VoteEvent]) -> None:
     """A post row for ``events``' post (the events are all about one post)."""
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         await conn.execute(
             text("INSERT INTO posts (id, author_id, title, content) VALUES (:id, :a, 't', 'c')"),
             {"id": events[0].post_id, "a": uuid.uuid4()},
@@ -54,7 +55,7 @@ async def _post_with_votes(app: FastAPI, events: list[VoteEvent]) -> None:
 
 
 async def _stored(app: FastAPI, post_id: uuid.UUID) -> int:
-    async with app.state.db.engine.begin() as conn:
+    async with state_of(app).db.engine.begin() as conn:
         return int(
             (
                 await conn.execute(text("SELECT vote_count FROM posts WHERE id = :id"), {"id": post_id})
@@ -75,7 +76,7 @@ async def test_shuffled_and_duplicated_vote_events_converge_on_the_rows(
     await _post_with_votes(app, events)
     delivered = [_envelope(e) for e in deliveries(events, seed)]
     for start in range(0, len(delivered), batch):
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             await on_votes(session, delivered[start : start + batch])
     assert await _stored(app, events[0].post_id) == rows
 
@@ -91,12 +92,12 @@ async def test_through_the_broker_singly_and_in_bursts_the_count_ends_at_the_row
     half = len(delivered) // 2
     for event in delivered[:half]:  # one at a time: each consumed before the next leaves
         await emit(event)
-    async with app.state.db.session() as session, session.begin():  # the rest as one burst
+    async with state_of(app).db.session() as session, session.begin():  # the rest as one burst
         for event in delivered[half:]:
             await add_event(session, event)
 
     async def consumed() -> Any:
-        async with app.state.db.engine.begin() as conn:
+        async with state_of(app).db.engine.begin() as conn:
             return (
                 await conn.execute(text("SELECT count(*) FROM inbox WHERE type LIKE 'votes.vote.%'"))
             ).scalar_one() == len(delivered)
@@ -116,7 +117,7 @@ async def test_version_one_deltas_still_count_until_a_version_two_event_arrives(
         VERSION = 1
 
     async def deliver(*events: VoteEvent) -> None:
-        async with app.state.db.session() as session, session.begin():
+        async with state_of(app).db.session() as session, session.begin():
             await on_votes(session, [_envelope(e) for e in events])
 
     await deliver(

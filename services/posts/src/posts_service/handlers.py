@@ -24,9 +24,9 @@ from common.events.schemas import (
     VoteCast,
     VoteRetracted,
 )
-from posts_service import repository, service
-from posts_service.cache import ResponseCache
 from posts_service.media import service as media_service
+from posts_service.posts import repository, service
+from posts_service.posts.cache import ResponseCache
 
 __all__ = ["AUTHOR_POSTS_CHUNK", "handlers", "make_after_commit"]
 

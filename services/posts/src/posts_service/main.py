@@ -22,13 +22,14 @@ from fastapi import FastAPI
 from common import TokenVerifier, create_service_app
 from common.state import ServiceState
 from common.storage_config import open_storage
-from posts_service.cache import ResponseCache
 from posts_service.handlers import handlers, make_after_commit
 from posts_service.media.router import files_router
 from posts_service.media.router import router as media_router
-from posts_service.purge import Purger
-from posts_service.router import internal_router, router
+from posts_service.posts.cache import ResponseCache
+from posts_service.posts.purge import Purger
+from posts_service.posts.router import internal_router, router
 from posts_service.settings import PostsSettings, get_settings
+from posts_service.state import PostsState
 
 __all__ = ["DESCRIPTION", "create_app"]
 
@@ -63,7 +64,7 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
-    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
+    async def setup(base: ServiceState) -> AsyncIterator[PostsState]:
         runtime = base.runtime
         # A client of its own: the response cache stores bytes, the runtime's client decodes to str.
         cache_redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
@@ -72,26 +73,23 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
             ttl_seconds=settings.cache_ttl_seconds,
             staleness_seconds=settings.feed_staleness_seconds,
         )
-        app.state.posts_cache = cache
         runtime.consume(handlers, after_commit=make_after_commit(runtime.db, cache))
         async with open_storage(settings) as storage:
-            app.state.storage = storage
             purger = Purger(
                 runtime.db,
                 storage,
                 retention=timedelta(days=settings.post_retention_days),
                 interval_seconds=settings.purge_interval_seconds,
             )
-            app.state.purger = purger
             if settings.run_background:
                 purger.start()
             try:
-                yield base
+                yield PostsState.extend(base, settings=settings, cache=cache, storage=storage, purger=purger)
             finally:
                 await purger.stop()
                 await cache_redis.aclose()
 
-    app = create_service_app(
+    return create_service_app(
         settings,
         title="Posts service",
         description=DESCRIPTION,
@@ -99,4 +97,3 @@ def create_app(settings: PostsSettings | None = None, *, verifier: TokenVerifier
         setup=setup,
         verifier=verifier,
     )
-    return app

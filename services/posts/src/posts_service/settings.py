@@ -39,7 +39,7 @@ class PostsSettings(ServiceSettings, StorageSettings):
     require_if_match: bool = False
 
     # --- vote counts -----------------------------------------------------------------------------
-    #: Votes' internal address, asked by ``python -m posts_service.reconcile`` for the true counts.
+    #: Votes' internal address, asked by ``python -m posts_service.cli reconcile`` for the true counts.
     votes_url: str = "http://127.0.0.1:8003"
 
     # --- soft delete -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Index, Text, Uuid
 from sqlmodel import Field, SQLModel
 
-from posts_service.models import timestamp_column, utcnow
+from common.db import utcnow
+from posts_service.posts.models import timestamp_column
 
 __all__ = ["Media", "MediaStatus"]
 

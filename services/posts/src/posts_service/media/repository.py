@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from posts_service.media.models import Media, MediaStatus
-from posts_service.models import Post
+from posts_service.posts.models import Post
 
 __all__ = ["count_for_post", "get_for_post", "get_with_post", "list_for_post", "lock", "storage_keys"]
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Request, Response, status
 
 from common import CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses
-from posts_service.cache import etag_of
-from posts_service.dependencies import IdempotencyDep, SettingsDep, StorageDep, WriteSession
+from posts_service.dependencies import IdempotencyDep, WriteSession
 from posts_service.media import service
 from posts_service.media.schemas import MediaList, MediaPublic
 from posts_service.media.upload import FIELD, read_image_upload
-from posts_service.reads import PRIVATE
-from posts_service.responses import JSON, NO_STORE, conditional
+from posts_service.posts.cache import etag_of
+from posts_service.posts.reads import PRIVATE
+from posts_service.posts.responses import JSON, NO_STORE, conditional
+from posts_service.state import State
 
 __all__ = ["files_router", "router"]
 
@@ -88,8 +89,7 @@ async def upload_media(
     request: Request,
     user: CurrentUser,
     session: WriteSession,
-    storage: StorageDep,
-    settings: SettingsDep,
+    state: State,
     idempotency: IdempotencyDep,
 ) -> Response:
     """Attach an image (multipart field 'file') to your post; it is processed in the background.
@@ -97,20 +97,20 @@ async def upload_media(
     if idempotency.key is None:
         # Refused before a slow client streams the body; with a key, a retry must be able to replay
         # its first answer even once the post is full, and ``attach`` checks all this again anyway.
-        await service.check_attachable(session, user, post_id, settings.media_max_per_post)
+        await service.check_attachable(session, user, post_id, state.settings.media_max_per_post)
         await session.rollback()  # hand the connection back while a slow client streams the body
     upload = await read_image_upload(
         request.headers.get("content-type"),
         request.headers.get("content-length"),
         request.stream(),
-        max_bytes=settings.media_max_bytes,
+        max_bytes=state.settings.media_max_bytes,
     )
     fingerprint = upload.fingerprint()
     replay = await idempotency.begin(session, fingerprint)
     if replay is not None:
         return replay
     media = await service.attach(
-        session, storage, user, post_id, upload, max_per_post=settings.media_max_per_post
+        session, state.storage, user, post_id, upload, max_per_post=state.settings.media_max_per_post
     )
     response = Response(
         media.__pydantic_serializer__.to_json(media),
@@ -135,11 +135,11 @@ def _status_response(
     responses={**_NOT_MODIFIED, **error_responses((404, "No such post (or a draft of someone else)"))},
 )
 async def list_media(
-    post_id: uuid.UUID, request: Request, session: SessionDep, viewer: OptionalUser, settings: SettingsDep
+    post_id: uuid.UUID, request: Request, session: SessionDep, viewer: OptionalUser, state: State
 ) -> Response:
     """A post's media with their processing status (others than the author see ready ones only)."""
     media = await service.list_media(session, post_id, viewer)
-    return _status_response(request, viewer is not None, media, settings.public_max_age_seconds)
+    return _status_response(request, viewer is not None, media, state.settings.public_max_age_seconds)
 
 
 @router.get(
@@ -153,11 +153,11 @@ async def get_media(
     request: Request,
     session: SessionDep,
     viewer: OptionalUser,
-    settings: SettingsDep,
+    state: State,
 ) -> Response:
     """One media item: its status, and its URLs once ready."""
     media = await service.get_media(session, post_id, media_id, viewer)
-    return _status_response(request, viewer is not None, media, settings.public_max_age_seconds)
+    return _status_response(request, viewer is not None, media, state.settings.public_max_age_seconds)
 
 
 @files_router.get(
@@ -174,19 +174,18 @@ async def get_media_file(
     name: str,
     request: Request,
     session: SessionDep,
-    storage: StorageDep,
+    state: State,
     viewer: OptionalUser,
-    settings: SettingsDep,
 ) -> Response:
     """A processed image (thumbnail or original), as linked from a ready media item."""
-    data, public = await service.open_file(session, storage, media_id, name, viewer)
+    data, public = await service.open_file(session, state.storage, media_id, name, viewer)
     media_type = _TYPES.get(posixpath.splitext(name)[1].lower(), "application/octet-stream")
     visibility = "public" if public else "private"
     return conditional(
         request,
         data,
         etag=etag_of(data),
-        cache_control=f"{visibility}, max-age={settings.media_max_age_seconds}",
+        cache_control=f"{visibility}, max-age={state.settings.media_max_age_seconds}",
         media_type=media_type,
         headers=_FILE_HEADERS,
     )

@@ -17,15 +17,16 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal, ServiceUnavailable
+from common.db import utcnow
 from common.events import add_event
 from common.events.schemas import MediaFailed, MediaProcessed, MediaUploaded
 from common.storage import ObjectStorage
-from posts_service import repository as posts_repository
 from posts_service.media import repository
 from posts_service.media.models import Media, MediaStatus
 from posts_service.media.schemas import MediaList, MediaPublic
 from posts_service.media.upload import ImageUpload
-from posts_service.models import Post, utcnow
+from posts_service.posts import repository as posts_repository
+from posts_service.posts.models import Post
 
 __all__ = [
     "MEDIA_URL_PREFIX",

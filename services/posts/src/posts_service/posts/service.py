@@ -15,15 +15,16 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import Conflict, Forbidden, NotFound, Principal
+from common.db import utcnow
 from common.events import add_event, add_events, outbox_row
 from common.events.schemas import PostCreated, PostDeleted, PostRestored, PostState, PostUpdated, UserUpdated
-from posts_service import repository
-from posts_service.cache import mark_changed
-from posts_service.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
-from posts_service.models import Post, utcnow
-from posts_service.preconditions import IfMatch
-from posts_service.repository import PostRow
-from posts_service.schemas import (
+from posts_service.posts import repository
+from posts_service.posts.cache import mark_changed
+from posts_service.posts.feed import FeedQuery, decode_feed_cursor, encode_feed_cursor
+from posts_service.posts.models import Post
+from posts_service.posts.preconditions import IfMatch
+from posts_service.posts.repository import PostRow
+from posts_service.posts.schemas import (
     MAX_PAGE_NUMBER,
     AuthorPublic,
     DeletedPostPage,

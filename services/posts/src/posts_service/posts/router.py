@@ -1,4 +1,5 @@
-"""Posts' HTTP surface: thin endpoints over ``service`` (writes) and ``reads`` (cached reads)."""
+"""Posts' HTTP surface: thin endpoints over ``service`` (writes) and, through ``hotpath``, ``reads``
+(the cached reads, answered as raw bytes)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from common import AdminUser, CurrentUser, OptionalUser, SessionDep
 from common.openapi import error_responses, link
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from posts_service import reads, service
-from posts_service.cache import etag_of
-from posts_service.dependencies import (
-    FEED_PARAMETERS,
-    CacheDep,
-    DatabaseDep,
-    FeedParamsDep,
-    IdempotencyDep,
-    SettingsDep,
-    WriteSession,
-)
-from posts_service.feed import FeedQuery
-from posts_service.preconditions import IfMatchDep, post_etag
-from posts_service.responses import NO_STORE, conditional, no_store
-from posts_service.schemas import (
+from posts_service import hotpath
+from posts_service.dependencies import IdempotencyDep, WriteSession
+from posts_service.posts import service
+from posts_service.posts.cache import etag_of
+from posts_service.posts.preconditions import IfMatchDep, post_etag
+from posts_service.posts.responses import NO_STORE, no_store
+from posts_service.posts.schemas import (
     MAX_PAGE_NUMBER,
     DeletedPostPage,
     PostCreate,
@@ -34,7 +27,7 @@ from posts_service.schemas import (
     PostReplace,
     PostUpdate,
 )
-from posts_service.settings import PostsSettings
+from posts_service.state import State
 
 __all__ = ["internal_router", "router"]
 
@@ -72,10 +65,6 @@ _CREATED_LINKS = {
     "ListMedia": link("GET", f"{_ITEM}/media", "The new post's media", post_id=_NEW_ID),
     "UploadMedia": link("POST", f"{_ITEM}/media", "Attach an image to the new post", post_id=_NEW_ID),
 }
-
-
-def _public_cache_control(settings: PostsSettings) -> str:
-    return f"public, max-age={settings.public_max_age_seconds}"
 
 
 #: What a request with an ``Idempotency-Key`` may answer besides the first one (``common.idempotency``).
@@ -128,27 +117,13 @@ async def create_post(
         **_READ,
         **error_responses((400, "A bad cursor, or a bad combination of parameters"), 422),
     },
-    openapi_extra=FEED_PARAMETERS,
+    openapi_extra=hotpath.FEED_PARAMETERS,
 )
 async def list_posts(
-    request: Request,
-    params: FeedParamsDep,
-    db: DatabaseDep,
-    cache: CacheDep,
-    viewer: OptionalUser,
-    settings: SettingsDep,
+    request: Request, params: hotpath.FeedParamsDep, state: State, viewer: OptionalUser
 ) -> Response:
     """List posts: the feed (newest or top), one author's posts, or a full-text search; paginated."""
-    rendered = await reads.read_feed(
-        db,
-        cache,
-        FeedQuery.from_params(params),
-        viewer,
-        public_cache_control=_public_cache_control(settings),
-        cached_pages=settings.cache_feed_pages,
-        exact_count_limit=settings.feed_exact_count_limit,
-    )
-    return conditional(request, rendered.body, etag=rendered.etag, cache_control=rendered.cache_control)
+    return await hotpath.list_posts(request, params, state, viewer)  # raw bytes: see hotpath.py
 
 
 @router.get(
@@ -160,12 +135,12 @@ async def list_posts(
 async def list_deleted_posts(
     _: AdminUser,
     session: SessionDep,
-    settings: SettingsDep,
+    state: State,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> DeletedPostPage:
     """Admins: soft-deleted posts, most recently deleted first, with when each will be purged."""
-    retention = timedelta(days=settings.post_retention_days)
+    retention = timedelta(days=state.settings.post_retention_days)
     return await service.list_deleted(session, page=page, size=size, retention=retention)
 
 
@@ -178,20 +153,9 @@ async def list_deleted_posts(
         **error_responses(_NO_POST),
     },
 )
-async def get_post(
-    request: Request,
-    post_id: uuid.UUID,
-    db: DatabaseDep,
-    cache: CacheDep,
-    viewer: OptionalUser,
-    settings: SettingsDep,
-) -> Response:
+async def get_post(request: Request, post_id: uuid.UUID, state: State, viewer: OptionalUser) -> Response:
     """One post, with its author and vote count; its ETag names its content version (``If-Match``)."""
-    rendered = await reads.read_post(
-        db, cache, post_id, viewer, public_cache_control=_public_cache_control(settings)
-    )
-    etag = post_etag(rendered.body, rendered.etag)
-    return conditional(request, rendered.body, etag=etag, cache_control=rendered.cache_control)
+    return await hotpath.get_post(request, post_id, state, viewer)  # raw bytes: see hotpath.py
 
 
 def _with_etag(post: PostPublic, response: Response) -> PostPublic:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from common import Database, Principal
 from common.recent_votes import RecentVote
-from posts_service import service
-from posts_service.cache import FEED_CACHE, Cached, FeedLookup, ResponseCache, etag_of
-from posts_service.feed import FeedQuery
-from posts_service.schemas import PostPage, PostPublic
+from posts_service.posts import service
+from posts_service.posts.cache import FEED_CACHE, Cached, FeedLookup, ResponseCache, etag_of
+from posts_service.posts.feed import FeedQuery
+from posts_service.posts.schemas import PostPage, PostPublic
 
 __all__ = ["PRIVATE", "Rendered", "read_feed", "read_post"]
 

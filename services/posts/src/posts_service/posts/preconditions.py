@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 
 from common.errors import BadRequest, PreconditionFailed, PreconditionRequired
-from posts_service.settings import PostsSettings
+from posts_service.state import State
 
 __all__ = ["IfMatch", "IfMatchDep", "content_version", "post_etag"]
 
@@ -82,7 +82,7 @@ class IfMatch:
 
 
 async def _if_match(
-    request: Request,
+    state: State,
     if_match: Annotated[
         str | None,
         Header(
@@ -91,8 +91,7 @@ async def _if_match(
         ),
     ] = None,
 ) -> IfMatch:
-    settings: PostsSettings = request.app.state.settings
-    if if_match is None and settings.require_if_match:
+    if if_match is None and state.settings.require_if_match:
         raise PreconditionRequired(
             "This deployment requires If-Match on changes: send the ETag of the post you read"
         )

@@ -19,8 +19,8 @@ from typing import Any
 
 from common import BadRequest
 from common.pagination import decode_cursor, encode_cursor
-from posts_service.repository import PostRow
-from posts_service.schemas import FeedParams, Sort
+from posts_service.posts.repository import PostRow
+from posts_service.posts.schemas import FeedParams, Sort
 
 __all__ = ["FeedQuery", "decode_feed_cursor", "encode_feed_cursor"]
 

@@ -8,23 +8,26 @@ deleted after the commit, best effort: a file left behind is garbage, never a da
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from common.db import Database
+from common.db import Database, utcnow
 from common.storage import ObjectStorage
-from posts_service import repository
+from common.tasks import Periodic
 from posts_service.media import repository as media_repository
-from posts_service.models import utcnow
+from posts_service.posts import repository
 
 __all__ = ["Purger"]
 
 log = logging.getLogger("posts_service.purge")
 
 
-class Purger:
+class Purger(Periodic):
+    """The retention purge, every ``interval_seconds`` (``common.tasks.Periodic``: start, loop, stop)."""
+
+    name = "posts-purge"
+    log = log
+
     def __init__(
         self,
         db: Database,
@@ -34,33 +37,17 @@ class Purger:
         interval_seconds: float,
         batch_size: int = 500,
     ) -> None:
+        super().__init__(interval_seconds=interval_seconds)
         self.db = db
         self.storage = storage
         self.retention = retention
-        self.interval = interval_seconds
         self.batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run_forever(), name="posts-purge")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run_forever(self) -> None:
-        while True:
-            try:
-                purged = await self.purge_once()
-                if purged:
-                    log.info("purged deleted posts", extra={"count": purged})
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("purge pass failed", extra={"error": repr(exc)[:300]})
-            await asyncio.sleep(self.interval)
+    async def run_once(self) -> int:
+        purged = await self.purge_once()
+        if purged:
+            log.info("purged deleted posts", extra={"count": purged})
+        return purged
 
     async def purge_once(self, now: datetime | None = None) -> int:
         """Purge everything past retention at ``now``; returns how many posts went."""

@@ -1,6 +1,6 @@
 """Reconcile the vote-count read model with votes' truth, and report what was repaired.
 
-    python -m posts_service.reconcile [--votes-url URL] [--batch-size N] [--dry-run]
+    python -m posts_service.cli reconcile [--votes-url URL] [--batch-size N] [--dry-run]
 
 Walks every post (deleted ones too: a restore brings their count back) in id order, in batches; for
 each batch it asks votes for the posts' tallies (``POST /internal/votes/tallies``, not routed by the
@@ -12,11 +12,8 @@ what it is for), 2 when votes could not be asked.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import logging
-import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,11 +23,11 @@ import redis.asyncio as aioredis
 
 from common.db import Database
 from common.http import create_http_client
-from posts_service import repository
-from posts_service.cache import ResponseCache
-from posts_service.settings import PostsSettings, get_settings
+from posts_service.posts import repository
+from posts_service.posts.cache import ResponseCache
+from posts_service.settings import PostsSettings
 
-__all__ = ["Repair", "Report", "VoteCountReconciler", "main"]
+__all__ = ["Repair", "Report", "VoteCountReconciler", "reconcile_vote_counts"]
 
 log = logging.getLogger("posts_service.reconcile")
 TALLIES_PATH = "/internal/votes/tallies"
@@ -125,38 +122,17 @@ class VoteCountReconciler:
             await self.cache.invalidate(r.post_id for r in drifted)
 
 
-async def _run(settings: PostsSettings, args: argparse.Namespace) -> Report:
+async def reconcile_vote_counts(
+    settings: PostsSettings, *, votes_url: str, batch_size: int = 500, dry_run: bool = False
+) -> Report:
+    """One whole run on the service's database and cache, asking votes at ``votes_url``."""
     db = Database(settings.database_url, pool_size=2)
     redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     try:
-        async with create_http_client(args.votes_url, timeout=30) as client:
+        async with create_http_client(votes_url, timeout=30) as client:
             cache = ResponseCache(redis, ttl_seconds=settings.cache_ttl_seconds)
-            reconciler = VoteCountReconciler(db, client, cache=cache, batch_size=args.batch_size)
-            return await reconciler.run(dry_run=args.dry_run)
+            reconciler = VoteCountReconciler(db, client, cache=cache, batch_size=batch_size)
+            return await reconciler.run(dry_run=dry_run)
     finally:
         await redis.aclose()
         await db.dispose()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    settings = get_settings()
-    parser = argparse.ArgumentParser(
-        prog="python -m posts_service.reconcile", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--votes-url", default=settings.votes_url, help="votes' internal address (VOTES_URL)")
-    parser.add_argument("--batch-size", type=int, default=500, help="posts per request to votes (1-1000)")
-    parser.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
-    args = parser.parse_args(argv)
-    if not 1 <= args.batch_size <= 1000:
-        parser.error("--batch-size must be between 1 and 1000")
-    try:
-        report = asyncio.run(_run(settings, args))
-    except httpx.HTTPError as exc:
-        print(json.dumps({"error": f"could not ask votes at {args.votes_url}: {exc!r}"}), file=sys.stderr)
-        return 2
-    print(report.as_json())
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

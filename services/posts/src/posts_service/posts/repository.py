@@ -31,8 +31,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from common.events import outbox
-from posts_service.models import Author, Post
-from posts_service.schemas import Sort
+from posts_service.posts.models import Author, Post
+from posts_service.posts.schemas import Sort
 
 __all__ = [
     "DELETED_AUTHOR",

@@ -1,0 +1,1 @@
+"""Posts: writing, reading, searching and paging them, their authors' profiles and their vote counts."""
