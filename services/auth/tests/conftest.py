@@ -19,12 +19,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from auth_service.bootstrap import create_superuser
-from auth_service.keys import generate_key_file
+from auth_service.accounts.bootstrap import create_superuser
+from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
+from auth_service.state import state_of
 from auth_service.tiers.repository import ensure_default_tier
-from common.state import state_of
 from common_testing import fresh_service
 from common_testing.plugin import ServiceUnderTest
 
@@ -91,7 +91,7 @@ async def reset_state(app: FastAPI) -> None:
     async with state_of(app).db.session() as session:
         await ensure_default_tier(session)
         await session.commit()
-    await app.state.tier_cache.reload()
+    await state_of(app).tier_cache.reload()
     await state_of(app).redis.flushdb()
 
 
@@ -156,10 +156,10 @@ class Api:
 
     async def admin(self) -> Account:
         name = f"admin_{uuid.uuid4().hex[:8]}"
-        async with self.app.state.db.session() as session:
+        async with state_of(self.app).db.session() as session:
             user = await create_superuser(
                 session,
-                self.app.state.auth_service.passwords,
+                state_of(self.app).passwords,
                 email=f"{name}@example.com",
                 username=name,
                 password=PASSWORD,
@@ -179,7 +179,7 @@ class Api:
 
     async def events(self, event_type: str) -> list[dict[str, Any]]:
         """Payloads of the events of this type in auth's outbox, oldest first."""
-        async with self.app.state.db.session() as session:
+        async with state_of(self.app).db.session() as session:
             rows = await session.execute(
                 text("SELECT envelope FROM outbox WHERE type = :type ORDER BY id"), {"type": event_type}
             )
@@ -187,17 +187,17 @@ class Api:
 
     async def revoked_sessions(self) -> set[str]:
         """Ids of the sessions marked revoked (the record of a revocation; its reason is logged)."""
-        async with self.app.state.db.session() as session:
+        async with state_of(self.app).db.session() as session:
             rows = await session.execute(text("SELECT id FROM sessions WHERE revoked_at IS NOT NULL"))
             return {str(row[0]) for row in rows}
 
     async def mailed(self, event_type: str) -> list[dict[str, Any]]:
         """Like ``events``, with the sealed token opened as the worker does (``token``)."""
-        seal = self.app.state.auth_service.seal
+        seal = state_of(self.app).seal
         return [{**data, "token": seal.open(data["sealed_token"])} for data in await self.events(event_type)]
 
     async def sql(self, statement: str, **params: Any) -> None:
-        async with self.app.state.db.session() as session:
+        async with state_of(self.app).db.session() as session:
             await session.execute(text(statement), params)
             await session.commit()
 
@@ -215,7 +215,7 @@ class Forger:
     """Builds tokens the way an attacker (or a careless client) would, from a real one."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.key = app.state.keyring.current
+        self.key = state_of(app).keyring.current
 
     @staticmethod
     def claims(token: str) -> dict[str, Any]:

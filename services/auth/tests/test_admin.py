@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from auth_service.bootstrap import bootstrap
+from auth_service.accounts.bootstrap import bootstrap
 from auth_service.settings import AuthSettings
+from auth_service.state import state_of
 from common.events.schemas import UserUpdated
 
 #: Every admin route; ``{user}`` is replaced by a real user's id.
@@ -177,7 +178,7 @@ async def test_the_first_admin_comes_from_settings_once(client, api, app, settin
         }
     )
     for _ in range(2):  # a restart does not create a second one or fail
-        await bootstrap(app.state.db, configured, app.state.auth_service.passwords)
+        await bootstrap(state_of(app).db, configured, state_of(app).passwords)
     token = (await api.login("root", "a long root passphrase")).json()["access_token"]
     identity = await api.forward_auth(token)
     assert identity.headers["X-User-Role"] == "admin"

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from auth_service.state import state_of
 from common.events import add_event
 from common.events.schemas import TokensCleanupRequested
 from common_testing import eventually
 
 
 async def _count(api, table: str) -> int:
-    async with api.app.state.db.session() as session:
+    async with state_of(api.app).db.session() as session:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
 
 
@@ -42,7 +43,7 @@ async def test_cleanup_event_purges_expired_sessions_and_spent_tokens(client, ap
     )
     assert await _count(api, "sessions") == 3
 
-    async with app.state.db.session() as session, session.begin():  # as the worker's schedule does
+    async with state_of(app).db.session() as session, session.begin():  # as the worker's schedule does
         await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)))
 
     [purged] = await eventually(lambda: asyncio.sleep(0, _purged(caplog)), within=15)
@@ -65,7 +66,7 @@ async def test_cleanup_purges_used_and_retired_single_use_tokens_and_keeps_live_
     # used: the reset token; retired: retired's first verification token; live: two verification tokens
     assert await _count(api, "one_time_tokens") == 4
 
-    async with app.state.db.session() as session, session.begin():
+    async with state_of(app).db.session() as session, session.begin():
         await add_event(session, TokensCleanupRequested(scheduled_for=datetime.now(UTC)))
 
     [purged] = await eventually(lambda: asyncio.sleep(0, _purged(caplog)), within=15)

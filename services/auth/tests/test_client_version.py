@@ -7,7 +7,7 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from auth_service.client_version import ClientVersion, ClientVersionPolicy, UpgradeRequired
+from auth_service.forward_auth.client_version import ClientVersion, ClientVersionPolicy, UpgradeRequired
 from auth_service.settings import AuthSettings
 from common import BadRequest
 

@@ -13,7 +13,7 @@ import pytest
 
 import auth_service.docs
 from auth_service.docs import DOCUMENTED_SERVICES, REDOC_VERSION, SWAGGER_UI_VERSION
-from auth_service.main import create_app
+from auth_service.main import create_app, load_keyring
 from auth_service.settings import AuthSettings
 from common import TokenVerifier
 
@@ -130,7 +130,7 @@ async def _app_in(environment: str, settings: AuthSettings) -> AsyncIterator[htt
     app = create_app(other)
     # No lifespan here (nothing to connect for these routes): give the admin check its verifier.
     app.state.verifier = TokenVerifier(
-        app.state.keyring.public_keys(), issuer=other.jwt_issuer, audience=other.jwt_audience
+        load_keyring(other).public_keys(), issuer=other.jwt_issuer, audience=other.jwt_audience
     )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://testserver") as client:
         yield client

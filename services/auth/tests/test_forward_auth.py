@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from auth_service.state import state_of
+
 
 async def test_no_authorization_is_anonymous_200_without_identity(client, api):
     response = await api.forward_auth(None)
@@ -167,8 +169,8 @@ async def test_forward_auth_runs_no_sql(client, api, app):
     def record(conn, cursor, statement, *args) -> None:
         statements.append(statement)
 
-    engine = app.state.db.engine.sync_engine
-    await app.state.tier_cache.stop()  # its periodic reload is the one other reader here
+    engine = state_of(app).db.engine.sync_engine
+    await state_of(app).tier_cache.stop()  # its periodic reload is the one other reader here
     event.listen(engine, "before_cursor_execute", record)
     try:
         for token in (account.access, None, "not-a-token"):
@@ -179,7 +181,7 @@ async def test_forward_auth_runs_no_sql(client, api, app):
         await client.get("/api/v1/auth/me", headers=account.headers)  # the listener does see queries
     finally:
         event.remove(engine, "before_cursor_execute", record)
-        app.state.tier_cache.start()
+        state_of(app).tier_cache.start()
     assert during_forward_auth == []
     assert any("FROM users" in s for s in statements)
 
@@ -188,10 +190,10 @@ async def test_forward_auth_runs_no_sql(client, api, app):
 @pytest.fixture
 def minimum_version(app, monkeypatch):
     """Raise the served minimum for one test (the suite's settings keep the default, 0.0.0)."""
-    from auth_service.client_version import ClientVersionPolicy
+    from auth_service.forward_auth.client_version import ClientVersionPolicy
 
     def set_minimum(version: str) -> None:
-        monkeypatch.setattr(app.state.forward_auth, "versions", ClientVersionPolicy(version))
+        monkeypatch.setattr(state_of(app).forward_auth, "versions", ClientVersionPolicy(version))
 
     return set_minimum
 
@@ -312,7 +314,7 @@ async def test_a_valid_token_on_a_public_route_still_gives_identity(client, api)
 
 
 def test_anonymous_routes_match_exactly():
-    from auth_service.forward_auth import anonymous_allowed
+    from auth_service.forward_auth.service import anonymous_allowed
 
     assert anonymous_allowed("/api/v1/auth/login/")  # the service redirects it to /login
     assert anonymous_allowed("/docs/")

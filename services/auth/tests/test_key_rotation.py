@@ -18,9 +18,10 @@ import httpx
 import jwt
 from fastapi import FastAPI
 
-from auth_service.keys import generate_key_file
+from auth_service.keys.keyring import generate_key_file
 from auth_service.main import create_app
 from auth_service.settings import AuthSettings
+from auth_service.state import state_of
 from common.identity import JWKSKeySource, TokenVerifier
 from common_testing import serve
 
@@ -98,15 +99,15 @@ async def test_tokens_of_either_replica_work_everywhere_throughout_a_rotation(
         await works_everywhere(first_a, first_b)
 
         # 2. The key's time comes at B; its file has not reached A's directory yet.
-        b_app.state.keyring.clock = _later(2)
+        state_of(b_app).keyring.clock = _later(2)
         rotated_b = await sign_in(b)
         assert _kid(rotated_b) == new_key.stem
         await works_everywhere(rotated_b)  # A learns the key from the replicas' JWKS
 
         # 3. The file reaches A, which re-reads its directory on its own and signs with it too.
         shutil.copy(new_key, dir_a / new_key.name)
-        a_app.state.keyring.clock = _later(2)
-        await a_app.state.auth_keys.reload()
+        state_of(a_app).keyring.clock = _later(2)
+        await state_of(a_app).auth_keys.reload()
         rotated_a = await sign_in(a)
         assert _kid(rotated_a) == new_key.stem
         await works_everywhere(rotated_a, first_a, first_b, rotated_b)
@@ -121,10 +122,10 @@ async def test_a_key_added_to_the_directory_verifies_without_a_restart(client, a
         signed_by_new_key = jwt.encode(
             claims, new_key.read_bytes(), algorithm="RS256", headers={"kid": new_key.stem}
         )
-        app.state.auth_keys.reloaded_at = 0.0  # the last reload is long past
+        state_of(app).auth_keys.reloaded_at = 0.0  # the last reload is long past
         answer = await api.forward_auth(signed_by_new_key)
         assert answer.status_code == 200, answer.text
-        assert app.state.keyring.current.kid != new_key.stem  # published, not yet signing
+        assert state_of(app).keyring.current.kid != new_key.stem  # published, not yet signing
     finally:
         new_key.unlink()
-        app.state.keyring.reload()
+        state_of(app).keyring.reload()

@@ -10,9 +10,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auth_service.keys import generate_key_file, thumbprint
-from auth_service.main import create_app
+from auth_service.keys.keyring import generate_key_file, thumbprint
+from auth_service.main import create_app, load_keyring
 from auth_service.settings import AuthSettings
+from auth_service.state import state_of
 from common_testing import serve
 
 
@@ -27,7 +28,7 @@ async def test_jwks_serves_the_public_keys(client, app):
         response = await client.get(path)
         assert response.status_code == 200
         [key] = response.json()["keys"]
-        assert key["kid"] == app.state.keyring.current.kid
+        assert key["kid"] == state_of(app).keyring.current.kid
         assert (key["kty"], key["alg"], key["use"]) == ("RSA", "RS256", "sig")
         assert "d" not in key
         assert "p" not in key
@@ -80,19 +81,19 @@ def test_production_refuses_to_start_without_a_configured_key(settings, tmp_path
 
 def test_a_key_from_the_environment_signs_and_the_directory_keys_still_verify(settings, keys_dir):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    app = create_app(
-        AuthSettings(
-            **{
-                **settings.model_dump(),
-                "environment": "production",
-                "amqp_url": "amqp://auth:s3cret@127.0.0.1:5672/",
-                "mail_token_key": "a-real-mail-token-key",
-                "jwt_private_key": _pem(key),
-            }
-        )
+    configured = AuthSettings(
+        **{
+            **settings.model_dump(),
+            "environment": "production",
+            "amqp_url": "amqp://auth:s3cret@127.0.0.1:5672/",
+            "mail_token_key": "a-real-mail-token-key",
+            "jwt_private_key": _pem(key),
+        }
     )
-    assert app.state.keyring.current.kid == thumbprint(key.public_key())
-    assert len(app.state.keyring.keys) == 2
+    create_app(configured)  # the app builds with it (its state, and so its key ring, exist once started)
+    keyring = load_keyring(configured)  # what create_app loads
+    assert keyring.current.kid == thumbprint(key.public_key())
+    assert len(keyring.keys) == 2
 
 
 @pytest.mark.parametrize(

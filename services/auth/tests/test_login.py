@@ -7,7 +7,8 @@ import time
 
 import jwt
 
-from auth_service.keys import KeyRing
+from auth_service.keys.keyring import KeyRing
+from auth_service.state import state_of
 
 PASSWORD = "correct horse battery"
 
@@ -19,7 +20,7 @@ async def test_form_login_returns_a_short_lived_signed_token_with_every_claim(cl
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == settings.access_token_ttl_seconds
-    keyring: KeyRing = app.state.keyring
+    keyring: KeyRing = state_of(app).keyring
     header = jwt.get_unverified_header(body["access_token"])
     assert header == {"alg": "RS256", "kid": keyring.current.kid, "typ": "JWT"}
     claims = jwt.decode(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from auth_service.state import state_of
 from common.events.schemas import EmailVerificationRequested, PasswordResetRequested
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -31,7 +32,7 @@ async def test_reset_token_works_once_and_signs_every_session_out(client, api):
     laptop = (await api.login("pete")).json()
     await _forgot(client, "pete@example.com")
     [event] = await api.mailed(PasswordResetRequested.TYPE)
-    async with api.app.state.db.session() as session:
+    async with state_of(api.app).db.session() as session:
         from sqlalchemy import text
 
         stored = (await session.execute(text("SELECT token_hash FROM one_time_tokens"))).scalars().all()

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from auth_service.settings import AuthSettings
+from auth_service.state import state_of
 from common.events.schemas import EmailVerificationRequested, UserRegistered
 
 PASSWORD = "correct horse battery"
@@ -33,7 +34,7 @@ async def test_register_returns_the_profile_and_asks_for_a_sealed_verification_m
     [mail] = await api.mailed(EmailVerificationRequested.TYPE)
     assert (mail["user_id"], mail["email"]) == (body["id"], body["email"])
     assert len(mail["token"]) >= 32
-    async with api.app.state.db.session() as session:
+    async with state_of(api.app).db.session() as session:
         outbox = (
             await session.execute(text("SELECT envelope::text, (envelope->>'version')::int FROM outbox"))
         ).all()
@@ -138,7 +139,7 @@ async def test_a_retried_sign_up_with_its_idempotency_key_creates_one_account(cl
     # Without the key the same body is a new attempt, and meets the taken e-mail address.
     taken = await client.post("/api/v1/auth/register", json=body, headers={"X-Forwarded-For": "10.7.7.7"})
     assert taken.status_code == 409
-    async with api.app.state.db.session() as session:
+    async with state_of(api.app).db.session() as session:
         stored = (await session.execute(text("SELECT fingerprint, body FROM idempotency_keys"))).all()
     assert len(stored) == 1
     assert PASSWORD.encode() not in bytes(stored[0].body)

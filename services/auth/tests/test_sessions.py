@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from auth_service.state import state_of
+
 
 async def test_refresh_rotates_and_the_old_token_stops_working(client, api):
     account = await api.signup()
@@ -24,11 +26,11 @@ async def test_refresh_rotates_and_the_old_token_stops_working(client, api):
 
 async def _end_grace_window(app) -> None:
     """What the grace window's expiry does: the rotated pairs kept for a second tab are gone."""
-    redis = app.state.redis
+    redis = state_of(app).redis
     keys = [key async for key in redis.scan_iter("auth:refresh:rotated:*")]
     assert keys, "the rotation kept its pair for the grace window"
     for key in keys:
-        assert 0 < await redis.ttl(key) <= app.state.settings.refresh_reuse_grace_seconds
+        assert 0 < await redis.ttl(key) <= state_of(app).settings.refresh_reuse_grace_seconds
     await redis.delete(*keys)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from auth_service.state import state_of
 from common_testing import eventually
 
 TIERS = "/api/v1/auth/admin/tiers"
@@ -63,7 +64,7 @@ async def test_making_another_tier_the_default(client, api):
 
 
 async def _default_is(api, name: str) -> bool:
-    return bool(api.app.state.tier_cache.default_tier == name)
+    return bool(state_of(api.app).tier_cache.default_tier == name)
 
 
 async def test_tiers_in_use_or_default_cannot_be_deleted(client, api):
@@ -127,7 +128,7 @@ async def test_a_tier_limit_produces_429_with_rate_limit_headers(client, api):
     headers = {"X-Forwarded-Uri": "/api/v1/posts?page=2", "X-Forwarded-Method": "GET"}
 
     async def limits_loaded() -> bool:
-        return bool(api.app.state.tier_cache.rules_for("free", "/api/v1/posts"))
+        return bool(state_of(api.app).tier_cache.rules_for("free", "/api/v1/posts"))
 
     await eventually(limits_loaded)
     answers = [await api.forward_auth(user.access, **headers) for _ in range(4)]
@@ -164,7 +165,7 @@ async def test_a_users_tier_decides_their_limits(client, api):
     pro_token = (await api.refresh(user.refresh)).json()["access_token"]
 
     async def pro_loaded() -> bool:
-        cache = api.app.state.tier_cache
+        cache = state_of(api.app).tier_cache
         return (
             bool(cache.rules_for("pro", "/api/x")) and cache.rules_for("free", "/api/x")[0].limit.count == 1
         )
@@ -187,7 +188,10 @@ async def test_another_process_picks_up_a_change_through_redis(client, api, app)
     from auth_service.tiers.cache import TierCache
 
     other = TierCache(
-        app.state.db, app.state.redis, channel=app.state.tier_cache.channel, refresh_seconds=3600
+        state_of(app).db,
+        state_of(app).redis,
+        channel=state_of(app).tier_cache.channel,
+        refresh_seconds=3600,
     )
     await other.reload()
     other.start()
@@ -206,7 +210,7 @@ async def test_another_process_picks_up_a_change_through_redis(client, api, app)
 
 
 async def _subscribed(app) -> bool:
-    numsub = await app.state.redis.pubsub_numsub(app.state.tier_cache.channel)
+    numsub = await state_of(app).redis.pubsub_numsub(state_of(app).tier_cache.channel)
     return bool(numsub[0][1] >= 2)
 
 

@@ -15,8 +15,8 @@ import getpass
 import os
 import sys
 
-from auth_service.bootstrap import create_superuser
-from auth_service.security import Passwords
+from auth_service.accounts.bootstrap import create_superuser
+from auth_service.keys.security import Passwords
 from auth_service.settings import AuthSettings
 from common import Database, DomainError
 

@@ -12,100 +12,83 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from auth_service.accounts import AccountService
-from auth_service.admin import AdminService
-from auth_service.denylist import Denylist
-from auth_service.guards import redis_or_503
-from auth_service.keys import KeyRing
-from auth_service.network import client_ip
-from auth_service.service import AuthService
-from auth_service.sessions import DeviceInfo
+from auth_service.accounts.guards import redis_or_503
+from auth_service.forward_auth.network import client_ip
+from auth_service.keys.keyring import KeyRing
+from auth_service.sessions.manager import DeviceInfo
 from auth_service.settings import AuthSettings
+from auth_service.state import State
 from auth_service.tiers.cache import TierCache
-from common import Forbidden, Principal, TokenVerifier, Unauthorized
+from common import Forbidden, Principal, Unauthorized
 from common.idempotency import Idempotency, IdempotencyKeyHeader
 from common.identity import oauth2_scheme
 
 __all__ = [
-    "AccountServiceDep",
     "AdminDep",
-    "AdminServiceDep",
-    "AuthServiceDep",
     "ClientIPDep",
     "DeviceDep",
     "KeyRingDep",
     "RegisterIdempotency",
     "SettingsDep",
     "SignedIn",
+    "State",
     "TierCacheDep",
 ]
 
 
-def _auth_service(request: Request) -> AuthService:
-    service: AuthService = request.app.state.auth_service
-    return service
+async def _keyring(state: State) -> KeyRing:
+    return state.keyring
 
 
-def _account_service(request: Request) -> AccountService:
-    service: AccountService = request.app.state.account_service
-    return service
+async def _settings(state: State) -> AuthSettings:
+    return state.settings
 
 
-def _admin_service(request: Request) -> AdminService:
-    service: AdminService = request.app.state.admin_service
-    return service
+async def _tier_cache(state: State) -> TierCache:
+    return state.tier_cache
 
 
-def _keyring(request: Request) -> KeyRing:
-    keyring: KeyRing = request.app.state.keyring
-    return keyring
+SettingsDep = Annotated[AuthSettings, Depends(_settings)]
 
 
-def _settings(request: Request) -> AuthSettings:
-    settings: AuthSettings = request.app.state.settings
-    return settings
+def _client_ip(request: Request, settings: SettingsDep) -> str:
+    return client_ip(request, trust_forwarded_for=settings.trust_forwarded_for)
 
 
-def _tier_cache(request: Request) -> TierCache:
-    cache: TierCache = request.app.state.tier_cache
-    return cache
-
-
-def _client_ip(request: Request) -> str:
-    return client_ip(request, trust_forwarded_for=_settings(request).trust_forwarded_for)
+ClientIPDep = Annotated[str, Depends(_client_ip)]
 
 
 def _device(
     request: Request,
+    ip: ClientIPDep,
     platform: Annotated[
         str | None, Header(alias="X-Client-Platform", max_length=64, description="a name for this device")
     ] = None,
 ) -> DeviceInfo:
     return DeviceInfo(
         user_agent=request.headers.get("user-agent"),
-        ip=_client_ip(request),
+        ip=ip,
         platform=platform.strip() if platform else None,
     )
 
 
-async def _signed_in(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+async def _signed_in(state: State, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     if not token:
         raise Unauthorized("Not authenticated: send an 'Authorization: Bearer <access token>' header")
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.principal(token)
-    denylist: Denylist = request.app.state.denylist
+    principal = await state.verifier.principal(token)
     with redis_or_503():
-        revoked = await denylist.is_revoked(principal.session_id, principal.token_id)
+        revoked = await state.denylist.is_revoked(principal.session_id, principal.token_id)
     if revoked:
         raise Unauthorized("This session was signed out; sign in again")
     return principal
 
 
-def _register_idempotency(request: Request, idempotency_key: IdempotencyKeyHeader = None) -> Idempotency:
+def _register_idempotency(
+    request: Request, settings: SettingsDep, idempotency_key: IdempotencyKeyHeader = None
+) -> Idempotency:
     """Sign-up's ``Idempotency-Key``: no user yet, so the key alone is the scope (a UUID key is not
     guessed). The fingerprint covers the password: it is an HMAC under a key derived from
     ``MAIL_TOKEN_KEY``, so the table holds nothing a password can be guessed from offline."""
-    settings: AuthSettings = request.app.state.settings
     secret = hmac.new(
         settings.mail_token_key.get_secret_value().encode(), b"idempotency-fingerprint", hashlib.sha256
     ).digest()
@@ -124,13 +107,8 @@ async def _admin(principal: Annotated[Principal, Depends(_signed_in)]) -> Princi
     return principal
 
 
-AuthServiceDep = Annotated[AuthService, Depends(_auth_service)]
-AccountServiceDep = Annotated[AccountService, Depends(_account_service)]
-AdminServiceDep = Annotated[AdminService, Depends(_admin_service)]
 KeyRingDep = Annotated[KeyRing, Depends(_keyring)]
-SettingsDep = Annotated[AuthSettings, Depends(_settings)]
 TierCacheDep = Annotated[TierCache, Depends(_tier_cache)]
-ClientIPDep = Annotated[str, Depends(_client_ip)]
 DeviceDep = Annotated[DeviceInfo, Depends(_device)]
 RegisterIdempotency = Annotated[Idempotency, Depends(_register_idempotency)]
 SignedIn = Annotated[Principal, Depends(_signed_in)]

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
-from auth_service.models import TokenPurpose, utcnow
+from auth_service.accounts import repository as accounts_repository
+from auth_service.accounts.models import TokenPurpose
+from auth_service.sessions import repository as sessions_repository
+from common.db import utcnow
 from common.events import Envelope, Handlers
 from common.events.schemas import TokensCleanupRequested
 
@@ -27,8 +29,8 @@ async def on_cleanup_requested(
     """The worker's scheduled cleanup: delete expired sessions and spent single-use tokens."""
     event.parse(TokensCleanupRequested)
     now = utcnow()
-    sessions = await repository.delete_expired_sessions(session, now, now - session_idle_ttl)
-    tokens = await repository.delete_spent_tokens(session, now)
+    sessions = await sessions_repository.delete_expired_sessions(session, now, now - session_idle_ttl)
+    tokens = await accounts_repository.delete_spent_tokens(session, now)
     purged = {
         "sessions": sessions,
         "reset_tokens": tokens.get(TokenPurpose.PASSWORD_RESET, 0),

@@ -11,27 +11,28 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from auth_service.account_router import account_router
-from auth_service.accounts import AccountService
-from auth_service.admin import AdminService
-from auth_service.admin_router import admin_router
-from auth_service.bootstrap import bootstrap
-from auth_service.denylist import Denylist
+from auth_service import hotpath
+from auth_service.accounts import router as accounts
+from auth_service.accounts.bootstrap import bootstrap
+from auth_service.accounts.guards import BruteForceGuard
+from auth_service.admin import router as admin
 from auth_service.docs import docs_router, redoc_router
-from auth_service.forward_auth import FORWARD_AUTH_PATH, ForwardAuth
-from auth_service.guards import BruteForceGuard
+from auth_service.forward_auth.service import ForwardAuth
 from auth_service.handlers import handlers
-from auth_service.key_source import AuthKeys
-from auth_service.keys import KeyRing
+from auth_service.keys import router as keys_router
+from auth_service.keys.keyring import KeyRing
+from auth_service.keys.security import Passwords, TokenIssuer
+from auth_service.keys.source import AuthKeys
 from auth_service.pages import pages_router
-from auth_service.router import public_router, router
-from auth_service.security import Passwords, TokenIssuer
-from auth_service.service import AuthService
-from auth_service.sessions import SessionManager
+from auth_service.sessions import router as sessions
+from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.manager import SessionManager
 from auth_service.settings import AuthSettings, get_settings
+from auth_service.state import AuthState
+from auth_service.tiers import router as tiers
 from auth_service.tiers.cache import TierCache
-from auth_service.tiers.router import tiers_router
-from common import Runtime, TokenVerifier, create_service_app
+from common import TokenVerifier, create_service_app
+from common.events.schemas import TokenSeal
 from common.http import create_http_client
 from common.identity import JWKSKeySource
 from common.ratelimit import RateLimiter
@@ -57,35 +58,37 @@ def load_keyring(settings: AuthSettings) -> KeyRing:
     )
 
 
-def _wire(app: FastAPI, runtime: Runtime, settings: AuthSettings, keyring: KeyRing) -> TierCache:
-    """Build the process-wide services once and hang them on ``app.state`` for the dependencies."""
+def _build_state(base: ServiceState, settings: AuthSettings, keyring: KeyRing, keys: AuthKeys) -> AuthState:
+    """The process-wide services, built once per process."""
     denylist = Denylist(
-        runtime.redis, ttl_seconds=settings.access_token_ttl_seconds + VERIFIER_LEEWAY_SECONDS + 5
+        base.redis, ttl_seconds=settings.access_token_ttl_seconds + VERIFIER_LEEWAY_SECONDS + 5
     )
     tier_cache = TierCache(
-        runtime.db,
-        runtime.redis,
+        base.db,
+        base.redis,
         channel=f"{settings.events_prefix}auth:tiers:changed",
         refresh_seconds=settings.tier_refresh_seconds,
     )
     passwords = Passwords(settings)
-    sessions = SessionManager(settings, TokenIssuer(keyring, settings), denylist)
-    guard = BruteForceGuard(RateLimiter(runtime.redis, prefix="ratelimit:auth"), settings)
-    auth = AuthService(settings, passwords, sessions, guard, tier_cache)
-    app.state.denylist = denylist
-    app.state.tier_cache = tier_cache
-    app.state.auth_service = auth
-    app.state.account_service = AccountService(auth)
-    app.state.admin_service = AdminService(sessions)
-    app.state.forward_auth = ForwardAuth(
-        app.state.verifier,
-        denylist,
-        runtime.redis,
-        tier_cache,
-        trust_forwarded_for=settings.trust_forwarded_for,
-        min_client_version=settings.min_client_version,
+    return AuthState.extend(
+        base,
+        settings=settings,
+        keyring=keyring,
+        auth_keys=keys,
+        passwords=passwords,
+        seal=TokenSeal(settings.mail_token_key.get_secret_value()),
+        guard=BruteForceGuard(RateLimiter(base.redis, prefix="ratelimit:auth"), settings),
+        denylist=denylist,
+        session_manager=SessionManager(settings, TokenIssuer(keyring, settings), denylist),
+        tier_cache=tier_cache,
+        forward_auth=ForwardAuth(
+            base.verifier,
+            denylist,
+            base.redis,
+            tier_cache,
+            min_client_version=settings.min_client_version,
+        ),
     )
-    return tier_cache
 
 
 def create_app(
@@ -98,8 +101,7 @@ def create_app(
     verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     @contextlib.asynccontextmanager
-    async def setup(base: ServiceState) -> AsyncIterator[ServiceState]:
-        runtime = base.runtime
+    async def setup(base: ServiceState) -> AsyncIterator[AuthState]:
         peers_client = (
             httpx.AsyncClient(transport=jwks_transport, timeout=3.0)
             if jwks_transport is not None
@@ -107,16 +109,19 @@ def create_app(
         )
         keys.peers = JWKSKeySource(settings.jwks_url, peers_client)
         keys.start()
-        tier_cache = _wire(app, runtime, settings, keyring)
+        state = _build_state(base, settings, keyring, keys)
+        tier_cache = state.tier_cache
         try:
-            await bootstrap(runtime.db, settings, app.state.auth_service.passwords)
+            await bootstrap(state.db, settings, state.passwords)
             await tier_cache.reload()
         except Exception as exc:  # the database may be down at start; limits load when it is back
             log.error("start-up bootstrap failed", extra={"error": repr(exc)[:300]})
-        runtime.consume(handlers.bind(session_idle_ttl=timedelta(seconds=settings.session_idle_ttl_seconds)))
+        state.runtime.consume(
+            handlers.bind(session_idle_ttl=timedelta(seconds=settings.session_idle_ttl_seconds))
+        )
         tier_cache.start()
         try:
-            yield base
+            yield state
         finally:
             await tier_cache.stop()
             await keys.stop()
@@ -127,11 +132,11 @@ def create_app(
         title="Auth service",
         description="Accounts, sign-in, sessions, tiers and the gateway's token check.",
         routers=[
-            router,
-            account_router,
-            admin_router,
-            tiers_router,
-            public_router,
+            accounts.router,
+            sessions.router,
+            keys_router.router,
+            admin.router,
+            tiers.router,
             # The pages the mailed reset and verification links open.
             pages_router,
             # The gateway's docs pages for every service (Swagger UI, ReDoc); none in production (404).
@@ -140,8 +145,6 @@ def create_app(
         setup=setup,
         verifier=verifier,
         # The gateway's check, on every request of the system: served ahead of FastAPI's routing.
-        fast_endpoints={FORWARD_AUTH_PATH: lambda request: app.state.forward_auth.check(request)},
+        fast_endpoints=hotpath.fast_endpoints(),
     )
-    app.state.keyring = keyring
-    app.state.auth_keys = keys
     return app

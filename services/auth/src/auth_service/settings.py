@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 
-from auth_service.client_version import ClientVersion
+from auth_service.forward_auth.client_version import ClientVersion
 from common import ServiceSettings
 from common.ratelimit import Limit
 

@@ -74,7 +74,7 @@ def sync_detailed(
 ) -> Response[Problem | UserPublic]:
     """Me
 
-     The signed-in user's profile (same as GET /users/me).
+     The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,7 +99,7 @@ def sync(
 ) -> Problem | UserPublic | None:
     """Me
 
-     The signed-in user's profile (same as GET /users/me).
+     The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,7 +120,7 @@ async def asyncio_detailed(
 ) -> Response[Problem | UserPublic]:
     """Me
 
-     The signed-in user's profile (same as GET /users/me).
+     The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,7 +143,7 @@ async def asyncio(
 ) -> Problem | UserPublic | None:
     """Me
 
-     The signed-in user's profile (same as GET /users/me).
+     The signed-in user's profile: deprecated, the same answer as ``GET /api/v1/auth/users/me``.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from auth_service.models import DEFAULT_TIER, Tier, TierLimit
+from auth_service.accounts.models import DEFAULT_TIER
 from auth_service.tiers import repository
+from auth_service.tiers.models import Tier, TierLimit
 from common import Database
 from common.ratelimit import Limit
 

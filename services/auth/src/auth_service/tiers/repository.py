@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth_service.models import DEFAULT_TIER, Tier, TierLimit, User
+from auth_service.accounts.models import DEFAULT_TIER, User
+from auth_service.tiers.models import Tier, TierLimit
 
 __all__ = [
     "all_limits",

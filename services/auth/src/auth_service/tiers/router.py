@@ -22,9 +22,9 @@ from auth_service.tiers.schemas import (
 from common import SessionDep
 from common.openapi import error_responses, link
 
-__all__ = ["tiers_router"]
+__all__ = ["router"]
 
-tiers_router = APIRouter(
+router = APIRouter(
     prefix="/api/v1/auth/admin/tiers",
     tags=["admin"],
     responses=error_responses(401, (403, "Not an admin"), 429),
@@ -43,13 +43,13 @@ _BODY = error_responses(400, 413)
 NamePath = Annotated[str, Path(max_length=32, pattern=TIER_NAME_PATTERN)]
 
 
-@tiers_router.get("", response_model=list[TierPublic])
+@router.get("", response_model=list[TierPublic])
 async def list_tiers(_: AdminDep, session: SessionDep) -> list[TierPublic]:
     """Every tier with its limits."""
     return await service.list_tiers(session)
 
 
-@tiers_router.post(
+@router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=TierPublic,
@@ -68,13 +68,13 @@ async def create_tier(
     return tier
 
 
-@tiers_router.get("/{name}", response_model=TierPublic, responses=error_responses(_NO_TIER))
+@router.get("/{name}", response_model=TierPublic, responses=error_responses(_NO_TIER))
 async def get_tier(name: NamePath, _: AdminDep, session: SessionDep) -> TierPublic:
     """One tier with its limits."""
     return await service.get_tier(session, name)
 
 
-@tiers_router.patch(
+@router.patch(
     "/{name}",
     response_model=TierPublic,
     responses={**_BODY, **error_responses(_NO_TIER, (409, "The default tier cannot stop being the default"))},
@@ -93,9 +93,7 @@ async def update_tier(
     return tier
 
 
-@tiers_router.put(
-    "/{name}/limits", response_model=TierPublic, responses={**_BODY, **error_responses(_NO_TIER)}
-)
+@router.put("/{name}/limits", response_model=TierPublic, responses={**_BODY, **error_responses(_NO_TIER)})
 async def replace_limits(
     name: NamePath,
     data: TierLimitsReplace,
@@ -110,7 +108,7 @@ async def replace_limits(
     return tier
 
 
-@tiers_router.delete(
+@router.delete(
     "/{name}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(

@@ -9,10 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth_service.models import Tier, TierLimit, utcnow
 from auth_service.tiers import repository
+from auth_service.tiers.models import Tier, TierLimit
 from auth_service.tiers.schemas import TierCreate, TierLimitIn, TierPublic, TierUpdate
 from common import Conflict, NotFound
+from common.db import utcnow
 
 #: Every process holds every tier in memory; keep that small.
 MAX_TIERS = 50

@@ -21,14 +21,17 @@ from datetime import datetime, timedelta
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
-from auth_service.denylist import Denylist
-from auth_service.models import Session, User, utcnow
-from auth_service.recent_rotations import RecentRotations
-from auth_service.schemas import TokenPair
-from auth_service.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
+from auth_service.accounts import repository as accounts_repository
+from auth_service.accounts.models import User
+from auth_service.keys.security import TokenIssuer, csrf_token_for, hash_token, split_refresh_token
+from auth_service.sessions import repository
+from auth_service.sessions.denylist import Denylist
+from auth_service.sessions.models import DeviceSession
+from auth_service.sessions.recent_rotations import RecentRotations
+from auth_service.sessions.schemas import TokenPair
 from auth_service.settings import AuthSettings
 from common import ServiceUnavailable, Unauthorized
+from common.db import utcnow
 
 __all__ = ["DeviceInfo", "SessionManager"]
 
@@ -52,7 +55,9 @@ class SessionManager:
     def idle_cutoff(self, now: datetime) -> datetime:
         return now - timedelta(seconds=self.settings.session_idle_ttl_seconds)
 
-    def _pair(self, user: User, device_session: Session, refresh_token: str, now: datetime) -> TokenPair:
+    def _pair(
+        self, user: User, device_session: DeviceSession, refresh_token: str, now: datetime
+    ) -> TokenPair:
         idle_end = device_session.last_used_at + timedelta(seconds=self.settings.session_idle_ttl_seconds)
         ends = min(device_session.expires_at, idle_end)
         return TokenPair(
@@ -75,7 +80,7 @@ class SessionManager:
         )
         await self.revoke(session, user.id, surplus, reason="session_limit")
         now = utcnow()
-        device_session = Session(
+        device_session = DeviceSession(
             user_id=user.id,
             platform=device.platform or None,
             user_agent=(device.user_agent or "")[:512] or None,
@@ -111,7 +116,7 @@ class SessionManager:
         now = utcnow()
         if device_session.expires_at <= now or device_session.last_used_at <= self.idle_cutoff(now):
             raise Unauthorized("This session has expired; sign in again")
-        user = await repository.get_user(session, device_session.user_id)
+        user = await accounts_repository.get_user(session, device_session.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("This account is not active")
         await repository.add_used_refresh_token(session, presented, device_session.id)
@@ -140,7 +145,7 @@ class SessionManager:
         return again
 
     async def _refuse_unknown(
-        self, session: AsyncSession, device_session: Session, presented: str, device: DeviceInfo
+        self, session: AsyncSession, device_session: DeviceSession, presented: str, device: DeviceInfo
     ) -> None:
         """Refuse a token that is not the session's current one; revoke the family if it was stolen."""
         if not await repository.was_rotated(session, presented, device_session.id):

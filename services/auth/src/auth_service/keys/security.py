@@ -14,8 +14,9 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from auth_service.keys import KeyRing
-from auth_service.models import Session, User
+from auth_service.accounts.models import User
+from auth_service.keys.keyring import KeyRing
+from auth_service.sessions.models import DeviceSession
 from auth_service.settings import AuthSettings
 from common.identity import ACCESS_TOKEN_TYPE
 
@@ -104,7 +105,7 @@ class TokenIssuer:
         self.keyring = keyring
         self.settings = settings
 
-    def access_token(self, user: User, session: Session) -> str:
+    def access_token(self, user: User, session: DeviceSession) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.settings.jwt_issuer,

@@ -181,13 +181,3 @@ class KeyRing:
             raise RuntimeError("two signing keys share a key id; give each key its own name")
         source = {"directory": directory, "generate_if_missing": False, "pem": pem, "pem_kid": pem_kid}
         return cls(keys, source=source)
-
-
-if __name__ == "__main__":  # python -m auth_service.keys DIR [DELAY]: a new key, in force DELAY s ahead
-    import sys
-
-    directory = Path(sys.argv[1] if len(sys.argv) > 1 else ".dev/keys")
-    # The first key signs at once; a rotated one is published first and signs later.
-    first = not any(directory.glob("*.pem"))
-    delay = float(sys.argv[2]) if len(sys.argv) > 2 else (0 if first else PUBLISH_DELAY_SECONDS)
-    print(generate_key_file(directory, delay_seconds=delay))

@@ -7,15 +7,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from auth_service.dependencies import AdminDep, AdminServiceDep
-from auth_service.schemas import NO_NUL, RoleUpdate, TierAssign, UserAdminPublic, UserPage
+from auth_service.accounts.schemas import NO_NUL
+from auth_service.admin import service
+from auth_service.admin.schemas import RoleUpdate, TierAssign, UserAdminPublic, UserPage
+from auth_service.dependencies import AdminDep, State
 from common import SessionDep
 from common.openapi import error_responses
 from common.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
-__all__ = ["admin_router"]
+__all__ = ["router"]
 
-admin_router = APIRouter(
+router = APIRouter(
     prefix="/api/v1/auth/admin/users",
     tags=["admin"],
     responses=error_responses(401, (403, "Not an admin"), 429),
@@ -24,11 +26,10 @@ _NO_USER = (404, "No such account")
 _BODY = error_responses(400, 413)
 
 
-@admin_router.get("", response_model=UserPage, responses=error_responses((400, "A bad cursor")))
+@router.get("", response_model=UserPage, responses=error_responses((400, "A bad cursor")))
 async def list_users(
     _: AdminDep,
     session: SessionDep,
-    admin: AdminServiceDep,
     q: Annotated[
         str | None, Query(max_length=100, pattern=NO_NUL, description="part of an e-mail or username")
     ] = None,
@@ -37,54 +38,52 @@ async def list_users(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> UserPage:
     """Accounts, newest first, optionally filtered; page with next_cursor."""
-    return await admin.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
+    return await service.list_users(session, search=q, role=role, limit=limit, cursor=cursor)
 
 
-@admin_router.get("/{user_id}", response_model=UserAdminPublic, responses=error_responses(_NO_USER))
-async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+@router.get("/{user_id}", response_model=UserAdminPublic, responses=error_responses(_NO_USER))
+async def get_user(user_id: uuid.UUID, _: AdminDep, session: SessionDep) -> Any:
     """One account."""
-    return await admin.get_user(session, user_id)
+    return await service.get_user(session, user_id)
 
 
-@admin_router.put(
+@router.put(
     "/{user_id}/role",
     response_model=UserAdminPublic,
     responses={**_BODY, **error_responses(_NO_USER, (409, "An admin cannot change their own role"))},
 )
 async def set_role(
-    user_id: uuid.UUID, data: RoleUpdate, me: AdminDep, session: SessionDep, admin: AdminServiceDep
+    user_id: uuid.UUID, data: RoleUpdate, me: AdminDep, session: SessionDep, state: State
 ) -> Any:
     """Change an account's role; it is signed out everywhere so the change applies at once."""
-    return await admin.set_role(session, me.user_id, user_id, data.role)
+    return await service.set_role(session, state, me.user_id, user_id, data.role)
 
 
-@admin_router.put(
+@router.put(
     "/{user_id}/tier",
     response_model=UserAdminPublic,
     responses={**_BODY, **error_responses((400, "No such tier (or a body that cannot be parsed)"), _NO_USER)},
 )
-async def set_tier(
-    user_id: uuid.UUID, data: TierAssign, _: AdminDep, session: SessionDep, admin: AdminServiceDep
-) -> Any:
+async def set_tier(user_id: uuid.UUID, data: TierAssign, _: AdminDep, session: SessionDep) -> Any:
     """Move an account to another tier (its tokens carry the new tier from the next refresh)."""
-    return await admin.set_tier(session, user_id, data.tier)
+    return await service.set_tier(session, user_id, data.tier)
 
 
-@admin_router.post(
+@router.post(
     "/{user_id}/deactivate",
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER, (409, "An admin cannot deactivate their own account")),
 )
-async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+async def deactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, state: State) -> Any:
     """Deactivate an account: it cannot sign in and every session is signed out at once."""
-    return await admin.set_active(session, me.user_id, user_id, active=False)
+    return await service.set_active(session, state, me.user_id, user_id, active=False)
 
 
-@admin_router.post(
+@router.post(
     "/{user_id}/reactivate",
     response_model=UserAdminPublic,
     responses=error_responses(_NO_USER),
 )
-async def reactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, admin: AdminServiceDep) -> Any:
+async def reactivate(user_id: uuid.UUID, me: AdminDep, session: SessionDep, state: State) -> Any:
     """Let a deactivated account sign in again."""
-    return await admin.set_active(session, me.user_id, user_id, active=True)
+    return await service.set_active(session, state, me.user_id, user_id, active=True)

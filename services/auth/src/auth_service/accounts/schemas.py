@@ -1,33 +1,23 @@
-"""Auth's request and response bodies, named by suffix."""
+"""Accounts' request and response bodies, named by suffix."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
-
-from auth_service.tiers.schemas import TierName
 
 __all__ = [
     "NO_NUL",
     "PASSWORD_MAX",
     "PASSWORD_MIN",
-    "LoginForm",
-    "LoginRequest",
     "Message",
+    "OpaqueToken",
     "PasswordChange",
     "PasswordForgot",
     "PasswordReset",
-    "RefreshRequest",
-    "RoleUpdate",
-    "SessionPublic",
-    "TierAssign",
-    "TokenPair",
-    "UserAdminPublic",
     "UserCreate",
-    "UserPage",
     "UserPublic",
     "UserUpdate",
     "VerifyEmail",
@@ -47,7 +37,6 @@ Password = Annotated[
 Email = Annotated[EmailStr, Field(max_length=254)]
 #: What a client sends back: refresh tokens and mailed tokens; bounded so nothing huge is hashed.
 OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
-Platform = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True, pattern=NO_NUL)]
 
 
 def password_policy_error(password: str, *, email: str, username: str) -> str | None:
@@ -93,79 +82,6 @@ class UserPublic(BaseModel):
     email_verified: bool
     created_at: datetime
     updated_at: datetime
-
-
-class UserAdminPublic(UserPublic):
-    is_active: bool
-
-
-class UserPage(BaseModel):
-    items: list[UserAdminPublic]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last")
-
-
-class RoleUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Literal["user", "admin"]
-
-
-class TierAssign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tier: TierName
-
-
-class LoginForm(BaseModel):
-    """The OAuth2 password form (what the OpenAPI "Authorize" button sends)."""
-
-    grant_type: Literal["password"] | None = None
-    username: str = Field(min_length=1, max_length=254, pattern=NO_NUL, description="username or e-mail")
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    scope: str = Field(default="", max_length=1000)
-
-
-class LoginRequest(BaseModel):
-    """The JSON sign-in, for clients that do not speak the OAuth2 form."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    login: str = Field(min_length=1, max_length=254, pattern=NO_NUL, description="username or e-mail")
-    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    platform: Platform | None = Field(default=None, description="a name for this device, e.g. 'ios'")
-
-
-class TokenPair(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
-    expires_in: int = Field(description="access token lifetime in seconds")
-    refresh_token: str
-    refresh_expires_in: int = Field(
-        description="seconds until this refresh token's session ends at the latest"
-    )
-    session_id: uuid.UUID
-    csrf_token: str = Field(description="send as X-CSRF-Token when refreshing with the cookie")
-
-
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    refresh_token: OpaqueToken | None = Field(
-        default=None, description="omit to use the refresh cookie (then X-CSRF-Token is required)"
-    )
-
-
-class SessionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    platform: str | None
-    user_agent: str | None
-    ip: str | None
-    created_at: datetime
-    last_used_at: datetime
-    expires_at: datetime
-    current: bool = False
 
 
 class PasswordForgot(BaseModel):

@@ -13,24 +13,25 @@ On the routes anyone may call (``ANONYMOUS_PATHS``: sign-up, sign-in, refresh, p
 e-mail verification, JWKS, the docs page) a token that does not verify, or whose session was
 signed out, is ignored rather than refused: the request goes on as anonymous, so a client holding
 an expired access token can still refresh or sign in. Anywhere else such a token is a 401.
+
+No HTTP types here: ``auth_service.hotpath`` turns the request into the arguments of
+``ForwardAuth.check`` and its ``Verdict`` into the answer, ahead of FastAPI's routing.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from starlette.requests import Request
-from starlette.responses import Response
 
-from auth_service.client_version import ClientVersionPolicy
-from auth_service.denylist import Denylist
-from auth_service.network import client_ip
+from auth_service.forward_auth.client_version import ClientVersionPolicy
+from auth_service.sessions.denylist import Denylist
 from auth_service.tiers.cache import TierCache
 from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
 from common.identity import VerifiedTokens
-from common.problems import problem
 from common.ratelimit import Decision, RateLimiter
 
 __all__ = [
@@ -38,11 +39,13 @@ __all__ = [
     "FORWARD_AUTH_PATH",
     "IDENTITY_HEADERS",
     "ForwardAuth",
+    "Verdict",
     "VerifiedTokens",
     "anonymous_allowed",
 ]
 
-#: Where the gateway asks (``GET``, headers only); served by ``common.middleware.FastPaths``.
+#: Where the gateway asks (``GET``, headers only); served by ``common.middleware.FastPaths``
+#: (``auth_service.hotpath``).
 FORWARD_AUTH_PATH = "/internal/forward-auth"
 
 IDENTITY_HEADERS = (
@@ -87,7 +90,8 @@ def anonymous_allowed(path: str) -> bool:
     return path in ANONYMOUS_PATHS or path.startswith(_ANONYMOUS_PREFIXES)
 
 
-def _identity(principal: Principal) -> dict[str, str]:
+def identity_headers(principal: Principal) -> dict[str, str]:
+    """The headers the gateway copies onto the routed request: who the caller is."""
     values = (
         str(principal.user_id),
         principal.username,
@@ -99,13 +103,16 @@ def _identity(principal: Principal) -> dict[str, str]:
     return dict(zip(IDENTITY_HEADERS, values, strict=True))
 
 
-def _too_many(refused: list[Decision]) -> Response:
-    worst = max(refused, key=lambda d: d.reset_after)
-    return problem(
-        429,
-        f"Rate limit of your tier reached; retry in {worst.reset_after}s",
-        headers=worst.headers(),
-    )
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the check decided: pass (as ``principal``, or anonymous) unless a limit ``refused`` it."""
+
+    principal: Principal | None = None
+    #: The tier limits this request went over; none means it passes.
+    refused: tuple[Decision, ...] = ()
+
+
+_ANONYMOUS = Verdict()
 
 
 class ForwardAuth:
@@ -116,7 +123,6 @@ class ForwardAuth:
         redis: aioredis.Redis,
         tiers: TierCache,
         *,
-        trust_forwarded_for: bool,
         min_client_version: str = "0.0.0",
     ) -> None:
         self.versions = ClientVersionPolicy(min_client_version)
@@ -125,7 +131,6 @@ class ForwardAuth:
         self.redis = redis
         self.limiter = RateLimiter(redis, prefix="ratelimit:tier")
         self.tiers = tiers
-        self.trust_forwarded_for = trust_forwarded_for
 
     async def _principal(self, authorization: str | None) -> Principal | None:
         if not authorization:
@@ -135,14 +140,22 @@ class ForwardAuth:
             raise Unauthorized("Use 'Authorization: Bearer <access token>'")
         return await self.tokens.principal(token.strip())
 
-    async def check(self, request: Request) -> Response:
-        """200 with identity headers, 200 without (anonymous), 400 or 426 (client version), 401 or 429."""
-        self.versions.check(request.headers.get("x-client-version"))
-        uri = request.headers.get("x-forwarded-uri")
-        path = uri.split("?", 1)[0] if uri is not None else None
+    async def check(
+        self,
+        *,
+        client_version: str | None,
+        forwarded_uri: str | None,
+        authorization: str | None,
+        client_address: Callable[[], str],
+    ) -> Verdict:
+        """The verdict on one routed request, from its headers; ``client_address`` is asked only when
+        an anonymous caller is rate limited. Raises ``BadRequest`` or ``UpgradeRequired`` (client
+        version), ``Unauthorized`` (a token refused) or ``ServiceUnavailable`` (Redis)."""
+        self.versions.check(client_version)
+        path = forwarded_uri.split("?", 1)[0] if forwarded_uri is not None else None
         anonymous_ok = path is not None and anonymous_allowed(path)
         try:
-            principal = await self._principal(request.headers.get("authorization"))
+            principal = await self._principal(authorization)
         except Unauthorized:
             if not anonymous_ok:
                 raise
@@ -152,11 +165,8 @@ class ForwardAuth:
             tier = principal.tier if principal else self.tiers.default_tier
             rules = self.tiers.rules_for(tier, path)
         if principal is None and not rules:
-            return Response(status_code=200)
-        if principal is not None:
-            subject = f"user:{principal.user_id}"
-        else:
-            subject = f"ip:{client_ip(request, trust_forwarded_for=self.trust_forwarded_for)}"
+            return _ANONYMOUS
+        subject = f"user:{principal.user_id}" if principal is not None else f"ip:{client_address()}"
         now = time.time()
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -177,9 +187,7 @@ class ForwardAuth:
                     raise Unauthorized("This session was signed out; sign in again")
                 principal = None  # counted against the user's limits, but passed on as anonymous
         step = RateLimiter.COMMANDS_PER_HIT
-        refused = [
+        refused = tuple(
             d for i, decide in enumerate(deciders) if not (d := decide(results[offset + i * step])).allowed
-        ]
-        if refused:
-            return _too_many(refused)
-        return Response(status_code=200, headers=_identity(principal) if principal else None)
+        )
+        return Verdict(principal, refused)

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth_service import repository
-from auth_service.models import OneTimeToken, User, utcnow
-from auth_service.security import hash_token, new_one_time_token
+from auth_service.accounts import repository
+from auth_service.accounts.models import OneTimeToken, TokenPurpose, User
+from auth_service.keys.security import hash_token, new_one_time_token
 from common import BadRequest
+from common.db import utcnow
 from common.events import add_event
 from common.events.schemas import MailedTokenRequested, TokenSeal
 
@@ -24,7 +25,7 @@ __all__ = ["consume", "issue", "mail"]
 
 
 async def issue(
-    session: AsyncSession, user: User, purpose: str, *, ttl_seconds: int, email: str | None = None
+    session: AsyncSession, user: User, purpose: TokenPurpose, *, ttl_seconds: int, email: str | None = None
 ) -> tuple[str, datetime]:
     """A new raw token for ``user`` and when it expires."""
     now = utcnow()
@@ -40,7 +41,7 @@ async def issue(
     return raw, expires_at
 
 
-async def consume(session: AsyncSession, raw: str, purpose: str) -> OneTimeToken:
+async def consume(session: AsyncSession, raw: str, purpose: TokenPurpose) -> OneTimeToken:
     """The token's row, now marked used; 400 when it is unknown, used or expired."""
     token = await repository.find_one_time_token(session, hash_token(raw), purpose)
     now = utcnow()
@@ -55,7 +56,7 @@ async def consume(session: AsyncSession, raw: str, purpose: str) -> OneTimeToken
 async def mail(
     session: AsyncSession,
     user: User,
-    purpose: str,
+    purpose: TokenPurpose,
     event_type: type[MailedTokenRequested],
     *,
     ttl_seconds: int,

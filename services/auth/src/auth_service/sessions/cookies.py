@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Body, Depends, Header, Request, Response
 
 from auth_service.dependencies import SettingsDep
-from auth_service.schemas import RefreshRequest, TokenPair
-from auth_service.security import csrf_token_matches
+from auth_service.keys.security import csrf_token_matches
+from auth_service.sessions.schemas import RefreshRequest, TokenPair
 from auth_service.settings import AuthSettings
 from common import Forbidden, Unauthorized
 

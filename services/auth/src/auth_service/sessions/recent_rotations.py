@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from auth_service.schemas import TokenPair
+from auth_service.sessions.schemas import TokenPair
 
 __all__ = ["RecentRotations"]
 

@@ -14,7 +14,7 @@ import logging
 import time
 from typing import Any
 
-from auth_service.keys import KeyRing
+from auth_service.keys.keyring import KeyRing
 from common.identity import KeySource
 
 __all__ = ["AuthKeys"]

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth_service import repository
-from auth_service.models import DEFAULT_TIER, Role, Tier, User
-from auth_service.schemas import UserCreate
-from auth_service.security import Passwords
-from auth_service.service import create_account
+from auth_service.accounts import repository
+from auth_service.accounts.models import DEFAULT_TIER, Role, User
+from auth_service.accounts.schemas import UserCreate
+from auth_service.accounts.service import create_account
+from auth_service.keys.security import Passwords
 from auth_service.settings import AuthSettings
+from auth_service.tiers.models import Tier
 from auth_service.tiers.repository import ensure_default_tier
 from common import BadRequest, Database
 

@@ -1,0 +1,1 @@
+"""Admin: accounts as an administrator sees and changes them."""

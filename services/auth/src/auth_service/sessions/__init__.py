@@ -1,0 +1,1 @@
+"""Sessions: sign-in, refresh, sign-out and the caller's devices, each a refresh-token family."""
