@@ -29,7 +29,6 @@ COPY services/auth/pyproject.toml services/auth/
 COPY services/posts/pyproject.toml services/posts/
 COPY services/votes/pyproject.toml services/votes/
 COPY services/worker/pyproject.toml services/worker/
-COPY gateway/pyproject.toml gateway/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --package ${SERVICE}-service --no-install-workspace
 

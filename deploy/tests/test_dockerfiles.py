@@ -82,6 +82,17 @@ def test_every_workspace_member_pyproject_is_copied() -> None:
         assert f"COPY {member}/pyproject.toml {member}/" in text, member
 
 
+def test_every_file_the_build_copies_from_the_context_exists(service: str) -> None:
+    """A ``COPY`` of a path that is not in the repository fails the build (``gateway/pyproject.toml``
+    was copied long after the gateway stopped being a package)."""
+    for instruction in service_image(service):
+        if instruction.keyword != "COPY" or "--from=" in instruction.arguments:
+            continue
+        *sources, _target = instruction.arguments.split()
+        for source in sources:
+            assert list(REPO_ROOT.glob(source)), f"{service}: COPY {source}: no such path in the repository"
+
+
 def test_runtime_is_non_root_health_checked_and_runs_uvicorn(service: str) -> None:
     _, runtime = stages(service_image(service))
     keywords = [i.keyword for i in runtime]
