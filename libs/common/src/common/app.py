@@ -132,12 +132,6 @@ def _service_version(service: str) -> str:
         return "unknown"
 
 
-def _legacy_names(app: FastAPI, state: ServiceState) -> None:
-    """TRANSITION (issue 19): the old ``app.state.<name>`` bag, until every service reads its state."""
-    for name in ("settings", "runtime", "db", "redis", "bus", "health_checks", "verifier", "verified_tokens"):
-        setattr(app.state, name, getattr(state, name))
-
-
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -176,12 +170,10 @@ def create_service_app(
             verified_tokens=VerifiedTokens(token_verifier),
         )
         app.state.service = base
-        _legacy_names(app, base)
         runtime.bus.start()
         try:
             async with setup(base) if setup else contextlib.nullcontext(base) as state:
                 app.state.service = state
-                _legacy_names(app, state)
                 if settings.run_background:
                     runtime.relay.start()
                     for consumer in runtime.consumers:
