@@ -86,48 +86,47 @@ def _specs() -> str:
     return html.escape(json.dumps(specs))
 
 
-def _page() -> str:
+def _html(*, stylesheet: str | None, runs: str, mount: str, scripts: tuple[str, ...]) -> str:
+    """A docs page: the head, the no-script line and the scripts both pages share around its own
+    mount point (``mount``, with the specs and the title in its data attributes)."""
     title = html.escape(TITLE)
+    style = f'\n  <link rel="stylesheet" href="{_url(stylesheet)}">' if stylesheet else ""
+    script_tags = "\n".join(f'  <script src="{_url(name)}"></script>' for name in scripts)
     return f"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>{title}</title>
-  <link rel="icon" type="image/png" href="{_url("favicon-32x32.png")}">
-  <link rel="stylesheet" href="{_url("swagger-ui.css")}">
+  <link rel="icon" type="image/png" href="{_url("favicon-32x32.png")}">{style}
 </head>
 <body>
-  <noscript>This page needs JavaScript: it runs Swagger UI {SWAGGER_UI_VERSION}.</noscript>
-  <div id="swagger-ui" data-specs="{_specs()}" data-token-url="{TOKEN_URL}"
-       data-title="{title}"></div>
-  <script src="{_url("swagger-ui-bundle.js")}"></script>
-  <script src="{_url("merge.js")}"></script>
-  <script src="{_url("docs.js")}"></script>
+  <noscript>This page needs JavaScript: it runs {runs}.</noscript>
+  {mount}
+{script_tags}
 </body>
 </html>
 """
+
+
+def _page() -> str:
+    title = html.escape(TITLE)
+    return _html(
+        stylesheet="swagger-ui.css",
+        runs=f"Swagger UI {SWAGGER_UI_VERSION}",
+        mount=f'<div id="swagger-ui" data-specs="{_specs()}" data-token-url="{TOKEN_URL}"\n'
+        f'       data-title="{title}"></div>',
+        scripts=("swagger-ui-bundle.js", "merge.js", "docs.js"),
+    )
 
 
 def _redoc_page() -> str:
-    title = html.escape(TITLE)
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{title}</title>
-  <link rel="icon" type="image/png" href="{_url("favicon-32x32.png")}">
-</head>
-<body>
-  <noscript>This page needs JavaScript: it runs ReDoc {REDOC_VERSION}.</noscript>
-  <div id="redoc" data-specs="{_specs()}" data-title="{title}"></div>
-  <script src="{_url("redoc.standalone.js")}"></script>
-  <script src="{_url("merge.js")}"></script>
-  <script src="{_url("redoc.js")}"></script>
-</body>
-</html>
-"""
+    return _html(
+        stylesheet=None,
+        runs=f"ReDoc {REDOC_VERSION}",
+        mount=f'<div id="redoc" data-specs="{_specs()}" data-title="{html.escape(TITLE)}"></div>',
+        scripts=("redoc.standalone.js", "merge.js", "redoc.js"),
+    )
 
 
 _PAGE: Final = _page().encode()
