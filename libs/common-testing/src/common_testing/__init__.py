@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import aio_pika
@@ -26,7 +27,7 @@ import redis.asyncio as aioredis
 from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.dbtools import drop_database, ensure_database
@@ -38,6 +39,7 @@ from common.events.topology import (
     retry_delays_ms,
 )
 from common.identity import ACCESS_TOKEN_TYPE, Principal, TokenVerifier
+from common.migrations import schema_diff_from_scratch, tables_of
 
 __all__ = [
     "TEST_AMQP_URL",
@@ -50,6 +52,7 @@ __all__ = [
     "eventually",
     "fresh_service",
     "machine_lock",
+    "migrations_diff",
     "prepare_database",
     "serve",
     "test_database_url",
@@ -89,6 +92,16 @@ def machine_lock(name: str, *, wait: float = 900.0) -> Iterator[None]:
 
 def test_database_url(name: str) -> str:
     return f"{PG}/{name}"
+
+
+async def migrations_diff(models: ModuleType, *shared: MetaData) -> list[Any]:
+    """Alembic's autogenerate diff between a service's models (``models``, its ``models`` module,
+    and the ``shared`` tables it also holds: the outbox and inbox, idempotency keys) and its own
+    migrations run from nothing, in the database ``<service>_migrations``; empty when they agree."""
+    service = models.__name__.split(".")[0].removesuffix("_service")  # votes_service.models: votes
+    alembic_ini = Path(str(models.__file__)).parents[2] / "alembic.ini"  # services/votes/src/votes_service/
+    url = test_database_url(f"{service}_migrations")
+    return await schema_diff_from_scratch(alembic_ini, url, [tables_of(models), *shared])
 
 
 async def prepare_database(url: str, alembic_ini: Path) -> None:
