@@ -14,6 +14,7 @@ import pytest
 
 import common_testing
 from common.dbtools import drop_database, ensure_database
+from common.events.topology import Subscription
 from common_testing import TEST_AMQP_URL, delete_topology, eventually
 from common_testing.ports import FreePorts
 from deploy.new_service import copy_service
@@ -61,6 +62,9 @@ async def test_the_copy_migrates_a_fresh_database_and_starts(service: Path, free
         "DATABASE_URL": database_url,
         "ENVIRONMENT": "test",
         "EVENTS_PREFIX": prefix,
+        # the retry queues delete_topology removes afterwards (its defaults)
+        "CONSUMER_MAX_ATTEMPTS": "5",
+        "CONSUMER_RETRY_BASE_MS": "200",
         "LOG_LEVEL": "WARNING",
     }
     await drop_database(database_url)
@@ -100,4 +104,5 @@ async def test_the_copy_migrates_a_fresh_database_and_starts(service: Path, free
             process.terminate()
             await process.wait()
         await drop_database(database_url)
-        await delete_topology(TEST_AMQP_URL, prefix)
+        # the copy's own queues too: its subscription is not an installed one
+        await delete_topology(TEST_AMQP_URL, prefix, also=[Subscription(NAME, ())])
