@@ -11,7 +11,9 @@ async def on_votes(session: AsyncSession, events: Sequence[Envelope]) -> None: .
 ```
 
 ``runtime.consume(handlers, ...)`` consumes it: the consumer declares its queue, binds exactly the
-registered types, and declares its retry queues and dead-letter queue. Each service package names
+registered types, and declares its retry queues and dead-letter queue. Every service's bus also
+declares the whole system's subscriptions at start, from ``common/events/bindings.py``, which
+``make sdk`` generates from these registries (``common.events.topology``). Each service package names
 its registries in the entry point group ``common.subscriptions`` (``votes =
 "votes_service.handlers:handlers"``); :func:`common.events.topology.installed_subscriptions` finds
 them there for whatever needs every subscription (AsyncAPI, the dlq CLI, the test kit).
