@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth_service.accounts.models import OneTimeToken, TokenPurpose, User
+from common.pagination import newest_first
 
 __all__ = [
     "delete_spent_tokens",
@@ -63,7 +64,7 @@ async def list_users(
     after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[User]:
     """Newest first, keyset-paginated on ``(created_at, id)``."""
-    query = select(User).order_by(col(User.created_at).desc(), col(User.id).desc()).limit(limit)
+    query = select(User)
     if search:
         pattern = f"%{_escape_like(search.lower())}%"
         query = query.where(
@@ -74,14 +75,7 @@ async def list_users(
         )
     if role:
         query = query.where(col(User.role) == role)
-    if after is not None:
-        created_at, user_id = after
-        query = query.where(
-            or_(
-                col(User.created_at) < created_at,
-                (col(User.created_at) == created_at) & (col(User.id) < user_id),
-            )
-        )
+    query = newest_first(query, col(User.created_at), col(User.id), after=after, limit=limit)
     return (await session.execute(query)).scalars().all()
 
 
