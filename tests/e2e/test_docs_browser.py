@@ -58,9 +58,9 @@ def _try_it_out(page: Page, method: str, path: str) -> Any:
     return operation
 
 
-def test_docs_page_lists_every_service_and_tries_a_protected_route(stack: Any, page: Page) -> None:
-    gateway_url = stack.config.gateway_url
-    name = _register(gateway_url)
+def _watch(page: Page, gateway_url: str) -> list[str]:
+    """What went wrong on the page, as it happens: console errors, page errors, a request that left
+    the gateway, and (``_WATCH_CSP``) a CSP violation."""
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -73,6 +73,13 @@ def test_docs_page_lists_every_service_and_tries_a_protected_route(stack: Any, p
         ),
     )
     page.add_init_script(_WATCH_CSP)
+    return problems
+
+
+def test_docs_page_lists_every_service_and_tries_a_protected_route(stack: Any, page: Page) -> None:
+    gateway_url = stack.config.gateway_url
+    name = _register(gateway_url)
+    problems = _watch(page, gateway_url)
 
     page.goto(f"{gateway_url}/docs")
     page.wait_for_selector("#swagger-ui[data-ready='true'] .opblock")
@@ -127,18 +134,7 @@ def _operation_ids(gateway_url: str) -> set[str]:
 
 def test_redoc_renders_every_services_operations_under_the_docs_csp(stack: Any, page: Page) -> None:
     gateway_url = stack.config.gateway_url
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "request",
-        lambda request: (
-            problems.append(f"left the gateway: {request.url}")
-            if not request.url.startswith((gateway_url, "data:"))
-            else None
-        ),
-    )
-    page.add_init_script(_WATCH_CSP)
+    problems = _watch(page, gateway_url)
 
     answer = page.goto(f"{gateway_url}/redoc")
     assert answer is not None
