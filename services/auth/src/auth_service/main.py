@@ -82,7 +82,7 @@ def _build_state(base: ServiceState, settings: AuthSettings, keyring: KeyRing, k
         session_manager=SessionManager(settings, TokenIssuer(keyring, settings), denylist),
         tier_cache=tier_cache,
         forward_auth=ForwardAuth(
-            base.verifier,
+            base.verified_tokens,
             denylist,
             base.redis,
             tier_cache,

@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 from auth_service.forward_auth.client_version import ClientVersionPolicy
 from auth_service.sessions.denylist import Denylist
 from auth_service.tiers.cache import TierCache
-from common import Principal, ServiceUnavailable, TokenVerifier, Unauthorized
+from common import Principal, ServiceUnavailable, Unauthorized
 from common.identity import VerifiedTokens
 from common.ratelimit import Decision, RateLimiter
 
@@ -118,7 +118,7 @@ _ANONYMOUS = Verdict()
 class ForwardAuth:
     def __init__(
         self,
-        verifier: TokenVerifier,
+        tokens: VerifiedTokens,
         denylist: Denylist,
         redis: aioredis.Redis,
         tiers: TierCache,
@@ -126,7 +126,8 @@ class ForwardAuth:
         min_client_version: str = "0.0.0",
     ) -> None:
         self.versions = ClientVersionPolicy(min_client_version)
-        self.tokens = VerifiedTokens(verifier)
+        #: the process's remembered tokens (``ServiceState.verified_tokens``), shared with auth's routes
+        self.tokens = tokens
         self.denylist = denylist
         self.redis = redis
         self.limiter = RateLimiter(redis, prefix="ratelimit:tier")
